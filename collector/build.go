@@ -36,26 +36,19 @@ func build(all []series, dropped map[string]int) []prometheus.Metric {
 		f := all[idx[0]].family
 
 		// Name every label the family's series carry, once.
-		exported := map[string]string{} // upstream label name → exported label name
 		set := map[string]bool{}
+		upstream := map[string]bool{}
 		for _, i := range idx {
 			for _, p := range all[i].extra {
 				set[p.name] = true
 			}
-		}
-		for _, i := range idx {
 			for k := range all[i].labels {
-				if _, ok := exported[k]; ok || strings.HasPrefix(k, "__") {
-					continue
+				if !strings.HasPrefix(k, "__") {
+					upstream[k] = true
 				}
-				n := sanitizeLabelName(k)
-				if reservedLabel(n, all[i].extra) {
-					n = "exported_" + n
-				}
-				exported[k] = n
-				set[n] = true
 			}
 		}
+		exported := exportLabelNames(sortedKeys(upstream), set) // upstream label name → exported label name
 		labelNames := make([]string, 0, len(set))
 		for n := range set {
 			labelNames = append(labelNames, n)
@@ -99,13 +92,33 @@ func build(all []series, dropped map[string]int) []prometheus.Metric {
 // dropInvalid: client_golang refused the series (e.g. a label value that is not UTF-8).
 const dropInvalid = "invalid"
 
-func reservedLabel(name string, extra []labelPair) bool {
-	for _, p := range extra {
-		if p.name == name {
-			return true
+// exportLabelNames gives each upstream label name (sorted) its own exported
+// name and adds it to taken, which holds the exporter's own labels. A name
+// that is valid and free keeps it; the others are sanitized and, if that name
+// is taken (by the exporter, as "percentile" is, or by another upstream label,
+// as "a_b" is for "a-b"), prefixed with "exported_" until it is free. The
+// result depends only on the set of names, never on map order, so two labels
+// can never share a name and overwrite each other's values.
+func exportLabelNames(keys []string, taken map[string]bool) map[string]string {
+	exported := make(map[string]string, len(keys))
+	for _, k := range keys {
+		if !taken[k] && sanitizeLabelName(k) == k {
+			exported[k] = k
+			taken[k] = true
 		}
 	}
-	return false
+	for _, k := range keys {
+		if _, ok := exported[k]; ok {
+			continue
+		}
+		n := sanitizeLabelName(k)
+		for taken[n] {
+			n = "exported_" + n
+		}
+		exported[k] = n
+		taken[n] = true
+	}
+	return exported
 }
 
 // sanitizeLabelName makes any upstream label name a valid Prometheus label
