@@ -1,0 +1,222 @@
+package collector
+
+import (
+	"bytes"
+	"context"
+	"math"
+	"regexp"
+	"strconv"
+	"strings"
+	"testing"
+	"unicode/utf8"
+
+	"github.com/prometheus/client_golang/prometheus"
+	dto "github.com/prometheus/client_model/go"
+	"github.com/prometheus/common/expfmt"
+	"github.com/prometheus/common/model"
+
+	"github.com/groq-exporter/groq_exporter/groq"
+)
+
+// Fuzz targets. Plain `go test` runs the seeds below and the corpus in
+// testdata/fuzz/<Target>; `go test -fuzz=<Target>` searches for more.
+
+// fuzzSamples is a Querier that returns fixed samples.
+type fuzzSamples []groq.Sample
+
+func (s fuzzSamples) Query(context.Context, string) ([]groq.Sample, error) { return s, nil }
+
+var percentileRE = regexp.MustCompile(`^p(0|[1-9][0-9]*)(\.[0-9]*[1-9])?$`)
+
+// FuzzNormalizePercentile: any string either is refused or becomes a valid
+// label value "p<percent>" with 0 < percent <= 100, written without redundant
+// zeros; a result of p1 or more reads back as itself.
+func FuzzNormalizePercentile(f *testing.F) {
+	for _, s := range []string{"p99", "99", "0.99", "P99", "99th", "p999", "99.9", "p99_9", "0.999", "p50", "50", "0.5",
+		"p100", "100", "p0", "0", "", "p", ".", "0.", ".5", "1e2", "-5", "p99.90", "q0.5", "percentile95", "p 99", "٩٩", "p0.001", "0100"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		out, err := NormalizePercentile(s)
+		if err != nil {
+			if out != "" {
+				t.Errorf("NormalizePercentile(%q) = %q with error %v", s, out, err)
+			}
+			return
+		}
+		if !percentileRE.MatchString(out) {
+			t.Fatalf("NormalizePercentile(%q) = %q, not p<decimal>", s, out)
+		}
+		v, err := strconv.ParseFloat(out[1:], 64)
+		if err != nil || !(v > 0 && v <= 100) {
+			t.Fatalf("NormalizePercentile(%q) = %q, out of (0, 100]", s, out)
+		}
+		if v >= 1 {
+			if again, err := NormalizePercentile(out); err != nil || again != out {
+				t.Errorf("NormalizePercentile(%q) = %q, but NormalizePercentile(%q) = %q, %v", s, out, out, again, err)
+			}
+		}
+	})
+}
+
+// FuzzTranslateName: any upstream series name is either dropped with a known
+// reason or lands in a built-in family, with a valid percentile label exactly
+// when the family has one.
+func FuzzTranslateName(f *testing.F) {
+	for _, s := range []string{"requests:rate1m", "requests:increase1m", "requests:rate5m", "ttft_latency_seconds:p99:rate5m",
+		"e2e_latency_seconds:0.95:rate5m", "tokens_in:p50:rate1m", "tokens_out:p50", "queue_latency_seconds::rate5m",
+		"queue_latency_seconds:p99.9:rate5m", "requests:p99:rate5m", ":::", "", "up", "tokens_in:p50:rate5m:x"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, name string) {
+		out, reason := translateBuiltin(groq.Sample{Labels: map[string]string{"__name__": name, "model": "m"}, Value: 1})
+		switch reason {
+		case "":
+		case dropUnknownName, dropBadPercentile:
+			return
+		default:
+			t.Fatalf("%q dropped for unknown reason %q", name, reason)
+		}
+		if !contains(BuiltinFamilies(), out.family.Name) {
+			t.Fatalf("%q became family %q, not a built-in one", name, out.family.Name)
+		}
+		if out.family.percentile != (len(out.extra) == 1) {
+			t.Fatalf("%q: family %s, extra labels %v", name, out.family.Name, out.extra)
+		}
+		if out.family.percentile && !percentileRE.MatchString(out.extra[0].value) {
+			t.Fatalf("%q: percentile label %q", name, out.extra[0].value)
+		}
+	})
+}
+
+// FuzzRefresh drives the whole translation with whatever Groq might answer:
+// the body is decoded as the client decodes it, and if it decodes, the
+// collector must turn it into an exposition that a registry gathers without
+// error, that Prometheus's text parser reads back, and that accounts for every
+// upstream series (exported, or counted in groq_series_dropped).
+func FuzzRefresh(f *testing.F) {
+	for _, s := range fuzzRefreshSeeds {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, body []byte) {
+		samples, err := groq.DecodeVector(bytes.NewReader(body))
+		if err != nil {
+			return
+		}
+		checkExposition(t, samples)
+	})
+}
+
+// FuzzRefreshLabels reaches the label handling more directly than JSON can:
+// two series with arbitrary names, label names and values.
+func FuzzRefreshLabels(f *testing.F) {
+	f.Add("requests:rate1m", "model", "llama", "requests:rate1m", "status_code", "200")
+	f.Add("ttft_latency_seconds:p99:rate5m", "percentile", "x", "ttft_latency_seconds:p99:rate5m", "exported_percentile", "y")
+	f.Add("tokens_in:p50:rate5m", "a-b", "1", "tokens_in:p50:rate5m", "a_b", "2")
+	f.Add("requests:increase1m", "__name__", "x", "requests:increase1m", "", "\xff")
+	f.Add("e2e_latency_seconds:99:rate5m", "0day", "v", "e2e_latency_seconds:0.99:rate5m", "_0day", "w")
+	f.Fuzz(func(t *testing.T, name1, label1, value1, name2, label2, value2 string) {
+		checkExposition(t, []groq.Sample{
+			{Labels: map[string]string{"__name__": name1, label1: value1, "model": "m"}, Value: 1},
+			{Labels: map[string]string{"__name__": name2, label2: value2, "model": "m"}, Value: math.NaN()},
+		})
+	})
+}
+
+// checkExposition refreshes a collector from samples twice (the exposition
+// must not depend on map order), gathers it and checks the invariants.
+func checkExposition(t *testing.T, samples []groq.Sample) {
+	t.Helper()
+	first := expose(t, samples)
+	if second := expose(t, samples); second != first {
+		t.Fatalf("exposition differs between two refreshes of the same answer:\n%s\n---\n%s", first, second)
+	}
+	parser := expfmt.NewTextParser(model.LegacyValidation)
+	families, err := parser.TextToMetricFamilies(strings.NewReader(first))
+	if err != nil {
+		t.Fatalf("exposition does not parse: %v\n%s", err, first)
+	}
+	var exported, dropped int
+	for name, mf := range families {
+		if name == "groq_series_dropped" {
+			for _, m := range mf.Metric {
+				dropped += int(m.GetGauge().GetValue())
+			}
+			continue
+		}
+		if contains(BuiltinFamilies(), name) {
+			exported += len(mf.Metric)
+			for _, m := range mf.Metric {
+				checkLabels(t, name, m)
+			}
+		}
+	}
+	if exported+dropped != len(samples) {
+		t.Fatalf("%d series from Groq, %d exported + %d dropped:\n%s", len(samples), exported, dropped, first)
+	}
+}
+
+func checkLabels(t *testing.T, family string, m *dto.Metric) {
+	t.Helper()
+	for _, lp := range m.Label {
+		if !utf8.ValidString(lp.GetValue()) {
+			t.Fatalf("%s: label %s has a value that is not UTF-8", family, lp.GetName())
+		}
+		if strings.HasPrefix(lp.GetName(), "__") {
+			t.Fatalf("%s: reserved label %s", family, lp.GetName())
+		}
+	}
+}
+
+func expose(t *testing.T, samples []groq.Sample) string {
+	t.Helper()
+	c, err := New(fuzzSamples(samples), Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.Refresh(context.Background())
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(c)
+	mfs, err := reg.Gather()
+	if err != nil {
+		t.Fatalf("gather: %v", err)
+	}
+	var buf bytes.Buffer
+	enc := expfmt.NewEncoder(&buf, expfmt.NewFormat(expfmt.TypeTextPlain))
+	for _, mf := range mfs {
+		if mf.GetName() == "groq_scrape_duration_seconds" || mf.GetName() == "groq_last_refresh_success_timestamp_seconds" {
+			continue // differ between refreshes
+		}
+		if err := enc.Encode(mf); err != nil {
+			t.Fatalf("encode %s: %v", mf.GetName(), err)
+		}
+	}
+	return buf.String()
+}
+
+var fuzzRefreshSeeds = []string{
+	`{"status":"success","data":{"resultType":"vector","result":[]}}`,
+	`{"status":"success","isPartial":false,"data":{"resultType":"vector","result":[
+	 {"metric":{"__name__":"requests:rate1m","model":"llama-3.3-70b","status_code":"200"},"value":[1764430000,"12.5"]},
+	 {"metric":{"__name__":"requests:increase1m","model":"llama-3.3-70b","status_code":"429"},"value":[1764430000,"3"]},
+	 {"metric":{"__name__":"e2e_latency_seconds:p99:rate5m","model":"llama-3.3-70b"},"value":[1764430000,"1.25"]},
+	 {"metric":{"__name__":"ttft_latency_seconds:0.95:rate5m","model":"llama-3.3-70b"},"value":[1764430000,"NaN"]},
+	 {"metric":{"__name__":"queue_latency_seconds:99.9:rate5m","model":"llama-3.3-70b"},"value":[1764430000,"+Inf"]},
+	 {"metric":{"__name__":"tokens_in:p50:rate5m","model":"llama-3.3-70b","region":"us"},"value":[1764430000,"-Inf"]},
+	 {"metric":{"__name__":"tokens_out:p50:rate5m","model":"llama-3.3-70b"},"value":[1764430000,"512"]}
+	]},"stats":{"seriesFetched":"7"}}`,
+	// duplicates, unknown names, bad percentiles, odd label names
+	`{"status":"success","data":{"resultType":"vector","result":[
+	 {"metric":{"__name__":"requests:rate1m","model":"a","status_code":"200"},"value":[1,"1"]},
+	 {"metric":{"__name__":"requests:rate1m","model":"a","status_code":"200"},"value":[1,"2"]},
+	 {"metric":{"__name__":"requests:rate5m","model":"a"},"value":[1,"1"]},
+	 {"metric":{"__name__":"tokens_in:pXX:rate5m","model":"a"},"value":[1,"1"]},
+	 {"metric":{"__name__":"tokens_in:p50:rate5m","model":"a","percentile":"p1","exported_percentile":"p2"},"value":[1,"1"]},
+	 {"metric":{"__name__":"tokens_out:p50:rate5m","model":"a","a-b":"1","a_b":"2","0x":"3","":"4","__x":"5"},"value":[1,"1"]},
+	 {"metric":{"__name__":"tokens_out:p95:rate5m","model":"\ud800\u00e9\u0000"},"value":[1,"1"]},
+	 {"metric":null,"value":[1,"1"]}
+	]}}`,
+	`{"status":"error","errorType":"bad_data","error":"parse error"}`,
+	`{"status":"success","data":{"resultType":"matrix","result":[]}}`,
+	`<html>502</html>`,
+}
