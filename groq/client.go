@@ -246,7 +246,7 @@ func statusError(endpoint string, resp *http.Response, body io.Reader) *Error {
 	if json.Unmarshal(raw, &apiErr) == nil && apiErr.Error != "" {
 		e.Detail = redact(apiErr.Error)
 	} else if len(raw) > 0 {
-		e.Detail = fmt.Sprintf("non-JSON body of %d bytes (%s)", len(raw), redact(resp.Header.Get("Content-Type")))
+		e.Detail = redact(fmt.Sprintf("non-JSON body of %d bytes (%s)", len(raw), resp.Header.Get("Content-Type")))
 	}
 	return e
 }

@@ -528,6 +528,9 @@ func TestNoCredentialInErrors(t *testing.T) {
 		"200 result type echo": func(w http.ResponseWriter, r *http.Request) {
 			fmt.Fprintf(w, `{"status":"success","data":{"resultType":"%s"}}`, testKey)
 		},
+		"200 result type echo, bad result": func(w http.ResponseWriter, r *http.Request) {
+			fmt.Fprintf(w, `{"status":"success","data":{"resultType":"%s","result":1}}`, r.Header.Get("Authorization"))
+		},
 		"200 HTML echo": func(w http.ResponseWriter, r *http.Request) {
 			w.Header().Set("Content-Type", "text/html; "+r.Header.Get("Authorization"))
 			fmt.Fprintf(w, "<html><body>Your request: Authorization: %s</body></html>", r.Header.Get("Authorization"))

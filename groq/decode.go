@@ -58,7 +58,7 @@ func DecodeVector(r io.Reader) ([]Sample, error) {
 	var resp queryResponse
 	if err := json.NewDecoder(r).Decode(&resp); err != nil {
 		if resp.Data.ResultType != "" && resp.Data.ResultType != "vector" {
-			return nil, &Error{Kind: ErrBadResponse, Detail: fmt.Sprintf("result type %q, want vector", resp.Data.ResultType)}
+			return nil, &Error{Kind: ErrBadResponse, Detail: redact(fmt.Sprintf("result type %q, want vector", resp.Data.ResultType))}
 		}
 		return nil, err
 	}
@@ -66,9 +66,9 @@ func DecodeVector(r io.Reader) ([]Sample, error) {
 	case resp.Status == "error":
 		return nil, &Error{Kind: ErrRejected, Detail: redact(resp.ErrorType + ": " + resp.Error)}
 	case resp.Status != "success":
-		return nil, &Error{Kind: ErrBadResponse, Detail: fmt.Sprintf("status %q, want success", redact(resp.Status))}
+		return nil, &Error{Kind: ErrBadResponse, Detail: redact(fmt.Sprintf("status %q, want success", resp.Status))}
 	case resp.Data.ResultType != "vector":
-		return nil, &Error{Kind: ErrBadResponse, Detail: fmt.Sprintf("result type %q, want vector", redact(resp.Data.ResultType))}
+		return nil, &Error{Kind: ErrBadResponse, Detail: redact(fmt.Sprintf("result type %q, want vector", resp.Data.ResultType))}
 	}
 	out := make([]Sample, 0, len(resp.Data.Result))
 	for _, s := range resp.Data.Result {
