@@ -62,8 +62,9 @@ func BenchmarkTranslateBuild10k(b *testing.B) {
 	for b.Loop() {
 		dropped := map[string]int{}
 		translated := make([]series, 0, len(samples))
+		tr := translator{}
 		for _, s := range samples {
-			out, reason := translateBuiltin(s)
+			out, reason := tr.translate(s)
 			if reason != "" {
 				b.Fatalf("dropped: %s", reason)
 			}

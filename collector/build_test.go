@@ -1,8 +1,16 @@
 package collector
 
 import (
+	"bytes"
+	"hash/maphash"
 	"maps"
 	"testing"
+
+	"github.com/prometheus/client_golang/prometheus"
+	dto "github.com/prometheus/client_model/go"
+
+	"github.com/groq-exporter/groq_exporter/groq"
+	"github.com/groq-exporter/groq_exporter/internal/synth"
 )
 
 // TestExportLabelNames: every upstream label gets a name of its own, the same
@@ -44,5 +52,84 @@ func TestExportLabelNames(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestGaugeAsConstMetric: the gauges build lays out in blocks write exactly
+// what prometheus.NewConstMetric's would.
+func TestGaugeAsConstMetric(t *testing.T) {
+	names := []string{"model", "percentile", "status_code"}
+	desc := prometheus.NewDesc("groq_test", "help", names, nil)
+	rows := [][]string{{"llama", "p99", "200"}, {"", "p50", ""}, {"é", "p99.9", "\x00"}}
+	fb := newFamilyBuilder(desc, names, len(rows))
+	for i, values := range rows {
+		v := float64(i) + 0.5
+		got, want := fb.add(values, v), prometheus.MustNewConstMetric(desc, prometheus.GaugeValue, v, values...)
+		var gm, wm dto.Metric
+		if err := got.Write(&gm); err != nil {
+			t.Fatal(err)
+		}
+		if err := want.Write(&wm); err != nil {
+			t.Fatal(err)
+		}
+		if gm.String() != wm.String() || got.Desc() != want.Desc() {
+			t.Errorf("row %d: got %v, want %v", i, &gm, &wm)
+		}
+	}
+	noLabels := prometheus.NewDesc("groq_test", "help", nil, nil)
+	var m dto.Metric
+	if err := newFamilyBuilder(noLabels, nil, 1).add(nil, 1).Write(&m); err != nil || len(m.Label) != 0 || m.GetGauge().GetValue() != 1 {
+		t.Errorf("no labels: %v, %v", &m, err)
+	}
+}
+
+// TestDedup: equal label values are duplicates; different ones never are,
+// even when their hashes collide.
+func TestDedup(t *testing.T) {
+	d := newDedup(4)
+	for _, tc := range []struct {
+		values []string
+		seen   bool
+	}{
+		{[]string{"a", ""}, false},
+		{[]string{"", "a"}, false},
+		{[]string{"a", ""}, true},
+		{[]string{"a"}, false},
+	} {
+		if got := d.seen(tc.values); got != tc.seen {
+			t.Errorf("seen(%q) = %v, want %v", tc.values, got, tc.seen)
+		}
+	}
+	// Force collisions: every series hashes alike once first holds its hash.
+	d = newDedup(1)
+	var h maphash.Hash
+	h.SetSeed(d.seed)
+	h.WriteString("x")
+	h.WriteByte(0xff)
+	d.first[h.Sum64()] = []string{"y"} // as if ("y") had hashed as ("x") does
+	if d.seen([]string{"x"}) || !d.seen([]string{"x"}) {
+		t.Error("a collision with other values is not handled by the full key")
+	}
+}
+
+// TestBuildAllocs keeps a refresh cheap: translating and building 10,000
+// series costs about one allocation per series (the label values), not the
+// dozen that one prometheus.NewConstMetric per series costs.
+func TestBuildAllocs(t *testing.T) {
+	samples, err := groq.DecodeVector(bytes.NewReader(synth.Vector(10000)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	allocs := testing.AllocsPerRun(3, func() {
+		tr := translator{}
+		translated := make([]series, 0, len(samples))
+		for _, s := range samples {
+			out, _ := tr.translate(s)
+			translated = append(translated, out)
+		}
+		build(translated, map[string]int{})
+	})
+	if perSeries := allocs / float64(len(samples)); perSeries > 2 {
+		t.Errorf("%.1f allocations per series, want at most 2", perSeries)
 	}
 }

@@ -118,3 +118,29 @@ func translateBuiltin(s groq.Sample) (series, string) {
 	}
 	return out, ""
 }
+
+// translator memoizes translateBuiltin per series name for one refresh: an
+// answer has thousands of series but a few dozen names, and the family and
+// percentile label depend on the name alone. The extra labels are shared
+// between the series of one name, read-only.
+type translator map[string]translation
+
+type translation struct {
+	family Family
+	extra  []labelPair
+	reason string
+}
+
+func (t translator) translate(s groq.Sample) (series, string) {
+	name := s.Labels["__name__"]
+	tr, ok := t[name]
+	if !ok {
+		out, reason := translateBuiltin(s)
+		tr = translation{family: out.family, extra: out.extra, reason: reason}
+		t[name] = tr
+	}
+	if tr.reason != "" {
+		return series{}, tr.reason
+	}
+	return series{family: tr.family, value: s.Value, labels: s.Labels, extra: tr.extra}, ""
+}

@@ -177,8 +177,9 @@ func (c *Collector) refresh(ctx context.Context) state {
 	dropped := map[string]int{}
 	examples := map[string]string{}
 	translated := make([]series, 0, len(samples))
+	tr := translator{}
 	for _, s := range samples {
-		out, reason := translateBuiltin(s)
+		out, reason := tr.translate(s)
 		if reason != "" {
 			dropped[reason]++
 			examples[reason] = s.Labels["__name__"]
