@@ -105,7 +105,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	reg.MustRegister(coll, apiMetrics, versioncollector.NewCollector(exporterName),
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 
-	mux, err := newMux(*metricsPath, coll, reg, logger)
+	mux, err := newMux(*metricsPath, client.URL(), *cacheTTL, coll, reg, logger)
 	if err != nil {
 		return err
 	}
