@@ -54,7 +54,7 @@ func VictoriaMetricsForTest(t testing.TB) *VictoriaMetrics {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() {
-		if t.Failed() {
+		if t.Failed() && vm.p.log.String() != "" {
 			t.Logf("victoria-metrics log:\n%s", vm.p.log)
 		}
 		if err := vm.Stop(); err != nil {
