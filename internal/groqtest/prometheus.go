@@ -23,7 +23,8 @@ type Prometheus struct {
 
 // StartPrometheus starts prometheus (from PATH, else /usr/bin) on a free loopback port, scraping each
 // target URL (such as http://127.0.0.1:10199/metrics) every PrometheusScrapeInterval as job
-// "target-<index>", and waits until /-/ready answers.
+// "target-<index>", and waits until /-/ready answers. Prometheus 2.42 passes new targets to its scraper
+// on a fixed 5-second tick, so the first scrape comes about 5s after start; WaitForSamples waits for it.
 func StartPrometheus(targets ...string) (*Prometheus, error) {
 	bin, err := findBinary("prometheus", "prometheus")
 	if err != nil {
