@@ -236,11 +236,13 @@ func (g *Gateway) proxy(w http.ResponseWriter, r *http.Request, path string, tru
 func writeError(w http.ResponseWriter, code int, msg string) {
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(code)
-	json.NewEncoder(w).Encode(map[string]string{
-		"status":    "error",
-		"errorType": strings.ReplaceAll(strings.ToLower(http.StatusText(code)), " ", "_"),
-		"error":     msg,
-	})
+	enc := json.NewEncoder(w)
+	enc.SetEscapeHTML(false)
+	enc.Encode(struct {
+		Status    string `json:"status"`
+		ErrorType string `json:"errorType"`
+		Error     string `json:"error"`
+	}{"error", strings.ReplaceAll(strings.ToLower(http.StatusText(code)), " ", "_"), msg})
 }
 
 func writeFault(w http.ResponseWriter, f Fault) {

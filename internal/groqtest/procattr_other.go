@@ -4,5 +4,5 @@ package groqtest
 
 import "syscall"
 
-// sysProcAttr is only needed on Linux, where the test machines run.
+// sysProcAttr is only needed on Linux, where the tests and the sandbox run.
 func sysProcAttr() *syscall.SysProcAttr { return nil }

@@ -36,6 +36,15 @@ func findBinary(name, pkg string) (string, error) {
 	return "", fmt.Errorf("%s not found in PATH or /usr/bin; install it with: apt-get install -y %s", name, pkg)
 }
 
+// Command is exec.Command for a child server: it runs in its own process group, so a Ctrl-C in the terminal
+// reaches only this program, which then stops its children in order, and on Linux the kernel kills it if
+// this program dies without stopping it (as a test binary killed on timeout does).
+func Command(name string, args ...string) *exec.Cmd {
+	cmd := exec.Command(name, args...)
+	cmd.SysProcAttr = sysProcAttr()
+	return cmd
+}
+
 // freeAddr returns a 127.0.0.1 address with a port that was free a moment ago.
 func freeAddr() (string, error) {
 	l, err := net.Listen("tcp", "127.0.0.1:0")
@@ -76,11 +85,10 @@ func startServer(name, binary string, args func(dir, addr string) ([]string, err
 			return nil, "", err
 		}
 		p := &process{name: name, dir: dir, log: &tailBuffer{}, done: make(chan struct{})}
-		p.cmd = exec.Command(binary, argv...)
+		p.cmd = Command(binary, argv...)
 		p.cmd.Dir = dir
 		p.cmd.Stdout = p.log
 		p.cmd.Stderr = p.log
-		p.cmd.SysProcAttr = sysProcAttr()
 		if err := p.cmd.Start(); err != nil {
 			os.RemoveAll(dir)
 			return nil, "", fmt.Errorf("start %s: %w", name, err)
