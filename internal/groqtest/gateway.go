@@ -41,7 +41,7 @@ const (
 type Fault struct {
 	Times      int           // requests the fault applies to; 0 means every request until ClearFaults
 	Delay      time.Duration // wait before answering (cut short when the client gives up)
-	Hangup     bool          // close the connection without answering (the client sees EOF; see below)
+	Hangup     bool          // close the connection without answering (the client sees EOF; see above)
 	Status     int           // answer with this HTTP status and Body instead of asking VictoriaMetrics
 	RetryAfter string        // Retry-After header sent with Status, e.g. "1"
 	Body       Body          // what to answer with Status
@@ -118,7 +118,8 @@ func (g *Gateway) Calls() []Call {
 	return append([]Call(nil), g.calls...)
 }
 
-// ServeHTTP implements http.Handler.
+// ServeHTTP implements http.Handler. It checks, in order: the path (404), the queued fault (as a proxy in
+// front of Groq, before any key check), the key (401), the method (405); then it asks VictoriaMetrics.
 func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if err := r.ParseForm(); err != nil {
 		writeError(w, http.StatusBadRequest, err.Error())
