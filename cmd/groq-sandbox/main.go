@@ -55,7 +55,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	interval := fs.Duration("interval", 15*time.Second, "how often a new round of samples is written")
 	history := fs.Duration("history", 10*time.Minute, "how much past data to write at start, for range queries")
 	seed := fs.Int64("seed", 1, "seed of the synthetic values")
-	models := fs.String("models", strings.Join(groqtest.DefaultModels, ","), "comma-separated models")
+	models := fs.String("models", strings.Join(groqtest.DefaultModels, ","), "comma-separated models (empty: the defaults)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -77,7 +77,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	}
 	defer vm.Stop()
 
-	loader := groqtest.NewLoader(vm, *seed, strings.Split(*models, ",")...)
+	modelList := strings.FieldsFunc(*models, func(r rune) bool { return r == ',' || r == ' ' })
+	loader := groqtest.NewLoader(vm, *seed, modelList...)
 	now := groqtest.RoundTime(time.Now())
 	var rounds []time.Time
 	for t := now; !t.Before(now.Add(-*history)); t = t.Add(-*interval) {
