@@ -32,8 +32,9 @@ deps:
 # Runs the exporter against a local Groq stand-in: VictoriaMetrics with synthetic
 # traffic behind a gateway that speaks Groq's API (cmd/groq-sandbox). Installs
 # victoria-metrics first if it is missing (as root; otherwise says how).
+# Depends on build so that `make run` keeps the binary with version information.
 # Extra exporter flags: make sandbox SANDBOX_ARGS=--log.level=debug
-sandbox:
+sandbox: build
 	@if [ ! -x /usr/bin/victoria-metrics ] && ! command -v victoria-metrics >/dev/null 2>&1; then \
 		if [ "$$(id -u)" = 0 ]; then \
 			apt-get update && apt-get install -y victoria-metrics; \
@@ -42,6 +43,5 @@ sandbox:
 			exit 1; \
 		fi; \
 	fi
-	$(GO) build -o groq_exporter .
 	$(GO) build -o .build/groq-sandbox ./cmd/groq-sandbox
 	./.build/groq-sandbox -exporter ./groq_exporter -- $(SANDBOX_ARGS)
