@@ -17,8 +17,9 @@ build:
 
 # Runs the exporter against Groq when $$GROQ_API_KEY is set, else against the
 # local sandbox (VictoriaMetrics with synthetic Groq traffic).
-run: build
-	@if [ -n "$$GROQ_API_KEY" ]; then ./groq_exporter $(ARGS); else $(MAKE) --no-print-directory sandbox; fi
+run:
+	@if [ -n "$$GROQ_API_KEY" ]; then $(MAKE) --no-print-directory build && ./groq_exporter $(ARGS); \
+	else $(MAKE) --no-print-directory sandbox; fi
 
 # Installs what the tests need (Debian packages, helm), then runs every test.
 test: deps
