@@ -11,6 +11,7 @@ import (
 
 	"github.com/go-kit/log"
 	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
 	versioncollector "github.com/prometheus/client_golang/prometheus/collectors/version"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
@@ -29,7 +30,7 @@ func (b synthQuerier) Query(context.Context, string) ([]groq.Sample, error) {
 	return groq.DecodeVector(bytes.NewReader(b))
 }
 
-// benchExporter wires the /metrics handler as run does, with its cache
+// benchExporter wires the /metrics handler as run does (the same collectors), with its cache
 // filled from a 10,000-series answer that stays fresh for the benchmark.
 func benchExporter(tb testing.TB) (http.Handler, *prometheus.Registry) {
 	tb.Helper()
@@ -42,8 +43,9 @@ func benchExporter(tb testing.TB) (http.Handler, *prometheus.Registry) {
 		tb.Fatalf("refresh failed: %s", st.LastError)
 	}
 	reg := prometheus.NewRegistry()
-	reg.MustRegister(coll, collector.NewAPIMetrics(), versioncollector.NewCollector(exporterName))
-	mux, err := newMux(defaultMetricsPath, coll, reg, log.NewNopLogger())
+	reg.MustRegister(coll, collector.NewAPIMetrics(), versioncollector.NewCollector(exporterName),
+		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	mux, err := newMux(defaultMetricsPath, "http://groq.invalid", time.Hour, coll, reg, log.NewNopLogger())
 	if err != nil {
 		tb.Fatal(err)
 	}

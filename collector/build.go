@@ -2,6 +2,7 @@ package collector
 
 import (
 	"hash/maphash"
+	"maps"
 	"slices"
 	"sort"
 	"strings"
@@ -52,7 +53,7 @@ func build(all []series, dropped map[string]int) []prometheus.Metric {
 				}
 			}
 		}
-		exported := exportLabelNames(sortedKeys(upstream), set) // upstream label name → exported label name
+		exported := exportLabelNames(slices.Sorted(maps.Keys(upstream)), set) // upstream label name → exported label name
 		labelNames := make([]string, 0, len(set))
 		for n := range set {
 			labelNames = append(labelNames, n)

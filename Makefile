@@ -1,0 +1,48 @@
+# groq_exporter: `make run` starts it (against the local sandbox without
+# $GROQ_API_KEY), `make test` runs every test. See README.md.
+
+GO       ?= go
+VERSION  ?= $(shell cat VERSION 2>/dev/null || echo 0.0.0)
+REVISION ?= $(shell git rev-parse HEAD 2>/dev/null || echo unknown)
+BRANCH   ?= $(shell git rev-parse --abbrev-ref HEAD 2>/dev/null || echo unknown)
+VPKG     := github.com/prometheus/common/version
+LDFLAGS  := -s -w -X $(VPKG).Version=$(VERSION) -X $(VPKG).Revision=$(REVISION) -X $(VPKG).Branch=$(BRANCH) \
+            -X $(VPKG).BuildUser=$(shell id -un)@$(shell hostname) -X $(VPKG).BuildDate=$(shell date -u +%Y%m%d-%H:%M:%S)
+
+.PHONY: build run test deps sandbox
+
+# A static binary with version information.
+build:
+	CGO_ENABLED=0 $(GO) build -trimpath -ldflags '$(LDFLAGS)' -o groq_exporter .
+
+# Runs the exporter against Groq when $$GROQ_API_KEY is set, else against the
+# local sandbox (VictoriaMetrics with synthetic Groq traffic).
+run:
+	@if [ -n "$$GROQ_API_KEY" ]; then $(MAKE) --no-print-directory build && ./groq_exporter $(ARGS); \
+	else $(MAKE) --no-print-directory sandbox; fi
+
+# Installs what the tests need (Debian packages, helm), then runs every test.
+test: deps
+	$(GO) test -race -count=1 ./...
+	cd examples && $(GO) test -count=1 ./...
+	scripts/docker-test.sh
+
+deps:
+	scripts/install-deps.sh
+
+# Runs the exporter against a local Groq stand-in: VictoriaMetrics with synthetic
+# traffic behind a gateway that speaks Groq's API (cmd/groq-sandbox). Installs
+# victoria-metrics first if it is missing (as root; otherwise says how).
+# Depends on build so that `make run` keeps the binary with version information.
+# Extra exporter flags: make sandbox SANDBOX_ARGS=--log.level=debug
+sandbox: build
+	@if [ ! -x /usr/bin/victoria-metrics ] && ! command -v victoria-metrics >/dev/null 2>&1; then \
+		if [ "$$(id -u)" = 0 ]; then \
+			apt-get update && apt-get install -y victoria-metrics; \
+		else \
+			echo "victoria-metrics is missing; install it with: sudo apt-get install -y victoria-metrics" >&2; \
+			exit 1; \
+		fi; \
+	fi
+	$(GO) build -o .build/groq-sandbox ./cmd/groq-sandbox
+	./.build/groq-sandbox -exporter ./groq_exporter -- $(SANDBOX_ARGS)
