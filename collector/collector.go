@@ -118,8 +118,10 @@ func New(q Querier, opts Options) (*Collector, error) {
 
 // Refresh makes sure the cache is at most one TTL old. Concurrent callers
 // share one refresh; a caller whose context ends stops waiting, while the
-// refresh itself goes on until the deadline of the caller that started it (or
-// DefaultRefreshTimeout), so that the next scrape finds its result.
+// refresh itself goes on until just before the deadline of the caller that
+// started it (or DefaultRefreshTimeout), so that the next scrape finds its
+// result, and the caller that started it sees its outcome even when it failed
+// for lack of time.
 func (c *Collector) Refresh(ctx context.Context) {
 	c.mu.Lock()
 	done := c.inflight
@@ -132,7 +134,9 @@ func (c *Collector) Refresh(ctx context.Context) {
 		c.inflight = done
 		c.started = c.now()
 		deadline, ok := ctx.Deadline()
-		if !ok {
+		if ok {
+			deadline = deadline.Add(-refreshMargin(time.Until(deadline)))
+		} else {
 			deadline = time.Now().Add(DefaultRefreshTimeout)
 		}
 		rctx, cancel := context.WithDeadline(context.WithoutCancel(ctx), deadline)
@@ -151,6 +155,14 @@ func (c *Collector) Refresh(ctx context.Context) {
 	case <-done:
 	case <-ctx.Done():
 	}
+}
+
+// refreshMargin is how long before the deadline of the scrape that starts it
+// a refresh gives up: long enough for its outcome to be recorded before that
+// scrape stops waiting, so that a scrape whose refresh timed out reports
+// groq_up 0 rather than the previous refresh's outcome.
+func refreshMargin(budget time.Duration) time.Duration {
+	return min(max(budget/10, 20*time.Millisecond), 250*time.Millisecond)
 }
 
 // refresh asks Groq once and returns the new state.

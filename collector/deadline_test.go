@@ -1,0 +1,97 @@
+package collector
+
+import (
+	"context"
+	"net/http"
+	"net/http/httptest"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/groq-exporter/groq_exporter/groq"
+	"github.com/groq-exporter/groq_exporter/internal/synth"
+)
+
+// TestTimedOutScrapeSeesItsRefresh: when Groq stops answering, the scrape
+// whose refresh runs out of time shows groq_up 0 itself, rather than the
+// previous refresh's 1: the refresh ends a little before the scrape's
+// deadline, so its failure is recorded before the scrape stops waiting.
+func TestTimedOutScrapeSeesItsRefresh(t *testing.T) {
+	var hanging atomic.Bool
+	body := synth.Vector(synth.PerModel)
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if hanging.Load() {
+			<-r.Context().Done()
+			return
+		}
+		_, _ = w.Write(body)
+	}))
+	defer srv.Close()
+	client, err := groq.New(groq.Config{URL: srv.URL, MaxRetries: -1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := New(client, Options{CacheTTL: 0, MaxStale: time.Hour})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.Refresh(context.Background())
+	if st := c.Status(); !st.Up {
+		t.Fatalf("first refresh: %+v", st)
+	}
+	hanging.Store(true)
+	for i := range 5 {
+		ctx, cancel := context.WithTimeout(context.Background(), 300*time.Millisecond)
+		c.Refresh(ctx)
+		cancel()
+		if st := c.Status(); st.Up {
+			t.Fatalf("scrape %d: Groq hangs, the refresh timed out, yet the scrape sees up (%+v)", i, st)
+		}
+	}
+}
+
+// TestCancelledScrapeLeavesRefreshRunning: a scrape whose client goes away
+// (cancelled, not timed out) stops waiting, but the refresh it started goes
+// on, and the next scrape gets its result without asking Groq again.
+func TestCancelledScrapeLeavesRefreshRunning(t *testing.T) {
+	release := make(chan struct{})
+	var calls atomic.Int64
+	body := synth.Vector(synth.PerModel)
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		calls.Add(1)
+		select {
+		case <-release:
+		case <-r.Context().Done():
+			return
+		}
+		_, _ = w.Write(body)
+	}))
+	defer srv.Close()
+	client, err := groq.New(groq.Config{URL: srv.URL, MaxRetries: -1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := New(client, Options{CacheTTL: time.Minute})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	go func() {
+		for calls.Load() == 0 {
+			time.Sleep(time.Millisecond)
+		}
+		cancel() // the scraper hangs up while Groq is still working
+	}()
+	c.Refresh(ctx)
+	if st := c.Status(); st.Up || !st.LastRefresh.IsZero() {
+		t.Fatalf("before Groq answered: %+v", st)
+	}
+	close(release)
+	c.Refresh(context.Background()) // joins the refresh under way, or finds it fresh
+	if st := c.Status(); !st.Up {
+		t.Errorf("the refresh did not outlive the cancelled scrape: %+v", st)
+	}
+	if n := calls.Load(); n != 1 {
+		t.Errorf("%d calls to Groq, want 1", n)
+	}
+}
