@@ -15,6 +15,7 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 )
 
@@ -69,6 +70,10 @@ type Client struct {
 	retries  int
 	observer Observer
 	backoff  time.Duration
+
+	mu         sync.Mutex
+	quietUntil time.Time // Groq's Retry-After: no call before this
+	quietKind  error     // the class of the answer that asked for it
 }
 
 // New returns a Client for cfg.
@@ -125,18 +130,28 @@ func (c *Client) Query(ctx context.Context, expr string) ([]Sample, error) {
 // do sends GET /api/v1/<endpoint>?<params>, retrying 429, 5xx and transport
 // failures with jittered exponential backoff (or Retry-After) while the
 // context's deadline allows, and hands a 2xx body to decode.
+//
+// After an answer with Retry-After, calls fail at once with the same class of
+// error, without asking Groq, until that time has passed: however often the
+// exporter is scraped, Groq is not asked before it said it would answer.
 func (c *Client) do(ctx context.Context, endpoint string, params url.Values, decode func(io.Reader) error) error {
+	if err := c.quiet(endpoint); err != nil {
+		return err
+	}
 	u := c.base.JoinPath("api", "v1", endpoint)
 	u.RawQuery = params.Encode()
 	for attempt := 0; ; attempt++ {
 		err := c.attempt(ctx, endpoint, u.String(), decode)
+		var gerr *Error
+		if errors.As(err, &gerr) && gerr.RetryAfter > 0 {
+			c.keepQuiet(gerr)
+		}
 		if err == nil || attempt >= c.retries || !retryable(err) || ctx.Err() != nil {
 			return err
 		}
 		wait := c.backoff << attempt
 		wait = wait/2 + rand.N(wait/2+1) // jitter
-		var gerr *Error
-		if errors.As(err, &gerr) && gerr.RetryAfter > 0 {
+		if gerr != nil && gerr.RetryAfter > 0 {
 			wait = gerr.RetryAfter
 		}
 		if deadline, ok := ctx.Deadline(); ok && time.Until(deadline) < wait {
@@ -151,6 +166,28 @@ func (c *Client) do(ctx context.Context, endpoint string, params url.Values, dec
 		case <-time.After(wait):
 		}
 	}
+}
+
+// keepQuiet records that Groq asked not to be called for e.RetryAfter.
+func (c *Client) keepQuiet(e *Error) {
+	until := time.Now().Add(e.RetryAfter)
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if until.After(c.quietUntil) {
+		c.quietUntil, c.quietKind = until, e.Kind
+	}
+}
+
+// quiet returns an error while Groq's last Retry-After has not passed.
+func (c *Client) quiet(endpoint string) error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	left := time.Until(c.quietUntil)
+	if left <= 0 {
+		return nil
+	}
+	return &Error{Kind: c.quietKind, Endpoint: endpoint, RetryAfter: left,
+		Detail: "not asked again before " + c.quietUntil.UTC().Format(time.RFC3339) + ", as its Retry-After said"}
 }
 
 func retryable(err error) bool {

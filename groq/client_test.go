@@ -597,3 +597,50 @@ func TestNewRejectsBadURL(t *testing.T) {
 		t.Errorf("New with defaults: %v, %v", c, err)
 	}
 }
+
+// TestRetryAfterKeepsQuiet: after a 429 or 503 with Retry-After, the client
+// does not call Groq again before that time, whoever asks; the error it
+// returns meanwhile has the same class and no HTTP status. Once the time has
+// passed, it asks again.
+func TestRetryAfterKeepsQuiet(t *testing.T) {
+	for _, tc := range []struct {
+		status int
+		kind   error
+	}{{429, ErrRateLimited}, {503, ErrServer}} {
+		t.Run(fmt.Sprint(tc.status), func(t *testing.T) {
+			var mu sync.Mutex
+			status := tc.status
+			srv, ch := serve(t, func(w http.ResponseWriter, _ *http.Request) {
+				mu.Lock()
+				defer mu.Unlock()
+				if status != 200 {
+					w.Header().Set("Retry-After", "0.3")
+					w.WriteHeader(status)
+					return
+				}
+				_, _ = io.WriteString(w, okBody)
+			})
+			c, rec := newTestClient(t, srv.URL, func(c *Config) { c.MaxRetries = -1 })
+			_, err := c.Query(context.Background(), "up")
+			checkErr(t, err, tc.kind, tc.status, "")
+			for range 5 {
+				_, err = c.Query(context.Background(), "up")
+				checkErr(t, err, tc.kind, 0, "as its Retry-After said")
+			}
+			if reqs, _ := rec.counts(); ch.calls() != 1 || len(reqs) != 1 {
+				t.Errorf("%d calls to Groq (observer %v) within Retry-After, want 1", ch.calls(), reqs)
+			}
+			var gerr *Error
+			if errors.As(err, &gerr); gerr.RetryAfter <= 0 || gerr.RetryAfter > 300*time.Millisecond {
+				t.Errorf("RetryAfter left %v, want in (0, 300ms]", gerr.RetryAfter)
+			}
+			mu.Lock()
+			status = 200
+			mu.Unlock()
+			time.Sleep(350 * time.Millisecond) // past Retry-After
+			if _, err := c.Query(context.Background(), "up"); err != nil || ch.calls() != 2 {
+				t.Errorf("after Retry-After: %v, %d calls, want success and 2", err, ch.calls())
+			}
+		})
+	}
+}
