@@ -1,0 +1,77 @@
+package main
+
+import (
+	"net/http"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/groq-exporter/groq_exporter/collector"
+)
+
+// The upstream cost of the exporter, counted: Groq is a paid, rate-limited
+// API, so the number of calls is part of the contract.
+
+// TestOneCallPerRefresh: one scrape refreshes every built-in family with a
+// single call to Groq, whose one selector names them all.
+func TestOneCallPerRefresh(t *testing.T) {
+	var queries []string
+	var mu sync.Mutex
+	g := newFaultyGroq(t, func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		queries = append(queries, r.URL.Query().Get("query"))
+		mu.Unlock()
+		goodAnswer(w, r)
+	})
+	e := startExporter(t, map[string]string{"GROQ_API_KEY": faultKey}, "--groq.url="+g.url)
+	mfs := scrape(t, e, "10")
+	if n := g.calls.Load(); n != 1 {
+		t.Fatalf("one refresh made %d calls to Groq, want 1", n)
+	}
+	for _, name := range collector.BuiltinFamilies() {
+		if mf, ok := mfs[name]; !ok || len(mf.Metric) == 0 {
+			t.Errorf("family %s not refreshed", name)
+		}
+	}
+	for _, upstream := range []string{"increase1m", "rate1m", "e2e_latency_seconds", "ttft_latency_seconds",
+		"queue_latency_seconds", "tokens_in", "tokens_out"} {
+		if !strings.Contains(queries[0], upstream) {
+			t.Errorf("the query %q does not select %s", queries[0], upstream)
+		}
+	}
+}
+
+// TestOneCallPerTTL: 100 concurrent scrapes, then more within the cache TTL,
+// make one call to Groq in all; groq_api_requests_total says the same.
+func TestOneCallPerTTL(t *testing.T) {
+	g := newFaultyGroq(t, func(w http.ResponseWriter, r *http.Request) {
+		time.Sleep(100 * time.Millisecond) // so that the scrapes overlap the call
+		goodAnswer(w, r)
+	})
+	e := startExporter(t, map[string]string{"GROQ_API_KEY": faultKey}, "--groq.url="+g.url, "--groq.cache-ttl=1h")
+	var wg sync.WaitGroup
+	var bad atomic.Int64
+	for range 100 {
+		wg.Go(func() {
+			if mfs, err := tryScrape(e, "10"); err != nil || gaugeValue(mfs, "groq_up") != 1 {
+				bad.Add(1)
+			}
+		})
+	}
+	wg.Wait()
+	for range 10 {
+		scrape(t, e, "10")
+	}
+	if n := bad.Load(); n != 0 {
+		t.Errorf("%d of 100 concurrent scrapes failed or saw groq_up 0", n)
+	}
+	if n := g.calls.Load(); n != 1 {
+		t.Errorf("110 scrapes within one TTL made %d calls to Groq, want 1", n)
+	}
+	_, body := e.get(t, "/metrics")
+	if !strings.Contains(body, `groq_api_requests_total{code="200",endpoint="query"} 1`+"\n") {
+		t.Errorf("groq_api_requests_total does not count 1 call:\n%s", body)
+	}
+}
