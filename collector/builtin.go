@@ -99,7 +99,7 @@ func translateBuiltin(s groq.Sample) (series, string) {
 	name := s.Labels["__name__"]
 	f, ok := builtinFamilies[name]
 	var pct string
-	if !ok {
+	if !ok || f.percentile { // a percentile family's series names its percentile
 		parts := strings.Split(name, ":")
 		if len(parts) != 3 || parts[2] != "rate5m" {
 			return series{}, dropUnknownName
