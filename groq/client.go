@@ -112,8 +112,9 @@ func New(cfg Config) (*Client, error) {
 	return c, nil
 }
 
-// URL returns the base URL the client talks to.
-func (c *Client) URL() string { return c.base.String() }
+// URL returns the base URL the client talks to, fit to show: a password in
+// it is replaced by "xxxxx".
+func (c *Client) URL() string { return c.base.Redacted() }
 
 // Query runs an instant query and returns its vector result.
 func (c *Client) Query(ctx context.Context, expr string) ([]Sample, error) {

@@ -644,3 +644,21 @@ func TestRetryAfterKeepsQuiet(t *testing.T) {
 		})
 	}
 }
+
+// TestURLRedacted: a password in the URL (a proxy's, say) is used for the
+// requests but not shown by URL(), which the log and the landing page print.
+func TestURLRedacted(t *testing.T) {
+	var user, pass string
+	srv, _ := serve(t, func(w http.ResponseWriter, r *http.Request) {
+		user, pass, _ = r.BasicAuth()
+		_, _ = io.WriteString(w, okBody)
+	})
+	u := strings.Replace(srv.URL, "http://", "http://me:"+testKey+"@", 1) + "/v1"
+	c, _ := newTestClient(t, u, nil)
+	if strings.Contains(c.URL(), testKey) || !strings.Contains(c.URL(), "me:xxxxx@") {
+		t.Errorf("URL() = %q", c.URL())
+	}
+	if _, err := c.Query(context.Background(), "up"); err != nil || user != "me" || pass != testKey {
+		t.Errorf("request: %v, basic auth %q:%q", err, user, pass)
+	}
+}
