@@ -1,0 +1,323 @@
+package main
+
+import (
+	"bytes"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/tls"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"encoding/pem"
+	"fmt"
+	"io"
+	"math/big"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"golang.org/x/crypto/bcrypt"
+)
+
+// secretKey is a distinctive Groq key: no part of it may show anywhere the
+// exporter writes to.
+const secretKey = "gsk_SECRETsecurityTest0123456789abcdef"
+
+// secretParts are the pieces of the key a leak would show: the key, the key
+// without its gsk_ prefix, and a run of its characters.
+var secretParts = []string{secretKey, secretKey[4:], "SECRETsecurity", "0123456789abcdef"}
+
+func checkNoSecret(t *testing.T, where, text string) {
+	t.Helper()
+	for _, p := range secretParts {
+		if strings.Contains(text, p) {
+			t.Errorf("the key (%q) appears in %s:\n%s", p, where, text)
+			return
+		}
+	}
+}
+
+// echo serves an error that repeats the request's Authorization header, the
+// way a careless upstream or proxy might.
+func echo(status int, contentType, format string) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		auth := r.Header.Get("Authorization")
+		if auth != "Bearer "+secretKey {
+			w.WriteHeader(http.StatusTeapot)
+			return
+		}
+		w.Header().Set("Content-Type", contentType)
+		w.WriteHeader(status)
+		fmt.Fprintf(w, format, auth, strings.TrimPrefix(auth, "Bearer "))
+	}
+}
+
+// TestKeyNeverShown runs the exporter with the key at --log.level=debug
+// against an upstream failing in every class, several of them echoing the
+// Authorization header back (in JSON, in HTML, in a header, in the very
+// fields the client quotes), and looks for the key in the logs (logfmt and
+// JSON), /metrics, the landing page, the other endpoints and the errors.
+func TestKeyNeverShown(t *testing.T) {
+	fixtures := map[string]http.HandlerFunc{
+		"good":                 goodAnswer,
+		"401 JSON echo":        echo(401, "application/json", `{"status":"error","errorType":"401","error":"invalid API key in header Authorization: %s (key %s)"}`),
+		"403 HTML echo":        echo(403, "text/html", `<html><body><pre>Authorization: %s</pre><p>key=%s</p></body></html>`),
+		"400 JSON echo":        echo(400, "application/json", `{"status":"error","errorType":"bad_data","error":"%s %s"}`),
+		"404 text echo":        echo(404, "text/plain", "no route for %s %s"),
+		"422 JSON echo":        echo(422, "application/json", `{"status":"error","errorType":"%s","error":"%s"}`),
+		"429 JSON echo":        echo(429, "application/json", `{"status":"error","errorType":"429","error":"slow down, %s %s"}`),
+		"500 JSON echo":        echo(500, "application/json", `{"status":"error","errorType":"500","error":"%s / %s"}`),
+		"502 HTML echo":        echo(502, "text/html; charset=utf-8", `<html><head><title>502</title></head><body>%s<br>%s</body></html>`),
+		"200 HTML echo":        echo(200, "text/html", `<!DOCTYPE html><html><body>Signed in as %s (%s)</body></html>`),
+		"200 status error":     echo(200, "application/json", `{"status":"error","errorType":"%s","error":"%s"}`),
+		"200 status echo":      echo(200, "application/json", `{"status":"%s %s"}`),
+		"200 result type echo": echo(200, "application/json", `{"status":"success","data":{"resultType":"%s","result":"%s"}}`),
+		"200 value echo":       echo(200, "application/json", `{"status":"success","data":{"resultType":"vector","result":[{"metric":{},"value":[1,"%s %s"]}]}}`),
+		"200 truncated echo":   echo(200, "application/json", `{"status":"success","data":{"resultType":"vector","result":[{"metric":{"a":"%s","b":"%s`),
+		"content type echo": func(w http.ResponseWriter, r *http.Request) {
+			w.Header().Set("Content-Type", "text/html; token="+r.Header.Get("Authorization"))
+			w.WriteHeader(503)
+			_, _ = io.WriteString(w, "<html>down</html>")
+		},
+		"huge":  huge(32<<20, false),
+		"hangs": hang,
+	}
+	keyFile := filepath.Join(t.TempDir(), "key")
+	if err := os.WriteFile(keyFile, []byte(secretKey+"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	for name, h := range fixtures {
+		for _, format := range []string{"logfmt", "json"} {
+			t.Run(name+"/"+format, func(t *testing.T) {
+				t.Parallel()
+				g := newFaultyGroq(t, h)
+				env, args := map[string]string{"GROQ_API_KEY": secretKey}, []string{}
+				if format == "json" { // the other way to pass the key
+					env, args = nil, []string{"--groq.api-key-file=" + keyFile}
+				}
+				args = append(args, "--groq.url="+g.url, "--groq.cache-ttl=0", "--log.level=debug", "--log.format="+format)
+				e := startExporter(t, env, args...)
+				for range 2 {
+					_, body := e.get(t, "/metrics", "X-Prometheus-Scrape-Timeout-Seconds", "0.5")
+					checkNoSecret(t, "/metrics", body)
+				}
+				for _, path := range []string{"/", "/-/healthy", "/-/ready", "/nowhere"} {
+					_, body := e.get(t, path)
+					checkNoSecret(t, path, body)
+				}
+				checkNoSecret(t, "the log", e.log.String())
+				if g.calls.Load() == 0 {
+					t.Errorf("the fixture was never called")
+				}
+			})
+		}
+	}
+}
+
+// TestURLPasswordNeverShown: a password in --groq.url (a proxy's, say) is
+// not shown by the log or the landing page either.
+func TestURLPasswordNeverShown(t *testing.T) {
+	g := newFaultyGroq(t, goodAnswer)
+	u := strings.Replace(g.url, "http://", "http://user:"+secretKey+"@", 1)
+	e := startExporter(t, map[string]string{"GROQ_API_KEY": "gsk_other"}, "--groq.url="+u, "--log.level=debug")
+	_, metrics := e.get(t, "/metrics")
+	_, landing := e.get(t, "/")
+	checkNoSecret(t, "/metrics", metrics)
+	checkNoSecret(t, "the landing page", landing)
+	checkNoSecret(t, "the log", e.log.String())
+	if !strings.Contains(landing, "user:xxxxx@127.0.0.1") {
+		t.Errorf("the landing page does not show the URL, redacted:\n%s", landing)
+	}
+}
+
+// TestTracebackHasNoKey: what a crash prints, every goroutine's stack (here
+// forced with SIGQUIT while a refresh is waiting on Groq with the key in its
+// request), does not contain the key.
+func TestTracebackHasNoKey(t *testing.T) {
+	goTool, err := exec.LookPath("go")
+	if err != nil {
+		t.Skip("no go tool to build the exporter")
+	}
+	bin := filepath.Join(t.TempDir(), "groq_exporter")
+	if out, err := exec.Command(goTool, "build", "-o", bin, ".").CombinedOutput(); err != nil {
+		t.Fatalf("go build: %v\n%s", err, out)
+	}
+	g := newFaultyGroq(t, hang)
+	addr := freeAddr(t)
+	cmd := exec.Command(bin, "--groq.url="+g.url, "--web.listen-address="+addr, "--log.level=debug")
+	cmd.Env = append(os.Environ(), "GROQ_API_KEY="+secretKey, "GOTRACEBACK=all")
+	var stderr bytes.Buffer
+	cmd.Stderr, cmd.Stdout = &stderr, &stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer cmd.Process.Kill() //nolint:errcheck // already gone when the test passes
+	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(20 * time.Millisecond) {
+		if resp, err := http.Get("http://" + addr + "/-/healthy"); err == nil {
+			resp.Body.Close()
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the exporter did not start:\n%s", stderr.String())
+		}
+	}
+	scrapeDone := make(chan struct{})
+	go func() { // waits on the hanging Groq until the exporter is killed
+		defer close(scrapeDone)
+		if resp, err := http.Get("http://" + addr + "/metrics"); err == nil {
+			resp.Body.Close()
+		}
+	}()
+	for deadline := time.Now().Add(10 * time.Second); g.calls.Load() == 0; time.Sleep(10 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("the exporter never called Groq:\n%s", stderr.String())
+		}
+	}
+	if err := cmd.Process.Signal(syscall.SIGQUIT); err != nil {
+		t.Fatal(err)
+	}
+	_ = cmd.Wait()
+	<-scrapeDone
+	out := stderr.String()
+	if !strings.Contains(out, "goroutine ") || !strings.Contains(out, "SIGQUIT") {
+		t.Fatalf("no traceback:\n%s", out)
+	}
+	checkNoSecret(t, "the traceback", out)
+}
+
+// TestWebConfigTLSAndBasicAuth: with --web.config.file, /metrics (and every
+// other endpoint) is served over TLS only, and only to a client with the
+// basic-auth credentials.
+func TestWebConfigTLSAndBasicAuth(t *testing.T) {
+	dir := t.TempDir()
+	certPEM := writeSelfSignedCert(t, dir)
+	const user, password = "prometheus", "correct horse battery staple"
+	hash, err := bcrypt.GenerateFromPassword([]byte(password), bcrypt.MinCost)
+	if err != nil {
+		t.Fatal(err)
+	}
+	webConfig := filepath.Join(dir, "web-config.yml")
+	config := fmt.Sprintf("tls_server_config:\n  cert_file: %s\n  key_file: %s\nbasic_auth_users:\n  %s: %s\n",
+		filepath.Join(dir, "cert.pem"), filepath.Join(dir, "key.pem"), user, hash)
+	if err := os.WriteFile(webConfig, []byte(config), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	g := newFaultyGroq(t, goodAnswer)
+	e := startExporter(t, map[string]string{"GROQ_API_KEY": secretKey}, "--groq.url="+g.url, "--web.config.file="+webConfig)
+	httpsURL := strings.Replace(e.url, "http://", "https://", 1)
+
+	roots := x509.NewCertPool()
+	roots.AppendCertsFromPEM(certPEM)
+	client := &http.Client{Timeout: 10 * time.Second, Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: roots}, DisableKeepAlives: true}}
+	get := func(url, user, password string) (int, string) {
+		t.Helper()
+		req, _ := http.NewRequest(http.MethodGet, url, nil)
+		if user != "" {
+			req.SetBasicAuth(user, password)
+		}
+		resp, err := client.Do(req)
+		if err != nil {
+			t.Fatalf("GET %s: %v", url, err)
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		return resp.StatusCode, string(b)
+	}
+
+	for _, path := range []string{"/metrics", "/", "/-/healthy"} {
+		if code, _ := get(httpsURL+path, "", ""); code != http.StatusUnauthorized {
+			t.Errorf("GET %s without credentials: %d, want 401", path, code)
+		}
+	}
+	if code, _ := get(httpsURL+"/metrics", user, "wrong"); code != http.StatusUnauthorized {
+		t.Errorf("wrong password: %d, want 401", code)
+	}
+	if code, _ := get(httpsURL+"/metrics", "nobody", password); code != http.StatusUnauthorized {
+		t.Errorf("unknown user: %d, want 401", code)
+	}
+	code, body := get(httpsURL+"/metrics", user, password)
+	if code != http.StatusOK || !strings.Contains(body, "\ngroq_up 1\n") {
+		t.Errorf("with credentials: %d\n%s", code, body)
+	}
+	if code, body := get(e.url+"/metrics", user, password); code == http.StatusOK {
+		t.Errorf("plain HTTP was served:\n%s", body)
+	}
+	insecure := &http.Client{Timeout: 10 * time.Second, Transport: &http.Transport{DisableKeepAlives: true}}
+	if _, err := insecure.Get(httpsURL + "/metrics"); err == nil {
+		t.Error("a client that does not trust the certificate got an answer")
+	}
+	checkNoSecret(t, "the log", e.log.String())
+	if strings.Contains(e.log.String(), password) {
+		t.Errorf("the basic-auth password appears in the log")
+	}
+	if g.calls.Load() != 1 {
+		t.Errorf("%d calls to Groq, want 1 (the refused scrapes must not refresh)", g.calls.Load())
+	}
+}
+
+// writeSelfSignedCert writes cert.pem and key.pem for 127.0.0.1 into dir and
+// returns the certificate.
+func writeSelfSignedCert(t *testing.T, dir string) []byte {
+	t.Helper()
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tmpl := &x509.Certificate{
+		SerialNumber: big.NewInt(1),
+		Subject:      pkix.Name{CommonName: "groq_exporter test"},
+		NotBefore:    time.Now().Add(-time.Hour),
+		NotAfter:     time.Now().Add(time.Hour),
+		IPAddresses:  []net.IP{net.ParseIP("127.0.0.1")},
+		KeyUsage:     x509.KeyUsageDigitalSignature,
+		ExtKeyUsage:  []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
+	}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	keyDER, err := x509.MarshalECPrivateKey(key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	certPEM := pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der})
+	if err := os.WriteFile(filepath.Join(dir, "cert.pem"), certPEM, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "key.pem"), pem.EncodeToMemory(&pem.Block{Type: "EC PRIVATE KEY", Bytes: keyDER}), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return certPEM
+}
+
+// TestNoTestCodeInBinary: nothing only the tests need (testing, httptest,
+// the synthetic answers, the VictoriaMetrics harness, testutil) is linked
+// into the exporter.
+func TestNoTestCodeInBinary(t *testing.T) {
+	goTool, err := exec.LookPath("go")
+	if err != nil {
+		t.Skip("no go tool")
+	}
+	out, err := exec.Command(goTool, "list", "-deps", ".").Output()
+	if err != nil {
+		t.Fatal(err)
+	}
+	deps := strings.Fields(string(out))
+	for _, d := range deps {
+		switch {
+		case d == "testing", d == "net/http/httptest", strings.HasPrefix(d, "testing/"),
+			strings.HasSuffix(d, "/internal/synth"), strings.HasSuffix(d, "/internal/groqtest"),
+			strings.HasSuffix(d, "/prometheus/testutil"), strings.Contains(d, "goleak"), strings.Contains(d, "kylelemons/godebug"):
+			t.Errorf("the exporter binary links %s", d)
+		}
+	}
+	if len(deps) < 50 {
+		t.Errorf("go list -deps gave only %d packages: %v", len(deps), deps)
+	}
+}
