@@ -46,3 +46,16 @@ sandbox: build
 	fi
 	$(GO) build -o .build/groq-sandbox ./cmd/groq-sandbox
 	./.build/groq-sandbox -exporter ./groq_exporter -- $(SANDBOX_ARGS)
+
+# Measures what the exporter costs and prints the table of docs/benchmarks.md:
+# calls to Groq, a scrape from cache and a refresh against their floors, and
+# the resident memory of the built binary with 10,000 series and with a 1 GiB
+# body. BENCH_ARGS=-count=10 for steadier medians.
+.PHONY: bench fuzz
+bench: build
+	$(GO) run ./bench -exporter ./groq_exporter $(BENCH_ARGS)
+
+# Runs every fuzz target for FUZZTIME (default 1m) each; `go test` alone runs
+# only the seed corpus in testdata/fuzz.
+fuzz:
+	scripts/fuzz.sh
