@@ -10,8 +10,6 @@ import (
 	"github.com/go-kit/log/level"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
-	"github.com/prometheus/common/version"
-	"github.com/prometheus/exporter-toolkit/web"
 
 	"github.com/groq-exporter/groq_exporter/collector"
 )
@@ -22,7 +20,7 @@ const (
 )
 
 // newMux routes the exporter's HTTP endpoints.
-func newMux(metricsPath string, coll *collector.Collector, g prometheus.Gatherer, logger log.Logger) (*http.ServeMux, error) {
+func newMux(metricsPath, groqURL string, cacheTTL time.Duration, coll *collector.Collector, g prometheus.Gatherer, logger log.Logger) (*http.ServeMux, error) {
 	mux := http.NewServeMux()
 	mux.Handle(metricsPath, metricsHandler(coll, g, logger))
 	mux.HandleFunc("/-/healthy", func(w http.ResponseWriter, _ *http.Request) {
@@ -32,19 +30,7 @@ func newMux(metricsPath string, coll *collector.Collector, g prometheus.Gatherer
 		_, _ = w.Write([]byte("Ready\n"))
 	})
 	if metricsPath != "/" {
-		landing, err := web.NewLandingPage(web.LandingConfig{
-			Name:        exporterName,
-			Description: "Usage metrics of a Groq organization, read from Groq's metrics API",
-			Version:     version.Info(),
-			Links: []web.LandingLinks{
-				{Address: metricsPath, Text: "Metrics"},
-				{Address: "/-/healthy", Text: "Health"},
-			},
-		})
-		if err != nil {
-			return nil, err
-		}
-		mux.Handle("/", landing)
+		mux.Handle("/", statusPage(metricsPath, groqURL, cacheTTL, coll))
 	}
 	return mux, nil
 }

@@ -19,6 +19,7 @@ import (
 	"github.com/go-kit/log"
 	"github.com/go-kit/log/level"
 	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
 	versioncollector "github.com/prometheus/client_golang/prometheus/collectors/version"
 	"github.com/prometheus/common/config"
 	"github.com/prometheus/common/version"
@@ -101,9 +102,10 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	}
 
 	reg := prometheus.NewRegistry()
-	reg.MustRegister(coll, apiMetrics, versioncollector.NewCollector(exporterName))
+	reg.MustRegister(coll, apiMetrics, versioncollector.NewCollector(exporterName),
+		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 
-	mux, err := newMux(*metricsPath, coll, reg, logger)
+	mux, err := newMux(*metricsPath, client.URL(), *cacheTTL, coll, reg, logger)
 	if err != nil {
 		return err
 	}

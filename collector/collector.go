@@ -9,7 +9,7 @@ import (
 	"context"
 	"fmt"
 	"maps"
-	"sort"
+	"slices"
 	"strconv"
 	"sync"
 	"time"
@@ -197,7 +197,7 @@ func (c *Collector) refresh(ctx context.Context) state {
 	if !maps.Equal(dropped, prev.dropped) {
 		lvl = level.Warn
 	}
-	for _, reason := range sortedKeys(dropped) {
+	for _, reason := range slices.Sorted(maps.Keys(dropped)) {
 		lvl(c.logger).Log("msg", "Series from Groq not exported", "reason", reason, "count", dropped[reason], "example", examples[reason])
 	}
 	level.Debug(c.logger).Log("msg", "Refreshed from Groq", "series", len(st.metrics), "duration", st.duration)
@@ -260,16 +260,7 @@ func summarize(all []series) (map[string]int, []string) {
 			models[m] = true
 		}
 	}
-	return families, sortedKeys(models)
-}
-
-func sortedKeys[V any](m map[string]V) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	return keys
+	return families, slices.Sorted(maps.Keys(models))
 }
 
 func boolFloat(b bool) float64 {
