@@ -120,6 +120,14 @@ type Names struct {
 	Builtin []string
 	// Reserved are the self-metrics; no query may take their names.
 	Reserved []string
+	// ReservedPrefixes are prefixes of self-metrics (go_, process_); no
+	// query name may start with one.
+	ReservedPrefixes []string
+}
+
+func (n Names) reserved(name string) bool {
+	return slices.Contains(n.Reserved, name) ||
+		slices.ContainsFunc(n.ReservedPrefixes, func(p string) bool { return strings.HasPrefix(name, p) })
 }
 
 // Load reads and validates the configuration file. Every problem is one line
@@ -292,7 +300,7 @@ func (c *Config) validate(names Names) []string {
 			add(where, "name is missing")
 		case !metricNameRE.MatchString(q.Name):
 			add(where, "name is not a valid metric name (want [a-zA-Z_][a-zA-Z0-9_]*, no colons)")
-		case slices.Contains(names.Reserved, q.Name):
+		case names.reserved(q.Name):
 			add(where, "name is one of the exporter's own metrics")
 		case enabled[q.Name]:
 			add(where, "name is a built-in family; switch that family off under builtin: to export it from a query")

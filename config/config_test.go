@@ -14,7 +14,8 @@ var testNames = Names{
 		"groq_e2e_latency_seconds", "groq_queue_latency_seconds", "groq_requests_increase1m",
 		"groq_requests_rate1m", "groq_tokens_in", "groq_tokens_out", "groq_ttft_latency_seconds",
 	},
-	Reserved: []string{"groq_up", "groq_scrape_duration_seconds", "groq_query_success"},
+	Reserved:         []string{"groq_up", "groq_scrape_duration_seconds", "groq_query_success"},
+	ReservedPrefixes: []string{"go_", "process_"},
 }
 
 func TestLoadGood(t *testing.T) {
@@ -99,8 +100,9 @@ func TestLoadBad(t *testing.T) {
 			`query "groq-x": name is not a valid metric name (want [a-zA-Z_][a-zA-Z0-9_]*, no colons)`,
 			`query "groq:x": name is not a valid metric name (want [a-zA-Z_][a-zA-Z0-9_]*, no colons)`,
 			`query "groq_up": name is one of the exporter's own metrics`,
+			`query "process_cpu_seconds_total": name is one of the exporter's own metrics`,
 			`query "groq_requests_rate1m": name is a built-in family; switch that family off under builtin: to export it from a query`,
-			`query "groq_dup": duplicate name (also query #6)`,
+			`query "groq_dup": duplicate name (also query #7)`,
 			`query "groq_empty": help is missing`,
 			`query "groq_empty": query is missing`,
 		}},
