@@ -74,7 +74,8 @@ var labelValues = regexp.MustCompile(`^label_values\((.+),\s*(\w+)\)$`)
 // uses the ${datasource} variable, parses every PromQL expression and checks that every
 // metric it uses is one the exporter exports. The expressions are also handed to promtool
 // as recording rules, so Prometheus' own parser accepts them too.
-func TestGrafanaDashboard(t *testing.T) {
+func loadDashboard(t *testing.T) dashboard {
+	t.Helper()
 	b, err := os.ReadFile(dashboardFile)
 	if err != nil {
 		t.Fatal(err)
@@ -83,6 +84,35 @@ func TestGrafanaDashboard(t *testing.T) {
 	if err := json.Unmarshal(b, &d); err != nil {
 		t.Fatalf("%s: %v", dashboardFile, err)
 	}
+	return d
+}
+
+// allPanels returns the panels with the ones inside collapsed rows.
+func allPanels(ps []panel) []panel {
+	var out []panel
+	for _, p := range ps {
+		out = append(out, p)
+		out = append(out, allPanels(p.Panels)...)
+	}
+	return out
+}
+
+// dashboardExprs returns the dashboard's queries with the variables expanded; a query
+// with an unknown variable is left out (TestGrafanaDashboard reports it).
+func dashboardExprs(t *testing.T) []string {
+	var exprs []string
+	for _, p := range allPanels(loadDashboard(t).Panels) {
+		for _, tg := range p.Targets {
+			if e, err := expandGrafanaVariables(tg.Expr); err == nil {
+				exprs = append(exprs, e)
+			}
+		}
+	}
+	return exprs
+}
+
+func TestGrafanaDashboard(t *testing.T) {
+	d := loadDashboard(t)
 	if d.Title == "" || d.UID == "" {
 		t.Errorf("dashboard needs a title and a uid")
 	}
@@ -119,40 +149,35 @@ func TestGrafanaDashboard(t *testing.T) {
 	var exprs []string
 	used := map[string]bool{}
 	ids := map[int]bool{}
-	var walk func([]panel)
-	walk = func(ps []panel) {
-		for _, p := range ps {
-			if ids[p.ID] {
-				t.Errorf("panel %q: duplicate id %d", p.Title, p.ID)
+	for _, p := range allPanels(d.Panels) {
+		if ids[p.ID] {
+			t.Errorf("panel %q: duplicate id %d", p.Title, p.ID)
+		}
+		ids[p.ID] = true
+		if p.Type == "row" {
+			continue
+		}
+		if p.Datasource == nil || p.Datasource.UID != "${datasource}" {
+			t.Errorf("panel %q: want datasource ${datasource}, got %+v", p.Title, p.Datasource)
+		}
+		if len(p.Targets) == 0 {
+			t.Errorf("panel %q: no queries", p.Title)
+		}
+		for _, tg := range p.Targets {
+			if tg.Datasource != nil && tg.Datasource.UID != "${datasource}" {
+				t.Errorf("panel %q: query datasource %+v, want ${datasource}", p.Title, tg.Datasource)
 			}
-			ids[p.ID] = true
-			walk(p.Panels)
-			if p.Type == "row" {
+			expr, err := expandGrafanaVariables(tg.Expr)
+			if err != nil {
+				t.Errorf("panel %q: %v in %s", p.Title, err, tg.Expr)
 				continue
 			}
-			if p.Datasource == nil || p.Datasource.UID != "${datasource}" {
-				t.Errorf("panel %q: want datasource ${datasource}, got %+v", p.Title, p.Datasource)
+			for _, n := range checkMetricNames(t, fmt.Sprintf("panel %q", p.Title), expr) {
+				used[n] = true
 			}
-			if len(p.Targets) == 0 {
-				t.Errorf("panel %q: no queries", p.Title)
-			}
-			for _, tg := range p.Targets {
-				if tg.Datasource != nil && tg.Datasource.UID != "${datasource}" {
-					t.Errorf("panel %q: query datasource %+v, want ${datasource}", p.Title, tg.Datasource)
-				}
-				expr, err := expandGrafanaVariables(tg.Expr)
-				if err != nil {
-					t.Errorf("panel %q: %v in %s", p.Title, err, tg.Expr)
-					continue
-				}
-				for _, n := range checkMetricNames(t, fmt.Sprintf("panel %q", p.Title), expr) {
-					used[n] = true
-				}
-				exprs = append(exprs, expr)
-			}
+			exprs = append(exprs, expr)
 		}
 	}
-	walk(d.Panels)
 
 	// The panels the dashboard promises: one per area of the exporter's metrics.
 	for _, m := range []string{
