@@ -1,0 +1,329 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+)
+
+var update = flag.Bool("update", false, "rewrite testdata/*.metrics golden files")
+
+// syncBuffer collects the exporter's log while it runs.
+type syncBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}
+
+// groqFixture is a stand-in for Groq's metrics API: it checks the bearer key
+// and answers /api/v1/query with a recorded response.
+type groqFixture struct {
+	mu    sync.Mutex
+	key   string // the key Groq accepts
+	body  []byte
+	calls int
+}
+
+func (g *groqFixture) setKey(k string) { g.mu.Lock(); g.key = k; g.mu.Unlock() }
+
+func (g *groqFixture) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	g.mu.Lock()
+	key, body := g.key, g.body
+	g.calls++
+	g.mu.Unlock()
+	w.Header().Set("Content-Type", "application/json")
+	if r.Header.Get("Authorization") != "Bearer "+key {
+		w.WriteHeader(http.StatusUnauthorized)
+		fmt.Fprint(w, `{"status":"error","errorType":"unauthorized","error":"invalid API key"}`)
+		return
+	}
+	if r.URL.Path != "/v1/metrics/prometheus/api/v1/query" {
+		w.WriteHeader(http.StatusNotFound)
+		fmt.Fprint(w, `{"status":"error","errorType":"not_found","error":"unknown path"}`)
+		return
+	}
+	_, _ = w.Write(body)
+}
+
+func newGroqFixture(t *testing.T, key string) (*groqFixture, string) {
+	t.Helper()
+	body, err := os.ReadFile("collector/testdata/all_families.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	g := &groqFixture{key: key, body: body}
+	srv := httptest.NewServer(g)
+	t.Cleanup(srv.Close)
+	return g, srv.URL + "/v1/metrics/prometheus"
+}
+
+// exporter is one run of the real exporter, served by exporter-toolkit on a
+// loopback port.
+type exporter struct {
+	url string
+	log *syncBuffer
+}
+
+// startExporter runs the exporter with args until the test ends.
+func startExporter(t *testing.T, env map[string]string, args ...string) *exporter {
+	t.Helper()
+	addr := freeAddr(t)
+	e := &exporter{url: "http://" + addr, log: &syncBuffer{}}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	args = append([]string{"--web.listen-address=" + addr}, args...)
+	go func() { done <- run(ctx, args, func(k string) string { return env[k] }, io.Discard, e.log) }()
+	t.Cleanup(func() {
+		cancel()
+		if err := <-done; err != nil && !errors.Is(err, http.ErrServerClosed) {
+			t.Errorf("exporter stopped with %v", err)
+		}
+	})
+	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(20 * time.Millisecond) {
+		select {
+		case err := <-done:
+			t.Fatalf("exporter exited: %v\n%s", err, e.log)
+		default:
+		}
+		if resp, err := http.Get(e.url + "/-/healthy"); err == nil {
+			resp.Body.Close()
+			return e
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("exporter did not start:\n%s", e.log)
+		}
+	}
+}
+
+func (e *exporter) get(t *testing.T, path string, header ...string) (int, string) {
+	t.Helper()
+	req, _ := http.NewRequest(http.MethodGet, e.url+path, nil)
+	for i := 0; i+1 < len(header); i += 2 {
+		req.Header.Set(header[i], header[i+1])
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, string(b)
+}
+
+func freeAddr(t *testing.T) string {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	return l.Addr().String()
+}
+
+// deterministic drops the lines whose values depend on the clock, the
+// runtime or the toolchain, so the rest can be compared with a golden file.
+func deterministic(exposition string) string {
+	var out []string
+	for _, line := range strings.SplitAfter(exposition, "\n") {
+		name := strings.TrimPrefix(strings.TrimPrefix(line, "# HELP "), "# TYPE ")
+		if strings.HasPrefix(name, "go_") || strings.HasPrefix(name, "process_") ||
+			strings.HasPrefix(line, "groq_scrape_duration_seconds ") ||
+			strings.HasPrefix(line, "groq_last_refresh_success_timestamp_seconds ") ||
+			strings.HasPrefix(line, "groq_exporter_build_info{") {
+			continue
+		}
+		out = append(out, line)
+	}
+	return strings.Join(out, "")
+}
+
+// TestEndToEnd scrapes the real server against a fixture Groq and compares
+// /metrics with a golden file; promtool must find nothing to criticise, and
+// the key must not appear in the debug log.
+func TestEndToEnd(t *testing.T) {
+	const key = "gsk_e2eSecretKey0123456789"
+	g, groqURL := newGroqFixture(t, key)
+	e := startExporter(t, map[string]string{"GROQ_API_KEY": key}, "--groq.url="+groqURL, "--log.level=debug")
+
+	code, body := e.get(t, "/metrics", "X-Prometheus-Scrape-Timeout-Seconds", "10")
+	if code != http.StatusOK {
+		t.Fatalf("/metrics answered %d", code)
+	}
+	golden := filepath.Join("testdata", "e2e.metrics")
+	if *update {
+		if err := os.WriteFile(golden, []byte(deterministic(body)), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	want, err := os.ReadFile(golden)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := deterministic(body); got != string(want) {
+		t.Errorf("/metrics differs from %s (go test -run TestEndToEnd -update rewrites it):\n%s", golden, got)
+	}
+	for _, s := range []string{"groq_scrape_duration_seconds ", "groq_last_refresh_success_timestamp_seconds 1.", `groq_exporter_build_info{`} {
+		if !strings.Contains(body, s) {
+			t.Errorf("/metrics lacks %q", s)
+		}
+	}
+	promtoolCheckMetrics(t, body)
+
+	// A second scrape within the cache TTL does not call Groq.
+	e.get(t, "/metrics")
+	g.mu.Lock()
+	calls := g.calls
+	g.mu.Unlock()
+	if calls != 1 {
+		t.Errorf("two scrapes within the TTL made %d calls to Groq, want 1", calls)
+	}
+
+	for path, want := range map[string]string{"/": "groq_exporter", "/-/healthy": "Healthy", "/-/ready": "Ready"} {
+		if code, body := e.get(t, path); code != http.StatusOK || !strings.Contains(body, want) {
+			t.Errorf("GET %s = %d %q, want 200 with %q", path, code, body, want)
+		}
+	}
+	if log := e.log.String(); strings.Contains(log, key) || strings.Contains(log, "e2eSecret") {
+		t.Errorf("the API key appears in the log:\n%s", log)
+	} else if !strings.Contains(log, `msg="Refreshed from Groq"`) {
+		t.Errorf("debug log lacks the refresh line:\n%s", log)
+	}
+}
+
+// TestKeyRotation: a key file is re-read, so a rotated key works without a
+// restart; the rejected key gives groq_up 0 and a log line that names the cause.
+func TestKeyRotation(t *testing.T) {
+	const oldKey, newKey = "gsk_oldKey1111111111", "gsk_newKey2222222222"
+	g, groqURL := newGroqFixture(t, oldKey)
+	keyFile := filepath.Join(t.TempDir(), "api-key")
+	if err := os.WriteFile(keyFile, []byte(oldKey+"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	e := startExporter(t, nil, "--groq.url="+groqURL, "--groq.api-key-file="+keyFile, "--groq.cache-ttl=0", "--log.level=debug")
+
+	scrapeUp := func() string {
+		_, body := e.get(t, "/metrics")
+		for _, line := range strings.Split(body, "\n") {
+			if strings.HasPrefix(line, "groq_up ") {
+				return line
+			}
+		}
+		t.Fatalf("no groq_up in:\n%s", body)
+		return ""
+	}
+	if up := scrapeUp(); up != "groq_up 1" {
+		t.Fatalf("with the right key: %s\n%s", up, e.log)
+	}
+	g.setKey(newKey) // Groq revokes the old key
+	if up := scrapeUp(); up != "groq_up 0" {
+		t.Fatalf("with a revoked key: %s", up)
+	}
+	if !strings.Contains(e.log.String(), "Groq rejected the API key") {
+		t.Errorf("log does not say the key was rejected:\n%s", e.log)
+	}
+	if err := os.WriteFile(keyFile, []byte(newKey), 0o600); err != nil { // the Secret is updated
+		t.Fatal(err)
+	}
+	if up := scrapeUp(); up != "groq_up 1" {
+		t.Fatalf("after rotating the key file: %s\n%s", up, e.log)
+	}
+	if log := e.log.String(); strings.Contains(log, "Key1111") || strings.Contains(log, "Key2222") {
+		t.Errorf("a key appears in the log:\n%s", log)
+	}
+}
+
+// TestStartupErrors: without a usable key the exporter does not start, and
+// says why.
+func TestStartupErrors(t *testing.T) {
+	dir := t.TempDir()
+	empty := filepath.Join(dir, "empty")
+	if err := os.WriteFile(empty, []byte("\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{nil, "no Groq API key: set $GROQ_API_KEY or --groq.api-key-file"},
+		{[]string{"--groq.api-key-file=" + filepath.Join(dir, "missing")}, "cannot read the Groq API key"},
+		{[]string{"--groq.api-key-file=" + empty}, "is empty"},
+		{[]string{"--groq.url=ftp://example", "--groq.api-key-file=/dev/null"}, "is empty"},
+		{[]string{"--log.level=loud"}, "enum value must be one of"},
+	} {
+		err := run(context.Background(), tc.args, func(string) string { return "" }, io.Discard, io.Discard)
+		if err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("run(%q) = %v, want an error containing %q", tc.args, err, tc.want)
+		}
+	}
+	err := run(context.Background(), []string{"--groq.url=ftp://example"}, func(string) string { return "k" }, io.Discard, io.Discard)
+	if err == nil || !strings.Contains(err.Error(), "invalid Groq URL") {
+		t.Errorf("an ftp URL gave %v, want invalid Groq URL", err)
+	}
+}
+
+// TestScrapeTimeoutHeader: when Groq hangs, a scrape still answers within
+// Prometheus's scrape timeout, with groq_up 0.
+func TestScrapeTimeoutHeader(t *testing.T) {
+	release := make(chan struct{})
+	hang := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		select {
+		case <-release:
+		case <-r.Context().Done():
+		}
+	}))
+	t.Cleanup(func() { close(release); hang.Close() })
+	e := startExporter(t, map[string]string{"GROQ_API_KEY": "k"}, "--groq.url="+hang.URL)
+
+	// The client gives up after 5s: far more than the 0.5s Prometheus allows,
+	// so a pass means the exporter honoured the header (no timing is asserted).
+	client := &http.Client{Timeout: 5 * time.Second}
+	req, _ := http.NewRequest(http.MethodGet, e.url+"/metrics", nil)
+	req.Header.Set("X-Prometheus-Scrape-Timeout-Seconds", "0.5")
+	resp, err := client.Do(req)
+	if err != nil {
+		t.Fatalf("scrape with a 0.5s timeout header did not answer: %v", err)
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(resp.Body)
+	if resp.StatusCode != http.StatusOK || !strings.Contains(string(body), "groq_up 0") {
+		t.Errorf("got %d:\n%s", resp.StatusCode, body)
+	}
+}
+
+// promtoolCheckMetrics runs `promtool check metrics` on an exposition.
+func promtoolCheckMetrics(t *testing.T, exposition string) {
+	t.Helper()
+	promtool, err := exec.LookPath("promtool")
+	if err != nil {
+		t.Fatal("promtool not found: install it with `apt-get install -y prometheus`")
+	}
+	cmd := exec.Command(promtool, "check", "metrics")
+	cmd.Stdin = strings.NewReader(exposition)
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Errorf("promtool check metrics: %v\n%s", err, out)
+	}
+}

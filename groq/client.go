@@ -1,0 +1,302 @@
+// Package groq is a client for Groq's Prometheus-compatible metrics API: it
+// runs instant MetricsQL queries, decodes the answers as a stream within a size
+// cap, retries what is worth retrying, and returns typed errors. It knows
+// nothing about the metrics the exporter serves.
+package groq
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"math/rand/v2"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Defaults for Config fields left zero.
+const (
+	DefaultURL              = "https://api.groq.com/v1/metrics/prometheus"
+	DefaultTimeout          = 10 * time.Second
+	DefaultMaxResponseBytes = 8 << 20
+	DefaultMaxRetries       = 2
+	defaultBackoff          = 250 * time.Millisecond
+)
+
+// Sample is one series of an instant-query result: its labels, __name__
+// included, and its value as Groq sent it (NaN and ±Inf included).
+type Sample struct {
+	Labels map[string]string
+	Value  float64
+}
+
+// Observer is told about every HTTP call and every retry, so that the caller
+// can count them. Endpoint is the API path below /api/v1/ ("query"); code is
+// the HTTP status, or "error" when no answer arrived.
+type Observer interface {
+	Request(endpoint, code string)
+	Retry(endpoint string)
+}
+
+// Config configures a Client.
+type Config struct {
+	// URL is the base URL of the API, without /api/v1.
+	URL string
+	// HTTPClient sends the requests and adds the Authorization header
+	// (see prometheus/common/config). It must not have a Timeout shorter than Timeout.
+	HTTPClient *http.Client
+	// Timeout bounds each attempt; the caller's context bounds the whole call.
+	Timeout time.Duration
+	// MaxResponseBytes caps the body read from Groq, whatever Content-Length says.
+	MaxResponseBytes int64
+	// MaxRetries is how many times a 429, 5xx or transport failure is retried.
+	// Negative means none.
+	MaxRetries int
+	// Observer, if set, is told about each request and retry.
+	Observer Observer
+}
+
+// Client queries Groq's metrics API. It is safe for concurrent use.
+type Client struct {
+	base     *url.URL
+	http     *http.Client
+	timeout  time.Duration
+	maxBytes int64
+	retries  int
+	observer Observer
+	backoff  time.Duration
+}
+
+// New returns a Client for cfg.
+func New(cfg Config) (*Client, error) {
+	if cfg.URL == "" {
+		cfg.URL = DefaultURL
+	}
+	u, err := url.Parse(strings.TrimRight(cfg.URL, "/"))
+	if err != nil {
+		return nil, fmt.Errorf("invalid Groq URL: %w", err)
+	}
+	if u.Scheme != "http" && u.Scheme != "https" || u.Host == "" {
+		return nil, fmt.Errorf("invalid Groq URL %q: want http(s)://host/path", cfg.URL)
+	}
+	c := &Client{
+		base:     u,
+		http:     cfg.HTTPClient,
+		timeout:  cfg.Timeout,
+		maxBytes: cfg.MaxResponseBytes,
+		retries:  cfg.MaxRetries,
+		observer: cfg.Observer,
+		backoff:  defaultBackoff,
+	}
+	if c.http == nil {
+		c.http = http.DefaultClient
+	}
+	if c.timeout <= 0 {
+		c.timeout = DefaultTimeout
+	}
+	if c.maxBytes <= 0 {
+		c.maxBytes = DefaultMaxResponseBytes
+	}
+	if c.retries < 0 {
+		c.retries = 0
+	}
+	return c, nil
+}
+
+// URL returns the base URL the client talks to.
+func (c *Client) URL() string { return c.base.String() }
+
+// Query runs an instant query and returns its vector result.
+func (c *Client) Query(ctx context.Context, expr string) ([]Sample, error) {
+	form := url.Values{"query": {expr}}
+	var samples []Sample
+	err := c.do(ctx, "query", form, func(body io.Reader) error {
+		var err error
+		samples, err = DecodeVector(body)
+		return err
+	})
+	return samples, err
+}
+
+// do sends GET /api/v1/<endpoint>?<params>, retrying 429, 5xx and transport
+// failures with jittered exponential backoff (or Retry-After) while the
+// context's deadline allows, and hands a 2xx body to decode.
+func (c *Client) do(ctx context.Context, endpoint string, params url.Values, decode func(io.Reader) error) error {
+	u := c.base.JoinPath("api", "v1", endpoint)
+	u.RawQuery = params.Encode()
+	for attempt := 0; ; attempt++ {
+		err := c.attempt(ctx, endpoint, u.String(), decode)
+		if err == nil || attempt >= c.retries || !retryable(err) || ctx.Err() != nil {
+			return err
+		}
+		wait := c.backoff << attempt
+		wait = wait/2 + rand.N(wait/2+1) // jitter
+		var gerr *Error
+		if errors.As(err, &gerr) && gerr.RetryAfter > 0 {
+			wait = gerr.RetryAfter
+		}
+		if deadline, ok := ctx.Deadline(); ok && time.Until(deadline) < wait {
+			return err // waiting would overrun the caller's deadline
+		}
+		if c.observer != nil {
+			c.observer.Retry(endpoint)
+		}
+		select {
+		case <-ctx.Done():
+			return err
+		case <-time.After(wait):
+		}
+	}
+}
+
+func retryable(err error) bool {
+	return errors.Is(err, ErrRateLimited) || errors.Is(err, ErrServer) || errors.Is(err, ErrTransport)
+}
+
+func (c *Client) attempt(ctx context.Context, endpoint, u string, decode func(io.Reader) error) error {
+	ctx, cancel := context.WithTimeout(ctx, c.timeout)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
+	if err != nil {
+		return &Error{Kind: ErrTransport, Endpoint: endpoint, Detail: err.Error()}
+	}
+	req.Header.Set("Accept", "application/json")
+	resp, err := c.http.Do(req)
+	if err != nil {
+		c.observe(endpoint, "error")
+		return &Error{Kind: ErrTransport, Endpoint: endpoint, Detail: transportDetail(err)}
+	}
+	defer resp.Body.Close()
+	c.observe(endpoint, strconv.Itoa(resp.StatusCode))
+
+	body := &cappedReader{r: resp.Body, max: c.maxBytes}
+	if resp.StatusCode/100 != 2 {
+		return statusError(endpoint, resp, body)
+	}
+	if err := decode(body); err != nil {
+		var gerr *Error
+		if errors.As(err, &gerr) {
+			gerr.Endpoint, gerr.StatusCode = endpoint, resp.StatusCode
+			return gerr
+		}
+		return bodyError(endpoint, resp.StatusCode, body, err)
+	}
+	// Let the connection be reused when only trailing white space is left.
+	_, _ = io.CopyN(io.Discard, body, 4<<10)
+	return nil
+}
+
+func (c *Client) observe(endpoint, code string) {
+	if c.observer != nil {
+		c.observer.Request(endpoint, code)
+	}
+}
+
+// bodyError classifies a failure while reading or decoding a 2xx body.
+func bodyError(endpoint string, status int, body *cappedReader, err error) *Error {
+	switch {
+	case errors.Is(err, ErrTooLarge):
+		return &Error{Kind: ErrTooLarge, Endpoint: endpoint, StatusCode: status,
+			Detail: fmt.Sprintf("more than %d bytes (raise --groq.max-response-bytes, or query less)", body.max)}
+	case errors.Is(err, context.DeadlineExceeded) || errors.Is(err, context.Canceled):
+		return &Error{Kind: ErrTransport, Endpoint: endpoint, StatusCode: status,
+			Detail: fmt.Sprintf("reading the response: %v after %d bytes", err, body.n)}
+	case body.n == 0:
+		return &Error{Kind: ErrBadResponse, Endpoint: endpoint, StatusCode: status, Detail: "empty body"}
+	case errors.Is(err, io.ErrUnexpectedEOF):
+		return &Error{Kind: ErrBadResponse, Endpoint: endpoint, StatusCode: status,
+			Detail: fmt.Sprintf("truncated JSON after %d bytes", body.n)}
+	}
+	var syn *json.SyntaxError
+	if errors.As(err, &syn) && syn.Offset <= 1 {
+		return &Error{Kind: ErrBadResponse, Endpoint: endpoint, StatusCode: status,
+			Detail: "not JSON (a proxy's HTML or text page?)"}
+	}
+	return &Error{Kind: ErrBadResponse, Endpoint: endpoint, StatusCode: status, Detail: redact(err.Error())}
+}
+
+// statusError turns a non-2xx answer into an *Error, with Groq's own message
+// when the body is the API's JSON error.
+func statusError(endpoint string, resp *http.Response, body io.Reader) *Error {
+	e := &Error{Endpoint: endpoint, StatusCode: resp.StatusCode}
+	switch code := resp.StatusCode; {
+	case code == http.StatusUnauthorized || code == http.StatusForbidden:
+		e.Kind = ErrUnauthorized
+	case code == http.StatusNotFound:
+		e.Kind = ErrNotFound
+	case code == http.StatusTooManyRequests:
+		e.Kind = ErrRateLimited
+	case code >= 500:
+		e.Kind = ErrServer
+	default:
+		e.Kind = ErrRejected
+	}
+	if code := resp.StatusCode; code == http.StatusTooManyRequests || code == http.StatusServiceUnavailable {
+		e.RetryAfter = parseRetryAfter(resp.Header.Get("Retry-After"), time.Now())
+	}
+	var apiErr struct {
+		ErrorType string `json:"errorType"`
+		Error     string `json:"error"`
+	}
+	raw, _ := io.ReadAll(io.LimitReader(body, 64<<10))
+	if json.Unmarshal(raw, &apiErr) == nil && apiErr.Error != "" {
+		e.Detail = redact(apiErr.Error)
+	} else if len(raw) > 0 {
+		e.Detail = fmt.Sprintf("non-JSON body of %d bytes (%s)", len(raw), redact(resp.Header.Get("Content-Type")))
+	}
+	return e
+}
+
+// parseRetryAfter reads a Retry-After header: seconds, or an HTTP date.
+func parseRetryAfter(v string, now time.Time) time.Duration {
+	if v == "" {
+		return 0
+	}
+	if s, err := strconv.ParseFloat(v, 64); err == nil {
+		if s <= 0 || s > 3600 {
+			return 0
+		}
+		return time.Duration(s * float64(time.Second))
+	}
+	if t, err := http.ParseTime(v); err == nil && t.After(now) {
+		return t.Sub(now)
+	}
+	return 0
+}
+
+// transportDetail describes a failed round trip without repeating the full
+// request URL (the query makes it long; the key is never in it).
+func transportDetail(err error) string {
+	var uerr *url.Error
+	if errors.As(err, &uerr) {
+		err = uerr.Err
+	}
+	return redact(err.Error())
+}
+
+// cappedReader reads at most max bytes and fails with ErrTooLarge on the byte
+// after, counting what it actually read whatever Content-Length claimed.
+type cappedReader struct {
+	r   io.Reader
+	n   int64
+	max int64
+}
+
+func (c *cappedReader) Read(p []byte) (int, error) {
+	if c.n > c.max {
+		return 0, ErrTooLarge
+	}
+	if left := c.max + 1 - c.n; int64(len(p)) > left {
+		p = p[:left]
+	}
+	n, err := c.r.Read(p)
+	c.n += int64(n)
+	if c.n > c.max {
+		return n, ErrTooLarge
+	}
+	return n, err
+}

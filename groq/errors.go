@@ -1,0 +1,80 @@
+package groq
+
+import (
+	"errors"
+	"fmt"
+	"regexp"
+	"time"
+)
+
+// The classes of failure a caller can act on. Every error the Client returns
+// wraps exactly one of them, so errors.Is tells them apart.
+var (
+	// ErrUnauthorized: Groq refused the API key (401 or 403).
+	ErrUnauthorized = errors.New("Groq rejected the API key (check GROQ_API_KEY or --groq.api-key-file)")
+	// ErrNotFound: the endpoint does not exist (404): a wrong --groq.url, or an
+	// organization without the metrics API (an Enterprise feature).
+	ErrNotFound = errors.New("metrics API not found (check --groq.url; the metrics API is an Enterprise feature)")
+	// ErrRateLimited: Groq answered 429 Too Many Requests.
+	ErrRateLimited = errors.New("rate-limited by Groq")
+	// ErrServer: Groq answered with a 5xx status.
+	ErrServer = errors.New("Groq-side failure")
+	// ErrRejected: Groq refused the request itself, usually the query (other 4xx, or status "error").
+	ErrRejected = errors.New("Groq rejected the query")
+	// ErrBadResponse: the body is not the Prometheus API JSON that was expected
+	// (HTML from a proxy, empty, truncated, another result type).
+	ErrBadResponse = errors.New("unexpected response from Groq")
+	// ErrTooLarge: the body is larger than the configured cap.
+	ErrTooLarge = errors.New("response from Groq exceeds the size limit")
+	// ErrTransport: no HTTP answer at all (DNS, connection refused, timeout).
+	ErrTransport = errors.New("cannot reach Groq")
+)
+
+// Error is what every failed call returns: the class of failure, the HTTP
+// status when there was one, and what Groq or the body said, with anything that
+// looks like a credential removed.
+type Error struct {
+	Kind       error         // one of the Err… values above
+	Endpoint   string        // e.g. "query"
+	StatusCode int           // 0 when there was no HTTP answer
+	RetryAfter time.Duration // from a 429's or 503's Retry-After header
+	Detail     string        // safe to log: credentials redacted, length capped
+}
+
+func (e *Error) Error() string {
+	msg := e.Endpoint + ": " + e.Kind.Error()
+	if e.StatusCode != 0 {
+		msg += fmt.Sprintf(" (HTTP %d)", e.StatusCode)
+	}
+	if e.Detail != "" {
+		msg += ": " + e.Detail
+	}
+	return msg
+}
+
+func (e *Error) Unwrap() error { return e.Kind }
+
+// maxDetail caps how much of an upstream message ends up in an error.
+const maxDetail = 256
+
+// credentialRE matches Groq API keys and bearer tokens, in case an upstream
+// message or proxy page echoes a request header back.
+var credentialRE = regexp.MustCompile(`(?i)(gsk_|bearer\s+)[A-Za-z0-9._~+/=-]+`)
+
+// redact makes an upstream-provided string safe to log: credentials removed,
+// control characters dropped, length capped.
+func redact(s string) string {
+	s = credentialRE.ReplaceAllString(s, "${1}<redacted>")
+	out := make([]rune, 0, len(s))
+	for _, r := range s {
+		if r < 0x20 || r == 0x7f {
+			r = ' '
+		}
+		out = append(out, r)
+		if len(out) >= maxDetail {
+			out = append(out, '…')
+			break
+		}
+	}
+	return string(out)
+}

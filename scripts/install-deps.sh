@@ -1,0 +1,26 @@
+#!/usr/bin/env bash
+# Installs what the test suite needs on a Debian machine, and only what is
+# missing: VictoriaMetrics (the Groq stand-in), Prometheus and promtool,
+# Chromium (status page), Docker (image test) and Helm (chart test).
+set -euo pipefail
+
+need=()
+command -v victoria-metrics >/dev/null || need+=(victoria-metrics)
+command -v prometheus >/dev/null && command -v promtool >/dev/null || need+=(prometheus)
+command -v chromium >/dev/null || need+=(chromium)
+command -v dockerd >/dev/null || need+=(docker.io)
+if [ ${#need[@]} -gt 0 ]; then
+  if [ "$(id -u)" -ne 0 ]; then
+    echo "missing: ${need[*]}; install them with: sudo apt-get install -y ${need[*]}" >&2
+    exit 1
+  fi
+  echo "installing ${need[*]}"
+  apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need[@]}" >/dev/null
+fi
+
+HELM_VERSION=v3.22.0
+if ! command -v helm >/dev/null && [ ! -x "$(go env GOPATH)/bin/helm" ]; then
+  echo "installing helm $HELM_VERSION"
+  go install "helm.sh/helm/v3/cmd/helm@$HELM_VERSION"
+fi
