@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Builds the groq_exporter image on an empty base (scratch) from a locally built static
 # binary and checks that the container works: it reads the key from a mounted file,
-# queries a fake Groq on loopback, serves groq_up 1 and Groq's series on /metrics, and
-# runs as 65534:65534. Prints the image size.
+# queries a fake Groq over HTTPS on loopback (trusting it through the CA bundle at the
+# path the image ships one), serves groq_up 1 and Groq's series on /metrics, and runs as
+# 65534:65534. Prints the image size.
 #
 # Needs root when no Docker daemon answers: it then installs docker.io with apt-get if
 # dockerd is missing and starts a daemon of its own (vfs storage, no iptables, no bridge;
@@ -48,9 +49,11 @@ free_port() {
 }
 
 # --- Docker daemon ------------------------------------------------------------------
-if ! command -v python3 >/dev/null; then
-	apt-get install -y python3 >/dev/null || die "python3 is needed for the fake Groq"
-fi
+for cmd in python3 openssl curl; do
+	command -v "$cmd" >/dev/null ||
+		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$cmd" >/dev/null ||
+		die "$cmd is needed (Debian package $cmd)"
+done
 if ! command -v docker >/dev/null || ! docker info >/dev/null 2>&1; then
 	if ! command -v dockerd >/dev/null || ! command -v docker >/dev/null; then
 		[ "$(id -u)" = 0 ] || die "no Docker daemon answers and installing docker.io needs root"
@@ -116,12 +119,23 @@ label=$(docker image inspect -f '{{index .Config.Labels "org.opencontainers.imag
 [ "$label" = "$VERSION" ] || die "image version label is '$label', want $VERSION"
 docker run --rm "$IMAGE" --version 2>&1 | grep -q "version $VERSION" ||
 	die "groq_exporter --version in the image does not report $VERSION"
+docker create --name "$CONTAINER" "$IMAGE" >/dev/null
+docker cp "$CONTAINER:/etc/ssl/certs/ca-certificates.crt" "$WORK/image-ca.crt"
+docker rm "$CONTAINER" >/dev/null
+cmp -s "$WORK/image-ca.crt" "$CA" || die "the image has no copy of $CA at /etc/ssl/certs/ca-certificates.crt"
 
 # --- Fake Groq ------------------------------------------------------------------------
+# A throwaway self-signed certificate for 127.0.0.1; the container trusts it through a bundle
+# of the host's CAs plus this certificate, mounted where the image keeps its bundle.
+openssl req -x509 -newkey rsa:2048 -nodes -days 1 -subj "/CN=fake-groq" \
+	-addext "subjectAltName=IP:127.0.0.1" \
+	-keyout "$WORK/fake-groq.key" -out "$WORK/fake-groq.crt" 2>/dev/null
+cat "$CA" "$WORK/fake-groq.crt" >"$WORK/ca-certificates.crt"
+chmod 0444 "$WORK/ca-certificates.crt"
 GROQ_PORT=$(free_port)
-python3 - "$GROQ_PORT" >"$WORK/fake-groq.log" 2>&1 <<'EOF' &
-# Answers the Prometheus query API as Groq's metrics API does, with fixed series.
-import json, re, sys, time
+python3 - "$GROQ_PORT" "$WORK/fake-groq.crt" "$WORK/fake-groq.key" >"$WORK/fake-groq.log" 2>&1 <<'EOF' &
+# Answers the Prometheus query API over HTTPS as Groq's metrics API does, with fixed series.
+import json, re, ssl, sys, time
 from http.server import BaseHTTPRequestHandler, HTTPServer
 from urllib.parse import parse_qs, urlparse
 
@@ -174,7 +188,11 @@ class Handler(BaseHTTPRequestHandler):
 
     do_POST = do_GET
 
-HTTPServer(("127.0.0.1", int(sys.argv[1])), Handler).serve_forever()
+server = HTTPServer(("127.0.0.1", int(sys.argv[1])), Handler)
+tls = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+tls.load_cert_chain(sys.argv[2], sys.argv[3])
+server.socket = tls.wrap_socket(server.socket, server_side=True)
+server.serve_forever()
 EOF
 FAKE_PID=$!
 
@@ -182,16 +200,17 @@ FAKE_PID=$!
 PORT=$(free_port)
 printf 'docker-test-key\n' >"$WORK/api-key"
 chmod 0444 "$WORK/api-key" # readable by 65534 inside the container
-log "running $IMAGE on 127.0.0.1:$PORT against a fake Groq on 127.0.0.1:$GROQ_PORT"
+log "running $IMAGE on 127.0.0.1:$PORT against a fake Groq on https://127.0.0.1:$GROQ_PORT"
 docker run -d --name "$CONTAINER" \
 	--network host \
 	--read-only \
 	--cap-drop ALL \
 	--security-opt no-new-privileges \
 	-v "$WORK/api-key:/etc/groq-exporter/api-key:ro" \
+	-v "$WORK/ca-certificates.crt:/etc/ssl/certs/ca-certificates.crt:ro" \
 	"$IMAGE" \
 	--groq.api-key-file=/etc/groq-exporter/api-key \
-	--groq.url="http://127.0.0.1:$GROQ_PORT/v1/metrics/prometheus" \
+	--groq.url="https://127.0.0.1:$GROQ_PORT/v1/metrics/prometheus" \
 	--web.listen-address="127.0.0.1:$PORT" >/dev/null
 
 metrics=""
