@@ -14,7 +14,7 @@ set -euo pipefail
 
 cd "$(dirname "$0")/.."
 IMAGE=${IMAGE:-groq_exporter:docker-test}
-CONTAINER=groq-exporter-docker-test
+CONTAINER=groq-exporter-docker-test-$$
 WORK=$(mktemp -d)
 DOCKERD_PID=""
 FAKE_PID=""
@@ -231,8 +231,9 @@ log "/metrics: $(grep -E '^groq_(up|requests_rate1m)' <<<"$metrics" | tr '\n' ' 
 pid=$(docker inspect -f '{{.State.Pid}}' "$CONTAINER")
 uids=$(awk '/^Uid:/ {print $2, $3, $4, $5}' "/proc/$pid/status")
 gids=$(awk '/^Gid:/ {print $2, $3, $4, $5}' "/proc/$pid/status")
-[ "$uids" = "65534 65534 65534 65534" ] && [ "$gids" = "65534 65534 65534 65534" ] ||
+if [ "$uids" != "65534 65534 65534 65534" ] || [ "$gids" != "65534 65534 65534 65534" ]; then
 	die "container process runs as uid ($uids) gid ($gids), want 65534"
+fi
 log "container process runs as uid/gid 65534 (image user $user)"
 
 size=$(docker image inspect -f '{{.Size}}' "$IMAGE")
