@@ -9,7 +9,7 @@ VPKG     := github.com/prometheus/common/version
 LDFLAGS  := -s -w -X $(VPKG).Version=$(VERSION) -X $(VPKG).Revision=$(REVISION) -X $(VPKG).Branch=$(BRANCH) \
             -X $(VPKG).BuildUser=$(shell id -un)@$(shell hostname) -X $(VPKG).BuildDate=$(shell date -u +%Y%m%d-%H:%M:%S)
 
-.PHONY: build run test deps
+.PHONY: build run test deps sandbox
 
 # A static binary with version information.
 build:
@@ -17,8 +17,9 @@ build:
 
 # Runs the exporter against Groq when $$GROQ_API_KEY is set, else against the
 # local sandbox (VictoriaMetrics with synthetic Groq traffic).
-run: build
-	@if [ -n "$$GROQ_API_KEY" ]; then ./groq_exporter $(ARGS); else $(MAKE) --no-print-directory sandbox; fi
+run:
+	@if [ -n "$$GROQ_API_KEY" ]; then $(MAKE) --no-print-directory build && ./groq_exporter $(ARGS); \
+	else $(MAKE) --no-print-directory sandbox; fi
 
 # Installs what the tests need (Debian packages, helm), then runs every test.
 test: deps
@@ -28,3 +29,20 @@ test: deps
 
 deps:
 	scripts/install-deps.sh
+
+# Runs the exporter against a local Groq stand-in: VictoriaMetrics with synthetic
+# traffic behind a gateway that speaks Groq's API (cmd/groq-sandbox). Installs
+# victoria-metrics first if it is missing (as root; otherwise says how).
+# Depends on build so that `make run` keeps the binary with version information.
+# Extra exporter flags: make sandbox SANDBOX_ARGS=--log.level=debug
+sandbox: build
+	@if [ ! -x /usr/bin/victoria-metrics ] && ! command -v victoria-metrics >/dev/null 2>&1; then \
+		if [ "$$(id -u)" = 0 ]; then \
+			apt-get update && apt-get install -y victoria-metrics; \
+		else \
+			echo "victoria-metrics is missing; install it with: sudo apt-get install -y victoria-metrics" >&2; \
+			exit 1; \
+		fi; \
+	fi
+	$(GO) build -o .build/groq-sandbox ./cmd/groq-sandbox
+	./.build/groq-sandbox -exporter ./groq_exporter -- $(SANDBOX_ARGS)

@@ -1,0 +1,177 @@
+package groqtest
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"syscall"
+	"time"
+)
+
+const (
+	startTimeout = 60 * time.Second // generous: the machines running the tests are small and shared
+	stopTimeout  = 15 * time.Second // after this a server that ignores SIGTERM is killed
+	startTries   = 3                // a free port can be taken by someone else before the server binds it
+	maxLogBytes  = 256 << 10
+)
+
+// findBinary returns the path of name from PATH or else /usr/bin, or an error that says how to install the
+// Debian package pkg that provides it.
+func findBinary(name, pkg string) (string, error) {
+	if p, err := exec.LookPath(name); err == nil {
+		return p, nil
+	}
+	p := filepath.Join("/usr/bin", name)
+	if fi, err := os.Stat(p); err == nil && !fi.IsDir() && fi.Mode()&0o111 != 0 {
+		return p, nil
+	}
+	return "", fmt.Errorf("%s not found in PATH or /usr/bin; install it with: apt-get install -y %s", name, pkg)
+}
+
+// Command is exec.Command for a child server: it runs in its own process group, so a Ctrl-C in the terminal
+// reaches only this program, which then stops its children in order, and on Linux the kernel kills it if
+// this program dies without stopping it (as a test binary killed on timeout does).
+func Command(name string, args ...string) *exec.Cmd {
+	cmd := exec.Command(name, args...)
+	cmd.SysProcAttr = sysProcAttr()
+	return cmd
+}
+
+// freeAddr returns a 127.0.0.1 address with a port that was free a moment ago.
+func freeAddr() (string, error) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return "", err
+	}
+	defer l.Close()
+	return l.Addr().String(), nil
+}
+
+// process is a server binary running in its own temporary directory.
+type process struct {
+	name string
+	cmd  *exec.Cmd
+	dir  string
+	log  *tailBuffer
+	done chan struct{} // closed once the process has exited
+	err  error         // exit error, valid after done is closed
+}
+
+// startServer creates a temporary directory, starts the binary with the arguments args(dir, addr) on a
+// free loopback address and waits until GET http://addr+readyPath answers 200. It retries with another
+// port if the server exits while starting, as it does when the port was taken in between.
+func startServer(name, binary string, args func(dir, addr string) ([]string, error), readyPath string) (*process, string, error) {
+	var lastErr error
+	for try := 0; try < startTries; try++ {
+		addr, err := freeAddr()
+		if err != nil {
+			return nil, "", err
+		}
+		dir, err := os.MkdirTemp("", "groqtest-"+name+"-")
+		if err != nil {
+			return nil, "", err
+		}
+		argv, err := args(dir, addr)
+		if err != nil {
+			os.RemoveAll(dir)
+			return nil, "", err
+		}
+		p := &process{name: name, dir: dir, log: &tailBuffer{}, done: make(chan struct{})}
+		p.cmd = Command(binary, argv...)
+		p.cmd.Dir = dir
+		p.cmd.Stdout = p.log
+		p.cmd.Stderr = p.log
+		if err := p.cmd.Start(); err != nil {
+			os.RemoveAll(dir)
+			return nil, "", fmt.Errorf("start %s: %w", name, err)
+		}
+		go func() {
+			p.err = p.cmd.Wait()
+			close(p.done)
+		}()
+		if err := p.waitReady("http://" + addr + readyPath); err != nil {
+			lastErr = err
+			p.stop()
+			continue
+		}
+		return p, addr, nil
+	}
+	return nil, "", lastErr
+}
+
+func (p *process) waitReady(url string) error {
+	ctx, cancel := context.WithTimeout(context.Background(), startTimeout)
+	defer cancel()
+	tick := time.NewTicker(50 * time.Millisecond)
+	defer tick.Stop()
+	for {
+		req, _ := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
+		if resp, err := http.DefaultClient.Do(req); err == nil {
+			resp.Body.Close()
+			if resp.StatusCode == http.StatusOK {
+				return nil
+			}
+		}
+		select {
+		case <-p.done:
+			return fmt.Errorf("%s exited while starting (%v); its log:\n%s", p.name, p.err, p.log)
+		case <-ctx.Done():
+			return fmt.Errorf("%s not ready at %s after %v; its log:\n%s", p.name, url, startTimeout, p.log)
+		case <-tick.C:
+		}
+	}
+}
+
+// stop sends SIGTERM, kills the process if it has not exited after stopTimeout, waits for it and removes
+// its directory. It can be called more than once.
+func (p *process) stop() error {
+	select {
+	case <-p.done:
+	default:
+		_ = p.cmd.Process.Signal(syscall.SIGTERM)
+		select {
+		case <-p.done:
+		case <-time.After(stopTimeout):
+			_ = p.cmd.Process.Kill()
+			<-p.done
+		}
+	}
+	if err := os.RemoveAll(p.dir); err != nil {
+		return fmt.Errorf("remove %s data directory: %w", p.name, err)
+	}
+	var exitErr *exec.ExitError
+	if p.err != nil && !errors.As(p.err, &exitErr) {
+		return fmt.Errorf("%s: %w", p.name, p.err)
+	}
+	return nil
+}
+
+// tailBuffer keeps the last maxLogBytes of a server's output for error messages.
+type tailBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *tailBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	b.buf.Write(p)
+	if b.buf.Len() > maxLogBytes {
+		b.buf.Next(b.buf.Len() - maxLogBytes/2)
+	}
+	return len(p), nil
+}
+
+func (b *tailBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return strings.TrimSpace(b.buf.String())
+}
