@@ -29,7 +29,7 @@ func newMux(metricsPath string, cacheTTL time.Duration, rl *reloader, g promethe
 	mux.HandleFunc("/-/ready", func(w http.ResponseWriter, _ *http.Request) {
 		_, _ = w.Write([]byte("Ready\n"))
 	})
-	mux.Handle("/-/reload", reloadHandler(rl.reloadFromFile))
+	mux.Handle("/-/reload", reloadHandler(rl))
 	if rl.file != "" {
 		mux.Handle("/config", configHandler(rl))
 	}
@@ -42,18 +42,22 @@ func newMux(metricsPath string, cacheTTL time.Duration, rl *reloader, g promethe
 // reloadHandler reloads the configuration file on POST, as SIGHUP does, and
 // answers 500 with the errors when the new file is refused (the previous
 // configuration stays in use). The errors name files, never key contents.
-func reloadHandler(reload func() error) http.Handler {
+func reloadHandler(rl *reloader) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.Method != http.MethodPost {
 			w.Header().Set("Allow", http.MethodPost)
 			http.Error(w, "This endpoint requires a POST request.", http.StatusMethodNotAllowed)
 			return
 		}
-		if err := reload(); err != nil {
+		if rl.file == "" {
+			_, _ = w.Write([]byte("No --config.file: nothing to reload.\n"))
+			return
+		}
+		if err := rl.reloadFromFile(); err != nil {
 			http.Error(w, "failed to reload the configuration: "+err.Error(), http.StatusInternalServerError)
 			return
 		}
-		_, _ = w.Write([]byte("OK\n"))
+		_, _ = w.Write([]byte("Configuration reloaded.\n"))
 	})
 }
 

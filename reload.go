@@ -58,7 +58,7 @@ func configNames() config.Names {
 // organizations it describes, reusing those of prev that are unchanged. It
 // reads key files but does not contact Groq.
 func (s settings) load(file string, prev []*organization) (*config.Config, []*organization, error) {
-	cfg := &config.Config{Builtin: config.Builtin{Enabled: true}}
+	cfg := config.Default()
 	if file != "" {
 		var err error
 		if cfg, err = config.Load(file, configNames()); err != nil {
@@ -239,9 +239,10 @@ func (r *reloader) Reload() error {
 func (r *reloader) warmUp(orgs []*organization) {
 	ctx, cancel := context.WithTimeout(context.Background(), collector.DefaultRefreshTimeout)
 	defer cancel()
+	running := r.organizations()
 	var wg sync.WaitGroup
 	for _, o := range orgs {
-		if !slices.Contains(r.organizations(), o) {
+		if !slices.Contains(running, o) {
 			wg.Go(func() { o.coll.Refresh(ctx) })
 		}
 	}

@@ -176,8 +176,8 @@ func TestReloadUnderScrapes(t *testing.T) {
 
 	// A new file: organization b goes, a query comes.
 	writeFile(t, cfgFile, twoOrgConfig(urlA, "", "groq_custom_one", "groq_custom_two"))
-	if code, msg := post(t, e.url+"/-/reload"); code != http.StatusOK {
-		t.Fatalf("POST /-/reload = %d %s", code, msg)
+	if code, msg := post(t, e.url+"/-/reload"); code != http.StatusOK || msg != "Configuration reloaded.\n" {
+		t.Fatalf("POST /-/reload = %d %q", code, msg)
 	}
 	_, body = e.get(t, "/metrics")
 	if strings.Contains(body, `organization="b"`) || metricLine(body, `groq_custom_two{model="llama",organization="a"}`) != "1" {
@@ -260,8 +260,8 @@ func TestReloadEndpoint(t *testing.T) {
 	if resp.StatusCode != http.StatusMethodNotAllowed || resp.Header.Get("Allow") != http.MethodPost {
 		t.Errorf("GET /-/reload = %d, Allow %q; want 405, Allow POST", resp.StatusCode, resp.Header.Get("Allow"))
 	}
-	if code, _ := post(t, e.url+"/-/reload"); code != http.StatusOK {
-		t.Errorf("POST /-/reload without --config.file = %d, want 200", code)
+	if code, msg := post(t, e.url+"/-/reload"); code != http.StatusOK || msg != "No --config.file: nothing to reload.\n" {
+		t.Errorf("POST /-/reload without --config.file = %d %q, want 200, nothing to reload", code, msg)
 	}
 	if code, _ := e.get(t, "/config"); code != http.StatusNotFound {
 		t.Errorf("GET /config without --config.file = %d, want 404", code)

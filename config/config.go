@@ -162,7 +162,7 @@ func (c *Config) String() string {
 
 // parse decodes data strictly (unknown fields are errors) and validates it.
 func parse(data []byte, names Names) (*Config, []string) {
-	cfg := new(defaultConfig()) // what an empty or null document means
+	cfg := Default() // what an empty or null document means
 	dec := yaml.NewDecoder(bytes.NewReader(data))
 	dec.KnownFields(true)
 	err := dec.Decode(cfg)
@@ -182,12 +182,14 @@ func parse(data []byte, names Names) (*Config, []string) {
 	return cfg, nil
 }
 
-func defaultConfig() Config { return Config{Builtin: Builtin{Enabled: true}} }
+// Default is the configuration of an empty file, and of no file at all: every
+// built-in family, the organization of the flags, no custom query.
+func Default() *Config { return &Config{Builtin: Builtin{Enabled: true}} }
 
 // UnmarshalYAML implements the obsolete yaml.v3 unmarshaller interface, which,
 // unlike the Node one, keeps the decoder's KnownFields setting.
 func (c *Config) UnmarshalYAML(unmarshal func(any) error) error {
-	*c = defaultConfig()
+	*c = *Default()
 	type rawConfig Config
 	return unmarshal((*rawConfig)(c))
 }
