@@ -146,7 +146,13 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		level.Info(logger).Log("msg", "Shutting down")
 		shutdownCtx, cancel := context.WithTimeout(context.Background(), shutdownTimeout)
 		defer cancel()
-		return srv.Shutdown(shutdownCtx)
+		if err := srv.Shutdown(shutdownCtx); err != nil {
+			// Connections still open after the grace period (a slow scrape, or
+			// one that never sent a request) are cut: stopping must not fail.
+			level.Warn(logger).Log("msg", "Closing connections left after the shutdown grace period", "err", err)
+			return srv.Close()
+		}
+		return nil
 	}
 }
 
