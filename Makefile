@@ -9,11 +9,20 @@ VPKG     := github.com/prometheus/common/version
 LDFLAGS  := -s -w -X $(VPKG).Version=$(VERSION) -X $(VPKG).Revision=$(REVISION) -X $(VPKG).Branch=$(BRANCH) \
             -X $(VPKG).BuildUser=$(shell id -un)@$(shell hostname) -X $(VPKG).BuildDate=$(shell date -u +%Y%m%d-%H:%M:%S)
 
-.PHONY: build run test deps sandbox
+.PHONY: build run test deps sandbox docker
 
 # A static binary with version information.
 build:
 	CGO_ENABLED=0 $(GO) build -trimpath -ldflags '$(LDFLAGS)' -o groq_exporter .
+
+# The container image, from a locally built static binary and the host's CA
+# bundle (see Dockerfile). BASE=scratch builds without pulling a base image.
+docker:
+	mkdir -p .build
+	CGO_ENABLED=0 $(GO) build -trimpath -ldflags '$(LDFLAGS)' -o .build/groq_exporter .
+	cp /etc/ssl/certs/ca-certificates.crt .build/
+	docker build $(if $(BASE),--build-arg BASE=$(BASE)) --build-arg VERSION=$(VERSION) --build-arg REVISION=$(REVISION) \
+		-t groq_exporter:$(VERSION) .
 
 # Runs the exporter against Groq when $$GROQ_API_KEY is set, else against the
 # local sandbox (VictoriaMetrics with synthetic Groq traffic).

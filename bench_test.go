@@ -1,8 +1,6 @@
 package main
 
 import (
-	"bytes"
-	"context"
 	"net/http"
 	"net/http/httptest"
 	"slices"
@@ -16,38 +14,39 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/groq-exporter/groq_exporter/collector"
-	"github.com/groq-exporter/groq_exporter/groq"
 	"github.com/groq-exporter/groq_exporter/internal/synth"
 )
 
 // benchSeries is how many Groq series the scrape benchmarks serve.
 const benchSeries = 10000
 
-// synthQuerier answers every query with the same decoded body.
-type synthQuerier []byte
-
-func (b synthQuerier) Query(context.Context, string) ([]groq.Sample, error) {
-	return groq.DecodeVector(bytes.NewReader(b))
-}
-
-// benchExporter wires the /metrics handler as run does (the same collectors), with its cache
-// filled from a 10,000-series answer that stays fresh for the benchmark.
+// benchExporter wires the /metrics handler as run does (the same reloader,
+// collectors and registry), against a loopback Groq that answers 10,000
+// series, and fills the cache with one scrape; it stays fresh for the
+// benchmark, so that later scrapes do not call Groq.
 func benchExporter(tb testing.TB) (http.Handler, *prometheus.Registry) {
 	tb.Helper()
-	coll, err := collector.New(synthQuerier(synth.Vector(benchSeries)), collector.Options{CacheTTL: time.Hour})
-	if err != nil {
+	body := synth.Vector(benchSeries)
+	upstream := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) { _, _ = w.Write(body) }))
+	tb.Cleanup(upstream.Close)
+	apiMetrics := collector.NewAPIMetrics()
+	set := settings{url: upstream.URL, envKey: "gsk_bench", timeout: 10 * time.Second, maxBytes: 8 << 20,
+		cacheTTL: time.Hour, maxStale: collector.DefaultMaxStale, observer: apiMetrics, logger: log.NewNopLogger()}
+	rl := newReloader("", set, set.logger)
+	if err := rl.Reload(); err != nil {
 		tb.Fatal(err)
-	}
-	coll.Refresh(context.Background())
-	if st := coll.Status(); !st.Up {
-		tb.Fatalf("refresh failed: %s", st.LastError)
 	}
 	reg := prometheus.NewRegistry()
-	reg.MustRegister(coll, collector.NewAPIMetrics(), versioncollector.NewCollector(exporterName),
+	reg.MustRegister(rl.group, apiMetrics, versioncollector.NewCollector(exporterName),
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
-	mux, err := newMux(defaultMetricsPath, "http://groq.invalid", time.Hour, coll, reg, log.NewNopLogger())
+	mux, err := newMux(defaultMetricsPath, time.Hour, rl, reg, set.logger)
 	if err != nil {
 		tb.Fatal(err)
+	}
+	w := &discard{h: http.Header{}}
+	mux.ServeHTTP(w, httptest.NewRequest(http.MethodGet, defaultMetricsPath, nil))
+	if st := rl.organizations()[0].coll.Status(); !st.Up {
+		tb.Fatalf("refresh failed: %s", st.LastError)
 	}
 	return mux, reg
 }

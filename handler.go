@@ -20,25 +20,62 @@ const (
 )
 
 // newMux routes the exporter's HTTP endpoints.
-func newMux(metricsPath, groqURL string, cacheTTL time.Duration, coll *collector.Collector, g prometheus.Gatherer, logger log.Logger) (*http.ServeMux, error) {
+func newMux(metricsPath string, cacheTTL time.Duration, rl *reloader, g prometheus.Gatherer, logger log.Logger) (*http.ServeMux, error) {
 	mux := http.NewServeMux()
-	mux.Handle(metricsPath, metricsHandler(coll, g, logger))
+	mux.Handle(metricsPath, metricsHandler(rl.group, g, logger))
 	mux.HandleFunc("/-/healthy", func(w http.ResponseWriter, _ *http.Request) {
 		_, _ = w.Write([]byte("Healthy\n"))
 	})
 	mux.HandleFunc("/-/ready", func(w http.ResponseWriter, _ *http.Request) {
 		_, _ = w.Write([]byte("Ready\n"))
 	})
+	mux.Handle("/-/reload", reloadHandler(rl))
+	if rl.file != "" {
+		mux.Handle("/config", configHandler(rl))
+	}
 	if metricsPath != "/" {
-		mux.Handle("/", statusPage(metricsPath, groqURL, cacheTTL, coll))
+		mux.Handle("/", statusPage(metricsPath, cacheTTL, rl))
 	}
 	return mux, nil
 }
 
-// metricsHandler refreshes the collector from Groq (or joins the refresh
-// under way, or finds the cache fresh) within the scrape's own timeout, then
-// serves the registry.
-func metricsHandler(coll *collector.Collector, g prometheus.Gatherer, logger log.Logger) http.Handler {
+// reloadHandler reloads the configuration file on POST, as SIGHUP does, and
+// answers 500 with the errors when the new file is refused (the previous
+// configuration stays in use). The errors name files, never key contents.
+func reloadHandler(rl *reloader) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Method != http.MethodPost {
+			w.Header().Set("Allow", http.MethodPost)
+			http.Error(w, "This endpoint requires a POST request.", http.StatusMethodNotAllowed)
+			return
+		}
+		if rl.file == "" {
+			_, _ = w.Write([]byte("No --config.file: nothing to reload.\n"))
+			return
+		}
+		if err := rl.reloadFromFile(); err != nil {
+			http.Error(w, "failed to reload the configuration: "+err.Error(), http.StatusInternalServerError)
+			return
+		}
+		_, _ = w.Write([]byte("Configuration reloaded.\n"))
+	})
+}
+
+// configHandler shows the configuration in use, with inline keys hidden.
+func configHandler(rl *reloader) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+		_, _ = w.Write([]byte(rl.config().String()))
+	})
+}
+
+// refresher is what a scrape refreshes before the registry is gathered.
+type refresher interface{ Refresh(context.Context) }
+
+// metricsHandler refreshes every organization from Groq (or joins the
+// refresh under way, or finds the cache fresh) within the scrape's own
+// timeout, then serves the registry.
+func metricsHandler(coll refresher, g prometheus.Gatherer, logger log.Logger) http.Handler {
 	h := promhttp.HandlerFor(g, promhttp.HandlerOpts{
 		ErrorLog:      promhttpLogger{level.Error(logger)},
 		ErrorHandling: promhttp.ContinueOnError,

@@ -21,7 +21,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	versioncollector "github.com/prometheus/client_golang/prometheus/collectors/version"
-	"github.com/prometheus/common/config"
+	commonconfig "github.com/prometheus/common/config"
 	"github.com/prometheus/common/version"
 	"github.com/prometheus/exporter-toolkit/web"
 	"github.com/prometheus/exporter-toolkit/web/kingpinflag"
@@ -65,6 +65,9 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 				Default(collector.DefaultMaxStale.String()).Duration()
 		maxBytes = app.Flag("groq.max-response-bytes", "Largest response body read from Groq.").
 				Default("8MiB").Bytes()
+		configFile = app.Flag("config.file", "Optional YAML file: custom MetricsQL queries, the built-in families to export, several Groq organizations. Reloaded on SIGHUP and POST /-/reload.").
+				PlaceHolder("PATH").String()
+		configCheck = app.Flag("config.check", "Validate --config.file (and the key files it names) without contacting Groq, print \"config OK\" or the errors, and exit.").Bool()
 		metricsPath = app.Flag("web.telemetry-path", "Path under which to expose metrics.").
 				Default(defaultMetricsPath).String()
 		logLevel  = app.Flag("log.level", "Only log messages with the given severity or above.").Default("info").Enum("debug", "info", "warn", "error")
@@ -77,40 +80,59 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return err
 	}
 
+	apiMetrics := collector.NewAPIMetrics()
+	set := settings{
+		url: *groqURL, keyFile: *keyFile, envKey: getenv(apiKeyEnv), timeout: *timeout, maxBytes: int64(*maxBytes),
+		cacheTTL: *cacheTTL, maxStale: *maxStale, observer: apiMetrics,
+	}
+	if *configCheck {
+		if *configFile == "" {
+			return errors.New("--config.check needs --config.file")
+		}
+		if _, _, err := set.load(*configFile, nil); err != nil {
+			return err
+		}
+		fmt.Fprintln(stdout, "config OK")
+		return nil
+	}
+
 	base := newBaseLogger(stderr, *logLevel, *logFormat)
 	logger := log.With(base, "ts", log.DefaultTimestampUTC, "caller", log.DefaultCaller)
 	level.Info(logger).Log("msg", "Starting "+exporterName, "version", version.Info())
 	level.Info(logger).Log("msg", "Build context", "build_context", version.BuildContext())
 
-	httpClient, err := newHTTPClient(*keyFile, getenv(apiKeyEnv))
-	if err != nil {
-		return err
-	}
-	apiMetrics := collector.NewAPIMetrics()
-	client, err := groq.New(groq.Config{
-		URL: *groqURL, HTTPClient: httpClient, Timeout: *timeout,
-		MaxResponseBytes: int64(*maxBytes), MaxRetries: groq.DefaultMaxRetries, Observer: apiMetrics,
-	})
-	if err != nil {
-		return err
-	}
-	coll, err := collector.New(client, collector.Options{
-		CacheTTL: *cacheTTL, MaxStale: *maxStale, Logger: log.With(logger, "component", "collector"),
-	})
-	if err != nil {
+	set.logger = logger
+	rl := newReloader(*configFile, set, logger)
+	if err := rl.Reload(); err != nil {
 		return err
 	}
 
 	reg := prometheus.NewRegistry()
-	reg.MustRegister(coll, apiMetrics, versioncollector.NewCollector(exporterName),
+	reg.MustRegister(rl.group, apiMetrics, versioncollector.NewCollector(exporterName),
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	if *configFile != "" {
+		reg.MustRegister(rl)
+	}
 
-	mux, err := newMux(*metricsPath, client.URL(), *cacheTTL, coll, reg, logger)
+	mux, err := newMux(*metricsPath, *cacheTTL, rl, reg, logger)
 	if err != nil {
 		return err
 	}
 	srv := &http.Server{Handler: mux, ReadHeaderTimeout: readHeaderTimeout}
-	level.Info(logger).Log("msg", "Groq metrics API", "url", client.URL(), "cache_ttl", *cacheTTL)
+
+	hup := make(chan os.Signal, 1)
+	signal.Notify(hup, syscall.SIGHUP)
+	defer signal.Stop(hup)
+	go func() {
+		for {
+			select {
+			case <-hup:
+				_ = rl.reloadFromFile()
+			case <-ctx.Done():
+				return
+			}
+		}
+	}()
 
 	// exporter-toolkit logs through slog: into the same go-kit logger, which
 	// filters by level; the handler adds its own time and caller.
@@ -124,14 +146,20 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		level.Info(logger).Log("msg", "Shutting down")
 		shutdownCtx, cancel := context.WithTimeout(context.Background(), shutdownTimeout)
 		defer cancel()
-		return srv.Shutdown(shutdownCtx)
+		if err := srv.Shutdown(shutdownCtx); err != nil {
+			// Connections still open after the grace period (a slow scrape, or
+			// one that never sent a request) are cut: stopping must not fail.
+			level.Warn(logger).Log("msg", "Closing connections left after the shutdown grace period", "err", err)
+			return srv.Close()
+		}
+		return nil
 	}
 }
 
 // newHTTPClient builds the client that talks to Groq, with the API key as a
 // bearer token: from keyFile (re-read on every request) or else from envKey.
 func newHTTPClient(keyFile, envKey string) (*http.Client, error) {
-	auth := &config.Authorization{Type: "Bearer"}
+	auth := &commonconfig.Authorization{Type: "Bearer"}
 	switch {
 	case keyFile != "":
 		key, err := os.ReadFile(keyFile)
@@ -143,16 +171,16 @@ func newHTTPClient(keyFile, envKey string) (*http.Client, error) {
 		}
 		auth.CredentialsFile = keyFile
 	case strings.TrimSpace(envKey) != "":
-		auth.Credentials = config.Secret(strings.TrimSpace(envKey))
+		auth.Credentials = commonconfig.Secret(strings.TrimSpace(envKey))
 	default:
 		return nil, errors.New("no Groq API key: set $" + apiKeyEnv + " or --groq.api-key-file")
 	}
-	cfg := config.DefaultHTTPClientConfig
+	cfg := commonconfig.DefaultHTTPClientConfig
 	cfg.Authorization = auth
 	if err := cfg.Validate(); err != nil {
 		return nil, fmt.Errorf("HTTP client configuration: %w", err)
 	}
-	return config.NewClientFromConfig(cfg, exporterName, config.WithUserAgent(version.ComponentUserAgent(exporterName)))
+	return commonconfig.NewClientFromConfig(cfg, exporterName, commonconfig.WithUserAgent(version.ComponentUserAgent(exporterName)))
 }
 
 // newBaseLogger returns the go-kit logger every component writes to, in the

@@ -24,32 +24,47 @@ type count struct {
 	Count int
 }
 
+// orgView is what the page shows of one organization.
+type orgView struct {
+	Name              string // "" for the single organization of the flags
+	OutcomeID         string // the id of the outcome badge, unique on the page
+	URL               string
+	CacheAge, Took    time.Duration
+	Status            collector.Status
+	Families, Dropped []count
+}
+
 // statusPage is the landing page: links, and what the last refreshes from
-// Groq found, rendered on the server with no external assets. It shows the
-// URL, never the key; error texts come from the client, which redacts
-// credentials.
-func statusPage(metricsPath, groqURL string, cacheTTL time.Duration, coll *collector.Collector) http.Handler {
+// Groq found for each organization, rendered on the server with no external
+// assets. It shows URLs, never keys; error texts come from the client, which
+// redacts credentials.
+func statusPage(metricsPath string, cacheTTL time.Duration, rl *reloader) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.URL.Path != "/" {
 			http.NotFound(w, r)
 			return
 		}
-		st := coll.Status()
 		data := struct {
-			Version, MetricsPath, URL string
-			CacheTTL, CacheAge, Took  time.Duration
-			Status                    collector.Status
-			Families, Dropped         []count
+			Version, MetricsPath, ConfigFile string
+			CacheTTL                         time.Duration
+			Orgs                             []orgView
 		}{
-			Version: version.Version, MetricsPath: metricsPath, URL: groqURL, CacheTTL: cacheTTL, Status: st,
-			Families: counts(st.Families), Dropped: counts(st.Dropped),
-			Took: st.Duration.Round(time.Millisecond),
+			Version: version.Version, MetricsPath: metricsPath, ConfigFile: rl.file, CacheTTL: cacheTTL,
 		}
 		if data.Version == "" {
 			data.Version = "(development build)"
 		}
-		if !st.LastRefresh.IsZero() {
-			data.CacheAge = time.Since(st.LastRefresh).Round(time.Second)
+		for _, o := range rl.organizations() {
+			st := o.coll.Status()
+			v := orgView{Name: o.name, OutcomeID: "outcome", URL: o.url, Status: st,
+				Families: counts(st.Families), Dropped: counts(st.Dropped), Took: st.Duration.Round(time.Millisecond)}
+			if o.name != "" {
+				v.OutcomeID += "-" + o.name
+			}
+			if !st.LastRefresh.IsZero() {
+				v.CacheAge = time.Since(st.LastRefresh).Round(time.Second)
+			}
+			data.Orgs = append(data.Orgs, v)
 		}
 		var buf bytes.Buffer
 		if err := statusTemplate.Execute(&buf, data); err != nil {

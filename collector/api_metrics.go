@@ -2,6 +2,11 @@ package collector
 
 import "github.com/prometheus/client_golang/prometheus"
 
+const (
+	apiRequestsName = namespace + "_api_requests_total"
+	apiRetriesName  = namespace + "_api_retries_total"
+)
+
 // APIMetrics counts the HTTP calls the groq.Client makes. It is a
 // groq.Observer for the client and a prometheus.Collector for the registry.
 type APIMetrics struct {
@@ -13,11 +18,11 @@ type APIMetrics struct {
 func NewAPIMetrics() *APIMetrics {
 	return &APIMetrics{
 		requests: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Namespace: namespace, Subsystem: "api", Name: "requests_total",
+			Name: apiRequestsName,
 			Help: "HTTP requests sent to Groq's metrics API, by API endpoint and HTTP status code (\"error\" when no answer arrived).",
 		}, []string{"endpoint", "code"}),
 		retries: prometheus.NewCounter(prometheus.CounterOpts{
-			Namespace: namespace, Subsystem: "api", Name: "retries_total",
+			Name: apiRetriesName,
 			Help: "Requests to Groq's metrics API retried after a 429, a 5xx or a transport failure.",
 		}),
 	}

@@ -47,8 +47,8 @@ func BenchmarkRefresh10k(b *testing.B) {
 	for b.Loop() {
 		c.Refresh(context.Background())
 	}
-	if st := c.Status(); !st.Up || len(c.state.metrics) != benchSeries {
-		b.Fatalf("after refresh: up %v, %d series, error %q", st.Up, len(c.state.metrics), st.LastError)
+	if st := c.Status(); !st.Up || len(c.state.queries[0].metrics) != benchSeries {
+		b.Fatalf("after refresh: up %v, %d series, error %q", st.Up, len(c.state.queries[0].metrics), st.LastError)
 	}
 }
 

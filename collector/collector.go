@@ -1,8 +1,8 @@
 // Package collector turns Groq's usage series into Prometheus gauges. It owns
-// the exported names and labels, the translation of upstream names, the cache
-// that keeps Groq from being asked more than once per TTL, and the
-// self-metrics. It speaks no HTTP: a groq.Client (or anything with its Query
-// method) does that.
+// the exported names and labels, the translation of upstream names, the custom
+// queries, the cache that keeps Groq from being asked more than once per TTL,
+// and the self-metrics. It speaks no HTTP: a groq.Client (or anything with its
+// Query method) does that.
 package collector
 
 import (
@@ -29,7 +29,13 @@ const (
 	DefaultMaxStale = 5 * time.Minute
 	// DefaultRefreshTimeout bounds a refresh started without a deadline.
 	DefaultRefreshTimeout = 10 * time.Second
+	// DefaultConcurrency is how many queries of one refresh run at once.
+	DefaultConcurrency = 4
 )
+
+// OrganizationLabel names the organization of every series and self-metric
+// of a Collector that has Options.Organization set.
+const OrganizationLabel = "organization"
 
 // Querier runs an instant MetricsQL query; *groq.Client is one.
 type Querier interface {
@@ -43,36 +49,70 @@ type Options struct {
 	// (concurrent scrapes still share one call).
 	CacheTTL time.Duration
 	// MaxStale is how long the last good values keep being served while
-	// refreshes fail. Past it they are dropped.
+	// refreshes fail. Past it they are dropped. Each query counts on its own.
 	MaxStale time.Duration
 	// Families restricts the built-in families (exported names); empty means all.
 	Families []string
 	// Models, a regular expression, restricts the models; empty means all.
 	Models string
-	Logger log.Logger
+	// NoBuiltin exports no built-in family, only Queries.
+	NoBuiltin bool
+	// Queries are custom MetricsQL queries, each exported as one family.
+	Queries []Query
+	// Concurrency bounds how many queries of one refresh run at once; zero
+	// means DefaultConcurrency.
+	Concurrency int
+	// Organization, if set, is the value of the organization label on every
+	// series and self-metric. Empty means no such label: the single
+	// organization the flags configure.
+	Organization string
+	Logger       log.Logger
 }
 
-var (
-	upDesc = prometheus.NewDesc(prometheus.BuildFQName(namespace, "", "up"),
-		"1 if the last refresh from Groq succeeded, else 0.", nil, nil)
-	durationDesc = prometheus.NewDesc(prometheus.BuildFQName(namespace, "scrape", "duration_seconds"),
-		"How long the last refresh from Groq took, in seconds. Groq is asked at most once per --groq.cache-ttl; scrapes in between are served from the cache.", nil, nil)
-	lastSuccessDesc = prometheus.NewDesc(prometheus.BuildFQName(namespace, "last_refresh", "success_timestamp_seconds"),
-		"Unix time of the last successful refresh from Groq; 0 if there was none.", nil, nil)
-	droppedDesc = prometheus.NewDesc(prometheus.BuildFQName(namespace, "series", "dropped"),
-		"Series in Groq's last answer that are not exported, by reason (unknown_name, bad_percentile, duplicate, invalid).", []string{"reason"}, nil)
+// Names and help texts of the self-metrics. groq_up and
+// groq_last_refresh_success_timestamp_seconds say more once custom queries
+// share the refresh.
+const (
+	upName            = namespace + "_up"
+	durationName      = namespace + "_scrape_duration_seconds"
+	lastSuccessName   = namespace + "_last_refresh_success_timestamp_seconds"
+	droppedName       = namespace + "_series_dropped"
+	querySuccessName  = namespace + "_query_success"
+	queryDurationName = namespace + "_query_duration_seconds"
+
+	upHelp               = "1 if the last refresh from Groq succeeded, else 0."
+	upHelpQueries        = "1 if every query of the last refresh from Groq succeeded (the built-in families and each custom query), else 0; groq_query_success tells the custom queries apart."
+	durationHelp         = "How long the last refresh from Groq took, in seconds. Groq is asked at most once per --groq.cache-ttl; scrapes in between are served from the cache."
+	lastSuccessHelp      = "Unix time of the last successful refresh from Groq; 0 if there was none."
+	lastSuccessHelpQuery = "Unix time of the last refresh from Groq in which every query succeeded; 0 if there was none."
+	droppedHelp          = "Series in Groq's last answer that are not exported, by reason (unknown_name, bad_percentile, duplicate, invalid)."
+	querySuccessHelp     = "1 if the last run of the custom query against Groq succeeded, else 0."
+	queryDurationHelp    = "How long the last run of the custom query against Groq took, in seconds."
 )
 
-// Collector is a prometheus.Collector serving Groq's series from a cache that
-// Refresh fills. It is unchecked (Describe sends nothing): the label sets of
-// the families follow what Groq returns.
+// SelfMetrics lists the names of the metrics about the exporter itself that
+// this package exports. No custom query may take them.
+func SelfMetrics() []string {
+	return []string{upName, durationName, lastSuccessName, droppedName, querySuccessName, queryDurationName,
+		apiRequestsName, apiRetriesName}
+}
+
+// Collector is a prometheus.Collector serving one organization's series from
+// a cache that Refresh fills. It is unchecked (Describe sends nothing): the
+// label sets of the families follow what Groq returns.
 type Collector struct {
-	querier  Querier
-	expr     string
-	ttl      time.Duration
-	maxStale time.Duration
-	logger   log.Logger
-	now      func() time.Time
+	querier     Querier
+	expr        string  // the built-in selector; "" with NoBuiltin
+	queries     []query // the built-in selector first, then the custom queries
+	concurrency int
+	org         string
+	ttl         time.Duration
+	maxStale    time.Duration
+	logger      log.Logger
+	now         func() time.Time
+
+	upDesc, durationDesc, lastSuccessDesc, droppedDesc *prometheus.Desc
+	querySuccessDesc, queryDurationDesc                *prometheus.Desc
 
 	mu       sync.Mutex
 	inflight chan struct{} // closed when the running refresh ends
@@ -80,16 +120,37 @@ type Collector struct {
 	state    state
 }
 
+// query is one MetricsQL query of a refresh: the built-in selector or a custom query.
+type query struct {
+	name      string // "" for the built-in selector, else the custom query's metric name
+	expr      string
+	timeout   time.Duration
+	translate func(groq.Sample) (series, string)
+	logger    log.Logger
+}
+
 // state is the outcome of the refreshes so far; replaced whole, never mutated.
 type state struct {
-	up          bool
+	up          bool // every query of the last refresh succeeded
 	duration    time.Duration
 	lastRefresh time.Time
+	lastSuccess time.Time // start of the last refresh in which every query succeeded
+	lastErr     error     // of the first query that failed in the last refresh
+	queries     []queryState
+	dropped     map[string]int // by reason, over each query's last successful run
+	families    map[string]int // series per exported family
+	models      []string
+}
+
+// queryState is what the runs of one query found so far.
+type queryState struct {
+	ran         bool
+	err         error // of the last run
+	duration    time.Duration
 	lastSuccess time.Time
-	lastErr     error
-	metrics     []prometheus.Metric // from the last successful refresh
-	dropped     map[string]int      // by reason, last successful refresh
-	families    map[string]int      // series per exported family
+	metrics     []prometheus.Metric // from the last successful run
+	dropped     map[string]int
+	families    map[string]int
 	models      []string
 }
 
@@ -103,18 +164,66 @@ func New(q Querier, opts Options) (*Collector, error) {
 	if opts.CacheTTL < 0 || opts.MaxStale < 0 {
 		return nil, fmt.Errorf("cache TTL and max stale must not be negative")
 	}
+	if opts.NoBuiltin && len(opts.Queries) == 0 {
+		return nil, fmt.Errorf("nothing to query: the built-in families are off and there are no custom queries")
+	}
 	if opts.Logger == nil {
 		opts.Logger = log.NewNopLogger()
 	}
-	return &Collector{
-		querier:  q,
-		expr:     builtinSelector(opts.Families, opts.Models),
-		ttl:      opts.CacheTTL,
-		maxStale: opts.MaxStale,
-		logger:   opts.Logger,
-		now:      time.Now,
-	}, nil
+	if opts.Concurrency <= 0 {
+		opts.Concurrency = DefaultConcurrency
+	}
+	c := &Collector{
+		querier:     q,
+		concurrency: opts.Concurrency,
+		org:         opts.Organization,
+		ttl:         opts.CacheTTL,
+		maxStale:    opts.MaxStale,
+		logger:      opts.Logger,
+		now:         time.Now,
+	}
+	taken := map[string]bool{}
+	if !opts.NoBuiltin {
+		c.expr = builtinSelector(opts.Families, opts.Models)
+		c.queries = append(c.queries, query{expr: c.expr, translate: translateBuiltin, logger: c.logger})
+		for _, f := range builtinFamilies {
+			taken[f.Name] = len(opts.Families) == 0 || contains(opts.Families, f.Name)
+		}
+	}
+	for _, name := range SelfMetrics() {
+		taken[name] = true
+	}
+	for _, q := range opts.Queries {
+		if err := q.check(); err != nil {
+			return nil, err
+		}
+		if taken[q.Name] {
+			return nil, fmt.Errorf("custom query %s: the name is taken by a built-in family, a self-metric or another query", q.Name)
+		}
+		taken[q.Name] = true
+		c.queries = append(c.queries, query{name: q.Name, expr: q.Expr, timeout: q.Timeout,
+			translate: q.translator(), logger: log.With(c.logger, "query", q.Name)})
+	}
+
+	var constLabels prometheus.Labels
+	if c.org != "" {
+		constLabels = prometheus.Labels{OrganizationLabel: c.org}
+	}
+	up, lastSuccess := upHelp, lastSuccessHelp
+	if len(opts.Queries) > 0 {
+		up, lastSuccess = upHelpQueries, lastSuccessHelpQuery
+	}
+	c.upDesc = prometheus.NewDesc(upName, up, nil, constLabels)
+	c.durationDesc = prometheus.NewDesc(durationName, durationHelp, nil, constLabels)
+	c.lastSuccessDesc = prometheus.NewDesc(lastSuccessName, lastSuccess, nil, constLabels)
+	c.droppedDesc = prometheus.NewDesc(droppedName, droppedHelp, []string{"reason"}, constLabels)
+	c.querySuccessDesc = prometheus.NewDesc(querySuccessName, querySuccessHelp, []string{"query"}, constLabels)
+	c.queryDurationDesc = prometheus.NewDesc(queryDurationName, queryDurationHelp, []string{"query"}, constLabels)
+	return c, nil
 }
+
+// Organization returns the value of the organization label, "" if there is none.
+func (c *Collector) Organization() string { return c.org }
 
 // Refresh makes sure the cache is at most one TTL old. Concurrent callers
 // share one refresh; a caller whose context ends stops waiting, while the
@@ -165,56 +274,141 @@ func refreshMargin(budget time.Duration) time.Duration {
 	return min(max(budget/10, 20*time.Millisecond), 250*time.Millisecond)
 }
 
-// refresh asks Groq once and returns the new state.
+// result is what one run of a query returned.
+type result struct {
+	samples  []groq.Sample
+	err      error
+	duration time.Duration
+}
+
+// run asks Groq every query, at most c.concurrency at a time, all within ctx;
+// a query's own timeout narrows its context further.
+func (c *Collector) run(ctx context.Context) []result {
+	results := make([]result, len(c.queries))
+	sem := make(chan struct{}, c.concurrency)
+	var wg sync.WaitGroup
+	for i, q := range c.queries {
+		wg.Go(func() {
+			select {
+			case sem <- struct{}{}:
+				defer func() { <-sem }()
+			case <-ctx.Done():
+				results[i].err = fmt.Errorf("not started before the refresh deadline: %w", ctx.Err())
+				return
+			}
+			qctx := ctx
+			if q.timeout > 0 {
+				var cancel context.CancelFunc
+				qctx, cancel = context.WithTimeout(ctx, q.timeout)
+				defer cancel()
+			}
+			start := c.now()
+			samples, err := c.querier.Query(qctx, q.expr)
+			results[i] = result{samples: samples, err: err, duration: c.now().Sub(start)}
+		})
+	}
+	wg.Wait()
+	return results
+}
+
+// refresh asks Groq every query once and returns the new state.
 func (c *Collector) refresh(ctx context.Context) state {
 	start := c.now()
-	samples, err := c.querier.Query(ctx, c.expr)
+	results := c.run(ctx)
 	c.mu.Lock()
 	prev := c.state
 	c.mu.Unlock()
 
-	st := prev
-	st.lastRefresh = start
-	st.duration = c.now().Sub(start)
-	if err != nil {
-		st.up, st.lastErr = false, err
-		if prev.lastErr == nil || prev.lastErr.Error() != err.Error() {
-			level.Warn(c.logger).Log("msg", "Refresh from Groq failed; serving the last good values until they are too old", "err", err, "last_success", formatTime(prev.lastSuccess))
-		} else {
-			level.Debug(c.logger).Log("msg", "Refresh from Groq failed again", "err", err)
+	st := state{
+		up: true, duration: c.now().Sub(start), lastRefresh: start, lastSuccess: prev.lastSuccess,
+		queries: make([]queryState, len(c.queries)), dropped: map[string]int{}, families: map[string]int{},
+	}
+	models := map[string]bool{}
+	n := 0
+	for i, q := range c.queries {
+		var pq queryState
+		if i < len(prev.queries) {
+			pq = prev.queries[i]
 		}
-		return st
+		qs := q.update(pq, results[i], start, c.org)
+		st.queries[i] = qs
+		if qs.err != nil {
+			st.up = false
+			if st.lastErr == nil {
+				st.lastErr = qs.err
+				if q.name != "" {
+					st.lastErr = fmt.Errorf("query %s: %w", q.name, qs.err)
+				}
+			}
+		}
+		for reason, k := range qs.dropped {
+			st.dropped[reason] += k
+		}
+		for f, k := range qs.families {
+			st.families[f] += k
+		}
+		for _, m := range qs.models {
+			models[m] = true
+		}
+		n += len(qs.metrics)
+	}
+	st.models = slices.Sorted(maps.Keys(models))
+	if st.up {
+		st.lastSuccess = start
+	}
+	level.Debug(c.logger).Log("msg", "Refreshed from Groq", "series", n, "duration", st.duration)
+	return st
+}
+
+// update folds one run of q into the query's previous state, and logs what
+// changed: a new failure at warn, the same failure again at debug.
+func (q query) update(prev queryState, r result, start time.Time, org string) queryState {
+	qs := prev
+	qs.ran, qs.duration = true, r.duration
+	if r.err != nil {
+		qs.err = r.err
+		if prev.err == nil || prev.err.Error() != r.err.Error() {
+			level.Warn(q.logger).Log("msg", "Refresh from Groq failed; serving the last good values until they are too old", "err", r.err, "last_success", formatTime(prev.lastSuccess))
+		} else {
+			level.Debug(q.logger).Log("msg", "Refresh from Groq failed again", "err", r.err)
+		}
+		return qs
 	}
 
 	dropped := map[string]int{}
 	examples := map[string]string{}
-	translated := make([]series, 0, len(samples))
-	tr := translator{}
-	for _, s := range samples {
-		out, reason := tr.translate(s)
+	translated := make([]series, 0, len(r.samples))
+	translate := q.translate
+	if q.name == "" { // the built-in families: the translation depends on the series name alone
+		translate = translator{}.translate
+	}
+	for _, s := range r.samples {
+		out, reason := translate(s)
 		if reason != "" {
 			dropped[reason]++
 			examples[reason] = s.Labels["__name__"]
 			continue
 		}
+		if org != "" {
+			out.extra = append(slices.Clip(out.extra), labelPair{OrganizationLabel, org})
+		}
 		translated = append(translated, out)
 	}
-	st.metrics = build(translated, dropped)
-	st.up, st.lastErr, st.lastSuccess, st.dropped = true, nil, start, dropped
-	st.families, st.models = summarize(translated)
+	qs.metrics = build(translated, dropped)
+	qs.err, qs.lastSuccess, qs.dropped = nil, start, dropped
+	qs.families, qs.models = summarize(translated)
 
-	if prev.lastErr != nil {
-		level.Info(c.logger).Log("msg", "Refresh from Groq succeeded again", "series", len(st.metrics))
+	if prev.err != nil {
+		level.Info(q.logger).Log("msg", "Refresh from Groq succeeded again", "series", len(qs.metrics))
 	}
 	lvl := level.Debug
 	if !maps.Equal(dropped, prev.dropped) {
 		lvl = level.Warn
 	}
 	for _, reason := range slices.Sorted(maps.Keys(dropped)) {
-		lvl(c.logger).Log("msg", "Series from Groq not exported", "reason", reason, "count", dropped[reason], "example", examples[reason])
+		lvl(q.logger).Log("msg", "Series from Groq not exported", "reason", reason, "count", dropped[reason], "example", examples[reason])
 	}
-	level.Debug(c.logger).Log("msg", "Refreshed from Groq", "series", len(st.metrics), "duration", st.duration)
-	return st
+	return qs
 }
 
 // Describe sends nothing: the collector is unchecked, because the label sets
@@ -222,33 +416,57 @@ func (c *Collector) refresh(ctx context.Context) state {
 func (c *Collector) Describe(chan<- *prometheus.Desc) {}
 
 // Collect sends the cached series and the self-metrics. It never calls Groq.
+// Each query's last good values are served until they are older than
+// MaxStale, whatever the other queries do.
 func (c *Collector) Collect(ch chan<- prometheus.Metric) {
 	c.mu.Lock()
 	st := c.state
 	c.mu.Unlock()
-	if st.up || !st.lastSuccess.IsZero() && c.now().Sub(st.lastSuccess) <= c.maxStale {
-		for _, m := range st.metrics {
-			ch <- m
+	now := c.now()
+	for _, qs := range st.queries {
+		if qs.err == nil || !qs.lastSuccess.IsZero() && now.Sub(qs.lastSuccess) <= c.maxStale {
+			for _, m := range qs.metrics {
+				ch <- m
+			}
 		}
 	}
-	ch <- prometheus.MustNewConstMetric(upDesc, prometheus.GaugeValue, boolFloat(st.up))
-	ch <- prometheus.MustNewConstMetric(durationDesc, prometheus.GaugeValue, st.duration.Seconds())
-	ch <- prometheus.MustNewConstMetric(lastSuccessDesc, prometheus.GaugeValue, unixSeconds(st.lastSuccess))
+	ch <- prometheus.MustNewConstMetric(c.upDesc, prometheus.GaugeValue, boolFloat(st.up))
+	ch <- prometheus.MustNewConstMetric(c.durationDesc, prometheus.GaugeValue, st.duration.Seconds())
+	ch <- prometheus.MustNewConstMetric(c.lastSuccessDesc, prometheus.GaugeValue, unixSeconds(st.lastSuccess))
 	for _, reason := range []string{dropUnknownName, dropBadPercentile, dropDuplicate, dropInvalid} {
-		ch <- prometheus.MustNewConstMetric(droppedDesc, prometheus.GaugeValue, float64(st.dropped[reason]), reason)
+		ch <- prometheus.MustNewConstMetric(c.droppedDesc, prometheus.GaugeValue, float64(st.dropped[reason]), reason)
+	}
+	for i, qs := range st.queries {
+		if q := c.queries[i]; q.name != "" {
+			ch <- prometheus.MustNewConstMetric(c.querySuccessDesc, prometheus.GaugeValue, boolFloat(qs.err == nil), q.name)
+			ch <- prometheus.MustNewConstMetric(c.queryDurationDesc, prometheus.GaugeValue, qs.duration.Seconds(), q.name)
+		}
 	}
 }
 
 // Status is what the last refreshes found, for the status page.
 type Status struct {
+	Organization string // "" for the single organization the flags configure
+	Up           bool
+	LastRefresh  time.Time // zero before the first refresh
+	LastSuccess  time.Time
+	Duration     time.Duration
+	LastError    string // safe to show: the client redacts credentials
+	Families     map[string]int
+	Models       []string
+	Dropped      map[string]int
+	Queries      []QueryStatus // the custom queries, in configuration order
+}
+
+// QueryStatus is what the last run of a custom query found.
+type QueryStatus struct {
+	Name        string
+	Ran         bool // false before the first refresh
 	Up          bool
-	LastRefresh time.Time // zero before the first refresh
-	LastSuccess time.Time
 	Duration    time.Duration
-	LastError   string // safe to show: the client redacts credentials
-	Families    map[string]int
-	Models      []string
-	Dropped     map[string]int
+	LastSuccess time.Time
+	LastError   string
+	Series      int // from the last successful run
 }
 
 // Status returns what the last refreshes found.
@@ -256,10 +474,24 @@ func (c *Collector) Status() Status {
 	c.mu.Lock()
 	st := c.state
 	c.mu.Unlock()
-	s := Status{Up: st.up, LastRefresh: st.lastRefresh, LastSuccess: st.lastSuccess, Duration: st.duration,
-		Families: st.families, Models: st.models, Dropped: st.dropped}
+	s := Status{Organization: c.org, Up: st.up, LastRefresh: st.lastRefresh, LastSuccess: st.lastSuccess,
+		Duration: st.duration, Families: st.families, Models: st.models, Dropped: st.dropped}
 	if st.lastErr != nil {
 		s.LastError = st.lastErr.Error()
+	}
+	for i, q := range c.queries {
+		if q.name == "" {
+			continue
+		}
+		qs := QueryStatus{Name: q.name}
+		if i < len(st.queries) {
+			r := st.queries[i]
+			qs.Ran, qs.Up, qs.Duration, qs.LastSuccess, qs.Series = r.ran, r.err == nil, r.duration, r.lastSuccess, len(r.metrics)
+			if r.err != nil {
+				qs.LastError = r.err.Error()
+			}
+		}
+		s.Queries = append(s.Queries, qs)
 	}
 	return s
 }

@@ -1,0 +1,32 @@
+# Image for groq_exporter: a static binary on a minimal base, run as nobody (65534).
+#
+# The binary is built outside the image, so the image builds without pulling a Go
+# toolchain image (scripts/docker-test.sh does all of this):
+#   CGO_ENABLED=0 go build -o .build/groq_exporter .
+#   cp /etc/ssl/certs/ca-certificates.crt .build/     # CA bundle for HTTPS to Groq
+#   docker build -t groq_exporter .
+#
+# BASE picks the base image. The default, distroless static, has no shell or package
+# manager; BASE=scratch gives an image with nothing but the binary and the CA bundle.
+ARG BASE=gcr.io/distroless/static-debian12:nonroot
+FROM ${BASE}
+
+# Set by the build (docker build --build-arg VERSION=... --build-arg REVISION=...).
+ARG VERSION=unknown
+ARG REVISION=unknown
+ARG SOURCE=https://github.com/groq-exporter/groq_exporter
+
+LABEL org.opencontainers.image.title="groq_exporter" \
+      org.opencontainers.image.description="Prometheus exporter for Groq's usage metrics" \
+      org.opencontainers.image.version="${VERSION}" \
+      org.opencontainers.image.revision="${REVISION}" \
+      org.opencontainers.image.source="${SOURCE}"
+
+# Where Go's TLS looks first on Linux; replaces the base image's bundle, if it has one.
+COPY .build/ca-certificates.crt /etc/ssl/certs/ca-certificates.crt
+COPY .build/groq_exporter /bin/groq_exporter
+
+# nobody:nogroup, numeric so it works on bases without /etc/passwd (scratch).
+USER 65534:65534
+EXPOSE 10199
+ENTRYPOINT ["/bin/groq_exporter"]

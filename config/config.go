@@ -1,0 +1,450 @@
+// Package config reads the exporter's optional configuration file: custom
+// MetricsQL queries, which built-in families to export, and the Groq
+// organizations to read. Everything is validated at load, and every problem is
+// reported on one line that names the file, the query or organization, and
+// what is wrong.
+//
+// The package depends on neither the collector nor the Groq client: the caller
+// passes in the metric names the exporter already uses (Names).
+package config
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"maps"
+	"net/url"
+	"os"
+	"path/filepath"
+	"reflect"
+	"regexp"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/VictoriaMetrics/metricsql"
+	"github.com/prometheus/common/config"
+	"github.com/prometheus/common/model"
+	"go.yaml.in/yaml/v3"
+)
+
+// OrganizationLabel is the label that names the organization of every series
+// once the file lists organizations. Queries may not use it.
+const OrganizationLabel = "organization"
+
+// Config is the content of the configuration file.
+type Config struct {
+	// Builtin selects the built-in families (Groq's documented series).
+	Builtin Builtin `yaml:"builtin"`
+	// Organizations are the Groq organizations to read. Empty means one
+	// organization, configured by the command-line flags, and no
+	// organization label.
+	Organizations []Organization `yaml:"organizations,omitempty"`
+	// Queries are the custom MetricsQL queries, run for every organization.
+	Queries []Query `yaml:"queries,omitempty"`
+}
+
+// Builtin selects the built-in families.
+type Builtin struct {
+	// Enabled: false exports no built-in family. Default true.
+	Enabled bool `yaml:"enabled"`
+	// Families restricts the built-in families by exported name; empty means all.
+	Families []string `yaml:"families,omitempty"`
+	// Models, a regular expression matched against the whole model name,
+	// restricts the models of the built-in families; empty means all.
+	Models string `yaml:"models,omitempty"`
+}
+
+// Organization is one Groq organization and the key that reads its metrics.
+type Organization struct {
+	// Name is the value of the organization label.
+	Name string `yaml:"name"`
+	// APIKeyFile holds the organization's API key; it is read again on every
+	// request, so that a rotated key works without a reload. A relative path
+	// is relative to the directory of the configuration file.
+	APIKeyFile string `yaml:"api_key_file,omitempty"`
+	// APIKey is the key itself. Prefer APIKeyFile. Never printed.
+	APIKey config.Secret `yaml:"api_key,omitempty"`
+	// URL is the base URL of the organization's metrics API; empty means --groq.url.
+	URL string `yaml:"url,omitempty"`
+}
+
+// Query is a custom MetricsQL query exported as one gauge family.
+type Query struct {
+	// Name is the exported metric name, and the query label of the
+	// per-query self-metrics.
+	Name string `yaml:"name"`
+	Help string `yaml:"help"`
+	// Query is the MetricsQL expression, run as an instant query.
+	Query string `yaml:"query"`
+	// Labels are the result labels to keep. Empty keeps every label of the
+	// result but __name__.
+	Labels []string `yaml:"labels,omitempty"`
+	// RenameLabels maps a result label to the name it is exported under.
+	RenameLabels map[string]string `yaml:"rename_labels,omitempty"`
+	// StaticLabels are added to every series of the query.
+	StaticLabels map[string]string `yaml:"static_labels,omitempty"`
+	// Timeout caps this query's request to Groq; zero leaves only the
+	// scrape's deadline and --groq.timeout.
+	Timeout Duration `yaml:"timeout,omitempty"`
+}
+
+// Duration is a time.Duration written as in Prometheus configuration files:
+// "30s", "1m", "1h30m".
+type Duration time.Duration
+
+// UnmarshalYAML implements yaml.Unmarshaler.
+func (d *Duration) UnmarshalYAML(n *yaml.Node) error {
+	var s string
+	if err := n.Decode(&s); err != nil {
+		return err
+	}
+	v, err := model.ParseDuration(s)
+	if err != nil {
+		return &yaml.TypeError{Errors: []string{fmt.Sprintf("line %d: invalid duration %q (want e.g. 5s or 1m)", n.Line, s)}}
+	}
+	*d = Duration(v)
+	return nil
+}
+
+// MarshalYAML implements yaml.Marshaler.
+func (d Duration) MarshalYAML() (any, error) { return model.Duration(d).String(), nil }
+
+// Names are the metric names the exporter exports on its own. The collector
+// and main own them; Load takes them so that this package depends on neither.
+type Names struct {
+	// Builtin are the exported names of the built-in families, the only
+	// values builtin.families accepts. A query may take the name of a
+	// built-in family that is switched off.
+	Builtin []string
+	// Reserved are the self-metrics; no query may take their names.
+	Reserved []string
+	// ReservedPrefixes are prefixes of self-metrics (go_, process_); no
+	// query name may start with one.
+	ReservedPrefixes []string
+}
+
+func (n Names) reserved(name string) bool {
+	return slices.Contains(n.Reserved, name) ||
+		slices.ContainsFunc(n.ReservedPrefixes, func(p string) bool { return strings.HasPrefix(name, p) })
+}
+
+// Load reads and validates the configuration file. Every problem is one line
+// of the error, prefixed with the file name.
+func Load(filename string, names Names) (*Config, error) {
+	data, err := os.ReadFile(filename)
+	if err != nil {
+		return nil, fmt.Errorf("cannot read the configuration file: %w", err)
+	}
+	cfg, errs := parse(data, names)
+	if len(errs) > 0 {
+		for i, e := range errs {
+			errs[i] = filename + ": " + e
+		}
+		return nil, errors.New(strings.Join(errs, "\n"))
+	}
+	dir := filepath.Dir(filename)
+	for i := range cfg.Organizations {
+		cfg.Organizations[i].APIKeyFile = config.JoinDir(dir, cfg.Organizations[i].APIKeyFile)
+	}
+	return cfg, nil
+}
+
+// String renders the configuration as YAML with the keys hidden.
+func (c *Config) String() string {
+	b, err := yaml.Marshal(c)
+	if err != nil {
+		return fmt.Sprintf("<cannot render the configuration: %v>", err)
+	}
+	return string(b)
+}
+
+// parse decodes data strictly (unknown fields are errors) and validates it.
+func parse(data []byte, names Names) (*Config, []string) {
+	cfg := Default() // what an empty or null document means
+	dec := yaml.NewDecoder(bytes.NewReader(data))
+	dec.KnownFields(true)
+	err := dec.Decode(cfg)
+	switch {
+	case errors.Is(err, io.EOF): // an empty file
+	case err != nil:
+		return nil, yamlErrors(err)
+	default:
+		var extra any
+		if err := dec.Decode(&extra); !errors.Is(err, io.EOF) {
+			return nil, []string{"more than one YAML document; the file must hold exactly one"}
+		}
+	}
+	if errs := cfg.validate(names); len(errs) > 0 {
+		return nil, errs
+	}
+	return cfg, nil
+}
+
+// Default is the configuration of an empty file, and of no file at all: every
+// built-in family, the organization of the flags, no custom query.
+func Default() *Config { return &Config{Builtin: Builtin{Enabled: true}} }
+
+// UnmarshalYAML implements the obsolete yaml.v3 unmarshaller interface, which,
+// unlike the Node one, keeps the decoder's KnownFields setting.
+func (c *Config) UnmarshalYAML(unmarshal func(any) error) error {
+	*c = *Default()
+	type rawConfig Config
+	return unmarshal((*rawConfig)(c))
+}
+
+// UnmarshalYAML sets the defaults of a builtin section that is present.
+func (b *Builtin) UnmarshalYAML(unmarshal func(any) error) error {
+	*b = Builtin{Enabled: true}
+	type rawBuiltin Builtin
+	return unmarshal((*rawBuiltin)(b))
+}
+
+// UnmarshalYAML implements the obsolete yaml.v3 unmarshaller interface (see Config).
+func (o *Organization) UnmarshalYAML(unmarshal func(any) error) error {
+	type rawOrganization Organization
+	return unmarshal((*rawOrganization)(o))
+}
+
+// UnmarshalYAML implements the obsolete yaml.v3 unmarshaller interface (see Config).
+func (q *Query) UnmarshalYAML(unmarshal func(any) error) error {
+	type rawQuery Query
+	return unmarshal((*rawQuery)(q))
+}
+
+var (
+	// Exported names carry no colons: those are for recording rules.
+	metricNameRE = regexp.MustCompile(`^[a-zA-Z_][a-zA-Z0-9_]*$`)
+	labelNameRE  = regexp.MustCompile(`^[a-zA-Z_][a-zA-Z0-9_]*$`)
+	orgNameRE    = regexp.MustCompile(`^[a-zA-Z0-9][a-zA-Z0-9_.-]*$`)
+)
+
+// validate checks everything that decoding cannot, and returns every problem.
+func (c *Config) validate(names Names) []string {
+	var errs []string
+	add := func(where, format string, args ...any) {
+		errs = append(errs, where+": "+oneLine(fmt.Sprintf(format, args...)))
+	}
+
+	// builtin
+	enabled := map[string]bool{} // the built-in families that are exported
+	switch {
+	case !c.Builtin.Enabled && len(c.Builtin.Families) > 0:
+		add("builtin", "families are listed but enabled is false")
+	case c.Builtin.Enabled && len(c.Builtin.Families) == 0:
+		for _, f := range names.Builtin {
+			enabled[f] = true
+		}
+	}
+	for _, f := range c.Builtin.Families {
+		switch {
+		case !c.Builtin.Enabled:
+		case !slices.Contains(names.Builtin, f):
+			add("builtin", "unknown family %q (known: %s)", f, strings.Join(names.Builtin, ", "))
+		case enabled[f]:
+			add("builtin", "family %s is listed twice", f)
+		default:
+			enabled[f] = true
+		}
+	}
+	if c.Builtin.Models != "" {
+		if !c.Builtin.Enabled {
+			add("builtin", "models is set but enabled is false")
+		} else if _, err := regexp.Compile("^(?:" + c.Builtin.Models + ")$"); err != nil {
+			add("builtin", "models is not a valid regular expression: %v", err)
+		}
+	}
+	if !c.Builtin.Enabled && len(c.Queries) == 0 {
+		add("builtin", "nothing to export: enabled is false and there are no queries")
+	}
+
+	// organizations
+	orgs := map[string]int{}
+	for i, o := range c.Organizations {
+		where := fmt.Sprintf("organization #%d", i+1)
+		if o.Name != "" {
+			where = fmt.Sprintf("organization %q", o.Name)
+		}
+		switch j, dup := orgs[o.Name]; {
+		case o.Name == "":
+			add(where, "name is missing")
+		case !orgNameRE.MatchString(o.Name):
+			add(where, "name must be letters, digits, '_', '.' or '-', starting with a letter or digit")
+		case dup:
+			add(where, "duplicate name (also organization #%d)", j+1)
+		default:
+			orgs[o.Name] = i
+		}
+		switch {
+		case o.APIKeyFile != "" && o.APIKey != "":
+			add(where, "api_key and api_key_file are both set; keep one")
+		case o.APIKeyFile == "" && o.APIKey == "" && len(c.Organizations) > 1:
+			add(where, "api_key_file is missing (only a single organization may take its key from --groq.api-key-file or $GROQ_API_KEY)")
+		}
+		if o.URL != "" {
+			if u, err := url.Parse(o.URL); err != nil || u.Scheme != "http" && u.Scheme != "https" || u.Host == "" {
+				add(where, "url %q is not an http(s)://host/path URL", o.URL)
+			}
+		}
+	}
+
+	// queries
+	queries := map[string]int{}
+	for i, q := range c.Queries {
+		where := fmt.Sprintf("query #%d", i+1)
+		if q.Name != "" {
+			where = fmt.Sprintf("query %q", q.Name)
+		}
+		j, dup := queries[q.Name]
+		switch {
+		case q.Name == "":
+			add(where, "name is missing")
+		case !metricNameRE.MatchString(q.Name):
+			add(where, "name is not a valid metric name (want [a-zA-Z_][a-zA-Z0-9_]*, no colons)")
+		case names.reserved(q.Name):
+			add(where, "name is one of the exporter's own metrics")
+		case enabled[q.Name]:
+			add(where, "name is a built-in family; switch that family off under builtin: to export it from a query")
+		case dup:
+			add(where, "duplicate name (also query #%d)", j+1)
+		default:
+			queries[q.Name] = i
+		}
+		if strings.TrimSpace(q.Help) == "" {
+			add(where, "help is missing")
+		}
+		if strings.TrimSpace(q.Query) == "" {
+			add(where, "query is missing")
+		} else if _, err := metricsql.Parse(q.Query); err != nil {
+			add(where, "invalid MetricsQL: %v", err)
+		}
+		if q.Timeout < 0 {
+			add(where, "timeout must not be negative")
+		}
+		for _, e := range q.checkLabels() {
+			add(where, "%s", e)
+		}
+	}
+	return errs
+}
+
+// checkLabels checks labels, rename_labels and static_labels, and that the
+// exported label names they make are distinct.
+func (q *Query) checkLabels() []string {
+	var errs []string
+	bad := func(n string) string {
+		switch {
+		case !labelNameRE.MatchString(n):
+			return "is not a valid label name"
+		case strings.HasPrefix(n, "__"):
+			return "is reserved (names starting with __ are Prometheus's own)"
+		case n == OrganizationLabel:
+			return "is reserved (the exporter sets it)"
+		}
+		return ""
+	}
+	kept := map[string]bool{}
+	for _, l := range q.Labels {
+		if l == "__name__" {
+			errs = append(errs, "labels: __name__ cannot be kept (the metric name is the query's name)")
+			continue
+		}
+		if kept[l] {
+			errs = append(errs, fmt.Sprintf("labels: %q is listed twice", l))
+		}
+		kept[l] = true
+	}
+	exported := map[string]string{} // exported label name → where it comes from
+	for _, l := range q.Labels {
+		if l == "__name__" {
+			continue
+		}
+		to, renamed := q.RenameLabels[l]
+		if !renamed {
+			to = l
+		}
+		if why := bad(to); why != "" {
+			if renamed {
+				errs = append(errs, fmt.Sprintf("rename_labels: %q → %q: %q %s", l, to, to, why))
+			} else {
+				errs = append(errs, fmt.Sprintf("labels: %q %s; rename it under rename_labels", l, why))
+			}
+			continue
+		}
+		if from, ok := exported[to]; ok && from != l {
+			errs = append(errs, fmt.Sprintf("labels %q and %q are both exported as %q", from, l, to))
+			continue
+		}
+		exported[to] = l
+	}
+	for _, from := range sortedKeys(q.RenameLabels) {
+		to := q.RenameLabels[from]
+		switch {
+		case len(q.Labels) > 0 && !kept[from]:
+			errs = append(errs, fmt.Sprintf("rename_labels: %q is not in labels", from))
+		case len(q.Labels) == 0 && bad(to) != "":
+			errs = append(errs, fmt.Sprintf("rename_labels: %q → %q: %q %s", from, to, to, bad(to)))
+		}
+	}
+	for _, n := range sortedKeys(q.StaticLabels) {
+		if why := bad(n); why != "" {
+			errs = append(errs, fmt.Sprintf("static_labels: %q %s", n, why))
+		} else if from, ok := exported[n]; ok {
+			errs = append(errs, fmt.Sprintf("static_labels: %q is also the exported name of result label %q", n, from))
+		}
+	}
+	return errs
+}
+
+// yamlErrors turns a decoding error into one line per problem, in words.
+func yamlErrors(err error) []string {
+	var te *yaml.TypeError
+	if !errors.As(err, &te) {
+		return []string{oneLine(strings.TrimPrefix(err.Error(), "yaml: "))}
+	}
+	out := make([]string, 0, len(te.Errors))
+	for _, e := range te.Errors {
+		if m := unknownFieldRE.FindStringSubmatch(e); m != nil {
+			if s, ok := sections[m[3]]; ok {
+				e = fmt.Sprintf("line %s: unknown field %q in %s (known: %s)", m[1], m[2], s.name, knownFields(s.typ))
+			}
+		}
+		out = append(out, oneLine(e))
+	}
+	return out
+}
+
+var unknownFieldRE = regexp.MustCompile(`^line (\d+): field (.+) not found in type config\.(\w+)$`)
+
+// sections names, for error messages, the types decoded with KnownFields.
+var sections = map[string]struct {
+	name string
+	typ  reflect.Type
+}{
+	"rawConfig":       {"the top level", reflect.TypeFor[Config]()},
+	"rawBuiltin":      {"builtin", reflect.TypeFor[Builtin]()},
+	"rawOrganization": {"an organization", reflect.TypeFor[Organization]()},
+	"rawQuery":        {"a query", reflect.TypeFor[Query]()},
+}
+
+// knownFields lists the YAML keys of a struct type.
+func knownFields(t reflect.Type) string {
+	var keys []string
+	for f := range t.Fields() {
+		if k, _, _ := strings.Cut(f.Tag.Get("yaml"), ","); k != "" && k != "-" {
+			keys = append(keys, k)
+		}
+	}
+	return strings.Join(keys, ", ")
+}
+
+// oneLine keeps an error on its line, whatever a parser put in it.
+func oneLine(s string) string {
+	if !strings.ContainsAny(s, "\r\n") {
+		return s
+	}
+	return strings.Join(strings.Fields(s), " ")
+}
+
+func sortedKeys(m map[string]string) []string { return slices.Sorted(maps.Keys(m)) }

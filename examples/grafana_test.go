@@ -1,0 +1,216 @@
+package examples
+
+import (
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"regexp"
+	"slices"
+	"strings"
+	"testing"
+)
+
+type dashboard struct {
+	Title      string `json:"title"`
+	UID        string `json:"uid"`
+	Templating struct {
+		List []struct {
+			Name       string          `json:"name"`
+			Type       string          `json:"type"`
+			Query      json.RawMessage `json:"query"`
+			Definition string          `json:"definition"`
+			Datasource *datasourceRef  `json:"datasource"`
+		} `json:"list"`
+	} `json:"templating"`
+	Panels []panel `json:"panels"`
+}
+
+type datasourceRef struct {
+	Type string `json:"type"`
+	UID  string `json:"uid"`
+}
+
+type panel struct {
+	ID         int            `json:"id"`
+	Type       string         `json:"type"`
+	Title      string         `json:"title"`
+	Datasource *datasourceRef `json:"datasource"`
+	Targets    []struct {
+		Expr       string         `json:"expr"`
+		Datasource *datasourceRef `json:"datasource"`
+	} `json:"targets"`
+	Panels []panel `json:"panels"` // collapsed rows
+}
+
+// grafanaVariables maps the dashboard's variables, and Grafana's built-in ones, to
+// values that make the expressions plain PromQL.
+var grafanaVariables = map[string]string{
+	"model":           ".*",
+	"__rate_interval": "5m",
+	"__interval":      "1m",
+	"__range":         "1h",
+}
+
+var grafanaVariable = regexp.MustCompile(`\$\{(\w+)(?::\w+)?\}|\$(\w+)`)
+
+func expandGrafanaVariables(expr string) (string, error) {
+	var err error
+	out := grafanaVariable.ReplaceAllStringFunc(expr, func(m string) string {
+		sub := grafanaVariable.FindStringSubmatch(m)
+		name := sub[1] + sub[2]
+		v, ok := grafanaVariables[name]
+		if !ok {
+			err = fmt.Errorf("unknown variable $%s", name)
+		}
+		return v
+	})
+	return out, err
+}
+
+var labelValues = regexp.MustCompile(`^label_values\((.+),\s*(\w+)\)$`)
+
+// TestGrafanaDashboard parses the dashboard, checks its variables and that every panel
+// uses the ${datasource} variable, parses every PromQL expression and checks that every
+// metric it uses is one the exporter exports. The expressions are also handed to promtool
+// as recording rules, so Prometheus' own parser accepts them too.
+func loadDashboard(t *testing.T) dashboard {
+	t.Helper()
+	b, err := os.ReadFile(dashboardFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var d dashboard
+	if err := json.Unmarshal(b, &d); err != nil {
+		t.Fatalf("%s: %v", dashboardFile, err)
+	}
+	return d
+}
+
+// allPanels returns the panels with the ones inside collapsed rows.
+func allPanels(ps []panel) []panel {
+	var out []panel
+	for _, p := range ps {
+		out = append(out, p)
+		out = append(out, allPanels(p.Panels)...)
+	}
+	return out
+}
+
+// dashboardExprs returns the dashboard's queries with the variables expanded; a query
+// with an unknown variable is left out (TestGrafanaDashboard reports it).
+func dashboardExprs(t *testing.T) []string {
+	var exprs []string
+	for _, p := range allPanels(loadDashboard(t).Panels) {
+		for _, tg := range p.Targets {
+			if e, err := expandGrafanaVariables(tg.Expr); err == nil {
+				exprs = append(exprs, e)
+			}
+		}
+	}
+	return exprs
+}
+
+func TestGrafanaDashboard(t *testing.T) {
+	d := loadDashboard(t)
+	if d.Title == "" || d.UID == "" {
+		t.Errorf("dashboard needs a title and a uid")
+	}
+
+	vars := map[string]bool{}
+	for _, v := range d.Templating.List {
+		vars[v.Name] = true
+		switch v.Name {
+		case "datasource":
+			var q string
+			if v.Type != "datasource" || json.Unmarshal(v.Query, &q) != nil || q != "prometheus" {
+				t.Errorf("variable datasource: want type datasource with query prometheus, got %s %s", v.Type, v.Query)
+			}
+		case "model":
+			m := labelValues.FindStringSubmatch(v.Definition)
+			if v.Type != "query" || m == nil || m[2] != "model" {
+				t.Errorf("variable model: want a query label_values(<metric>, model), got %s %q", v.Type, v.Definition)
+				continue
+			}
+			checkMetricNames(t, "variable model", m[1])
+			if v.Datasource == nil || v.Datasource.UID != "${datasource}" {
+				t.Errorf("variable model: want datasource ${datasource}, got %+v", v.Datasource)
+			}
+		default:
+			if _, ok := grafanaVariables[v.Name]; !ok {
+				t.Errorf("variable %s: add it to grafanaVariables so its expressions can be checked", v.Name)
+			}
+		}
+	}
+	if !vars["datasource"] || !vars["model"] {
+		t.Errorf("dashboard needs the variables datasource and model, has %v", vars)
+	}
+
+	var exprs []string
+	used := map[string]bool{}
+	ids := map[int]bool{}
+	for _, p := range allPanels(d.Panels) {
+		if ids[p.ID] {
+			t.Errorf("panel %q: duplicate id %d", p.Title, p.ID)
+		}
+		ids[p.ID] = true
+		if p.Type == "row" {
+			continue
+		}
+		if p.Datasource == nil || p.Datasource.UID != "${datasource}" {
+			t.Errorf("panel %q: want datasource ${datasource}, got %+v", p.Title, p.Datasource)
+		}
+		if len(p.Targets) == 0 {
+			t.Errorf("panel %q: no queries", p.Title)
+		}
+		for _, tg := range p.Targets {
+			if tg.Datasource != nil && tg.Datasource.UID != "${datasource}" {
+				t.Errorf("panel %q: query datasource %+v, want ${datasource}", p.Title, tg.Datasource)
+			}
+			expr, err := expandGrafanaVariables(tg.Expr)
+			if err != nil {
+				t.Errorf("panel %q: %v in %s", p.Title, err, tg.Expr)
+				continue
+			}
+			for _, n := range checkMetricNames(t, fmt.Sprintf("panel %q", p.Title), expr) {
+				used[n] = true
+			}
+			exprs = append(exprs, expr)
+		}
+	}
+
+	// The panels the dashboard promises: one per area of the exporter's metrics.
+	for _, m := range []string{
+		"groq_requests_rate1m", "groq_e2e_latency_seconds", "groq_ttft_latency_seconds",
+		"groq_queue_latency_seconds", "groq_tokens_in", "groq_tokens_out", "groq_up",
+		"groq_scrape_duration_seconds", "groq_last_refresh_success_timestamp_seconds",
+		"groq_api_requests_total",
+	} {
+		if !used[m] {
+			t.Errorf("no panel shows %s", m)
+		}
+	}
+
+	// Prometheus' own parser, through promtool.
+	var rules strings.Builder
+	rules.WriteString("groups:\n  - name: dashboard\n    rules:\n")
+	for i, e := range exprs {
+		q, _ := json.Marshal(e) // a JSON string is a valid YAML string
+		fmt.Fprintf(&rules, "      - record: dashboard:expr%d\n        expr: %s\n", i, q)
+	}
+	f := filepath.Join(t.TempDir(), "dashboard.rules.yml")
+	if err := os.WriteFile(f, []byte(rules.String()), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	mustRun(t, ".", promtool(t), "check", "rules", f)
+}
+
+func TestExpandGrafanaVariables(t *testing.T) {
+	got, err := expandGrafanaVariables(`rate(x{model=~"$model"}[$__rate_interval]) + y{model=~"${model}"} + z{m=~"${model:regex}"}`)
+	if want := `rate(x{model=~".*"}[5m]) + y{model=~".*"} + z{m=~".*"}`; err != nil || got != want {
+		t.Errorf("got %q, %v; want %q", got, err, want)
+	}
+	if _, err := expandGrafanaVariables(`x{a="$nope"}`); err == nil || !slices.Contains(strings.Fields(err.Error()), "$nope") {
+		t.Errorf("unknown variable: got %v", err)
+	}
+}

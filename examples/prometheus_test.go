@@ -1,0 +1,170 @@
+package examples
+
+import (
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+
+	"sigs.k8s.io/yaml"
+)
+
+// TestPrometheusConfigs runs promtool check config on every config in prometheus/. The
+// rules file sits next to each copy, as the configs expect, so the rule_files entry is
+// checked too.
+func TestPrometheusConfigs(t *testing.T) {
+	pt := promtool(t)
+	configs, err := filepath.Glob(filepath.Join(prometheusDir, "*.yml"))
+	if err != nil || len(configs) == 0 {
+		t.Fatalf("no configs in %s: %v", prometheusDir, err)
+	}
+	for _, cfg := range configs {
+		t.Run(filepath.Base(cfg), func(t *testing.T) {
+			dir := t.TempDir()
+			copyFile(t, cfg, filepath.Join(dir, filepath.Base(cfg)))
+			copyFile(t, rulesFile, filepath.Join(dir, filepath.Base(rulesFile)))
+			mustRun(t, dir, pt, "check", "config", filepath.Base(cfg))
+		})
+	}
+	// The remote_write example says it also runs as a Prometheus agent.
+	mustRun(t, prometheusDir, pt, "check", "config", "--agent", "remote-write.yml")
+}
+
+// TestPrometheusConfigsScrapeEvery30s holds the scrape interval of the groq job to the
+// exporter's 30s cache.
+func TestPrometheusConfigsScrapeEvery30s(t *testing.T) {
+	type scrapeConfig struct {
+		JobName        string              `json:"job_name"`
+		ScrapeInterval string              `json:"scrape_interval"`
+		HonorLabels    bool                `json:"honor_labels"`
+		MetricsPath    string              `json:"metrics_path"`
+		Params         map[string][]string `json:"params"`
+	}
+	type config struct {
+		ScrapeConfigs []scrapeConfig `json:"scrape_configs"`
+	}
+	cfgs := map[string]config{}
+	for _, name := range []string{"prometheus.yml", "federation.yml", "remote-write.yml"} {
+		b, err := os.ReadFile(filepath.Join(prometheusDir, name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		var c config
+		if err := yaml.Unmarshal(b, &c); err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		for _, sc := range c.ScrapeConfigs {
+			if sc.ScrapeInterval != "30s" {
+				t.Errorf("%s: job %s scrapes every %q, want 30s (the exporter's cache TTL)", name, sc.JobName, sc.ScrapeInterval)
+			}
+		}
+		cfgs[name] = c
+	}
+	fed := cfgs["federation.yml"].ScrapeConfigs
+	if len(fed) != 1 || fed[0].MetricsPath != "/federate" || !fed[0].HonorLabels ||
+		!slices.Contains(fed[0].Params["match[]"], `{__name__=~"groq_.*"}`) {
+		t.Errorf("federation.yml: want one job on /federate with honor_labels and match[] {__name__=~\"groq_.*\"}, got %+v", fed)
+	}
+	for _, name := range []string{"prometheus.yml", "remote-write.yml"} {
+		if sc := cfgs[name].ScrapeConfigs; len(sc) != 1 || sc[0].JobName != "groq" {
+			t.Errorf("%s: want one job named groq (the alerts select job=\"groq\"), got %+v", name, sc)
+		}
+	}
+}
+
+func TestAlertRules(t *testing.T) {
+	pt := promtool(t)
+	mustRun(t, ".", pt, "check", "rules", rulesFile)
+	mustRun(t, alertsDir, pt, "test", "rules", filepath.Base(rulesTestFile))
+}
+
+type ruleFile struct {
+	Groups []struct {
+		Name  string `json:"name"`
+		Rules []struct {
+			Alert       string            `json:"alert"`
+			Record      string            `json:"record"`
+			Expr        string            `json:"expr"`
+			For         string            `json:"for"`
+			Labels      map[string]string `json:"labels"`
+			Annotations map[string]string `json:"annotations"`
+		} `json:"rules"`
+	} `json:"groups"`
+}
+
+// TestAlertRulesContent checks what promtool does not: every alert uses only metrics the
+// exporter exports (and up), carries a severity and a summary and description, and the
+// unit tests prove for each alert both that it fires and that it stays quiet.
+func TestAlertRulesContent(t *testing.T) {
+	b, err := os.ReadFile(rulesFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var rf ruleFile
+	if err := yaml.UnmarshalStrict(b, &rf); err != nil {
+		t.Fatalf("%s: %v", rulesFile, err)
+	}
+
+	b, err = os.ReadFile(rulesTestFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var tests struct {
+		Tests []struct {
+			Name          string `json:"name"`
+			AlertRuleTest []struct {
+				Alertname string `json:"alertname"`
+				ExpAlerts []any  `json:"exp_alerts"`
+			} `json:"alert_rule_test"`
+		} `json:"tests"`
+	}
+	if err := yaml.Unmarshal(b, &tests); err != nil {
+		t.Fatalf("%s: %v", rulesTestFile, err)
+	}
+	fires, quiet := map[string]bool{}, map[string]bool{}
+	for _, tc := range tests.Tests {
+		for _, a := range tc.AlertRuleTest {
+			if len(a.ExpAlerts) > 0 {
+				fires[a.Alertname] = true
+			} else {
+				quiet[a.Alertname] = true
+			}
+		}
+	}
+
+	var alerts []string
+	for _, g := range rf.Groups {
+		for _, r := range g.Rules {
+			if r.Alert == "" {
+				continue
+			}
+			alerts = append(alerts, r.Alert)
+			checkMetricNames(t, "alert "+r.Alert, r.Expr, "up")
+			switch r.Labels["severity"] {
+			case "critical", "warning", "info":
+			default:
+				t.Errorf("alert %s: severity %q, want critical, warning or info", r.Alert, r.Labels["severity"])
+			}
+			for _, a := range []string{"summary", "description"} {
+				if strings.TrimSpace(r.Annotations[a]) == "" {
+					t.Errorf("alert %s: no %s annotation", r.Alert, a)
+				}
+			}
+			if !fires[r.Alert] {
+				t.Errorf("alert %s: no unit test in %s expects it to fire", r.Alert, rulesTestFile)
+			}
+			if !quiet[r.Alert] {
+				t.Errorf("alert %s: no unit test in %s expects it to stay quiet", r.Alert, rulesTestFile)
+			}
+		}
+	}
+	for _, want := range []string{
+		"GroqExporterDown", "GroqUnreachable", "GroqMetricsStale", "GroqHighErrorRatio",
+		"GroqHighTimeToFirstToken", "GroqHighEndToEndLatency", "GroqQueueLatencyGrowing",
+	} {
+		if !slices.Contains(alerts, want) {
+			t.Errorf("%s has no alert %s", rulesFile, want)
+		}
+	}
+}

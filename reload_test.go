@@ -1,0 +1,349 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/groq-exporter/groq_exporter/collector"
+	"github.com/groq-exporter/groq_exporter/config"
+)
+
+// orgGroq stands in for the metrics API of one Groq organization: it checks
+// the organization's key, answers the built-in selector with the recorded
+// answer, and any other query with one series whose value names the
+// organization.
+type orgGroq struct {
+	key     string
+	value   string
+	calls   atomic.Int64
+	builtin atomic.Value // the last built-in selector asked
+}
+
+func newOrgGroq(t *testing.T, key, value string) (*orgGroq, string) {
+	t.Helper()
+	builtin, err := os.ReadFile("collector/testdata/all_families.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	g := &orgGroq{key: key, value: value}
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		g.calls.Add(1)
+		w.Header().Set("Content-Type", "application/json")
+		if r.Header.Get("Authorization") != "Bearer "+g.key {
+			w.WriteHeader(http.StatusUnauthorized)
+			fmt.Fprint(w, `{"status":"error","errorType":"unauthorized","error":"invalid API key"}`)
+			return
+		}
+		if q := r.URL.Query().Get("query"); strings.HasPrefix(q, `{__name__=~`) {
+			g.builtin.Store(q)
+			_, _ = w.Write(builtin)
+			return
+		}
+		fmt.Fprintf(w, `{"status":"success","data":{"resultType":"vector","result":[{"metric":{"model":"llama"},"value":[1764430000,%q]}]}}`, g.value)
+	}))
+	t.Cleanup(srv.Close)
+	return g, srv.URL
+}
+
+func writeFile(t *testing.T, path, content string) {
+	t.Helper()
+	if err := os.WriteFile(path, []byte(content), 0o600); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// twoOrgConfig is a configuration with two organizations (one key in a
+// file, one inline) and the given custom queries.
+func twoOrgConfig(urlA, urlB string, queries ...string) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "organizations:\n  - name: a\n    api_key_file: a.key\n    url: %s\n", urlA)
+	if urlB != "" {
+		fmt.Fprintf(&b, "  - name: b\n    api_key: gsk_inlineSecretB\n    url: %s\n", urlB)
+	}
+	b.WriteString("builtin:\n  families: [groq_requests_rate1m]\n")
+	if len(queries) > 0 {
+		b.WriteString("queries:\n")
+	}
+	for _, q := range queries {
+		fmt.Fprintf(&b, "  - name: %s\n    help: Custom query %s.\n    query: sum by (model) (requests:rate1m)\n    labels: [model]\n", q, q)
+	}
+	return b.String()
+}
+
+// metricLine returns the value of the first series of the exposition that
+// starts with prefix, or "" if none does.
+func metricLine(exposition, prefix string) string {
+	for _, line := range strings.Split(exposition, "\n") {
+		if strings.HasPrefix(line, prefix+" ") {
+			return strings.TrimPrefix(line, prefix+" ")
+		}
+	}
+	return ""
+}
+
+func post(t *testing.T, url string) (int, string) {
+	t.Helper()
+	resp, err := http.Post(url, "", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, string(b)
+}
+
+// TestReloadUnderScrapes: a configuration with two organizations and custom
+// queries is served; POST /-/reload and SIGHUP swap in new files while
+// scrapes keep coming, every scrape answers, a bad file keeps the running
+// configuration and sets groq_config_last_reload_successful 0, and no key is
+// ever shown.
+func TestReloadUnderScrapes(t *testing.T) {
+	const keyA = "gsk_fileSecretA"
+	groqA, urlA := newOrgGroq(t, keyA, "1")
+	_, urlB := newOrgGroq(t, "gsk_inlineSecretB", "2")
+	dir := t.TempDir()
+	writeFile(t, filepath.Join(dir, "a.key"), keyA+"\n")
+	cfgFile := filepath.Join(dir, "groq.yml")
+	v1 := twoOrgConfig(urlA, urlB, "groq_custom_one")
+	writeFile(t, cfgFile, v1)
+
+	e := startExporter(t, nil, "--config.file="+cfgFile, "--groq.cache-ttl=0", "--log.level=debug")
+	_, body := e.get(t, "/metrics")
+	for prefix, want := range map[string]string{
+		`groq_up{organization="a"}`:                                                            "1",
+		`groq_up{organization="b"}`:                                                            "1",
+		`groq_custom_one{model="llama",organization="a"}`:                                      "1",
+		`groq_custom_one{model="llama",organization="b"}`:                                      "2",
+		`groq_query_success{organization="b",query="groq_custom_one"}`:                         "1",
+		`groq_requests_rate1m{model="openai/gpt-oss-120b",organization="a",status_code="200"}`: "12.5",
+		`groq_config_last_reload_successful`:                                                   "1",
+	} {
+		if got := metricLine(body, prefix); got != want {
+			t.Errorf("%s = %q, want %q", prefix, got, want)
+		}
+	}
+	if q, want := groqA.builtin.Load(), `{__name__=~"requests:(rate1m)"}`; q != want {
+		t.Errorf("built-in selector %v, want %s: only the family the file lists", q, want)
+	}
+	promtoolCheckMetrics(t, body)
+
+	// Scrape without pause until the end of the test, on connections of
+	// their own, closed at the end so that the exporter shuts down at once.
+	scraper := &http.Client{Transport: &http.Transport{}}
+	defer scraper.CloseIdleConnections()
+	defer http.DefaultClient.CloseIdleConnections()
+	var (
+		stop     = make(chan struct{})
+		wg       sync.WaitGroup
+		scrapes  atomic.Int64
+		failures = make(chan string, 100)
+	)
+	for range 4 {
+		wg.Go(func() {
+			for {
+				select {
+				case <-stop:
+					return
+				default:
+				}
+				resp, err := scraper.Get(e.url + "/metrics")
+				if err != nil {
+					failures <- err.Error()
+					return
+				}
+				b, _ := io.ReadAll(resp.Body)
+				resp.Body.Close()
+				if resp.StatusCode != http.StatusOK || !bytes.Contains(b, []byte(`groq_up{organization="a"} 1`)) {
+					failures <- fmt.Sprintf("scrape answered %d:\n%s", resp.StatusCode, b)
+					return
+				}
+				scrapes.Add(1)
+			}
+		})
+	}
+
+	// A new file: organization b goes, a query comes.
+	writeFile(t, cfgFile, twoOrgConfig(urlA, "", "groq_custom_one", "groq_custom_two"))
+	if code, msg := post(t, e.url+"/-/reload"); code != http.StatusOK || msg != "Configuration reloaded.\n" {
+		t.Fatalf("POST /-/reload = %d %q", code, msg)
+	}
+	_, body = e.get(t, "/metrics")
+	if strings.Contains(body, `organization="b"`) || metricLine(body, `groq_custom_two{model="llama",organization="a"}`) != "1" {
+		t.Errorf("after the reload, want b gone and groq_custom_two served:\n%s", body)
+	}
+
+	// A bad file is refused, and the running configuration stays.
+	writeFile(t, cfgFile, "organizations:\n  - name: a\n    api_key: gsk_badFileSecret\n    api_key_file: a.key\nquerys: []\n")
+	code, msg := post(t, e.url+"/-/reload")
+	wantMsg := "failed to reload the configuration: " + cfgFile + ": line 5: unknown field \"querys\" in the top level (known: builtin, organizations, queries)\n"
+	if code != http.StatusInternalServerError || msg != wantMsg {
+		t.Errorf("POST /-/reload with a bad file = %d %q, want 500 %q", code, msg, wantMsg)
+	}
+	_, body = e.get(t, "/metrics")
+	if metricLine(body, "groq_config_last_reload_successful") != "0" || metricLine(body, `groq_custom_two{model="llama",organization="a"}`) != "1" {
+		t.Errorf("after a bad file, want groq_config_last_reload_successful 0 and the previous configuration:\n%s", body)
+	}
+	if ts := metricLine(body, "groq_config_last_reload_success_timestamp_seconds"); ts == "" || ts == "0" {
+		t.Errorf("groq_config_last_reload_success_timestamp_seconds = %q, want the time of the last good load", ts)
+	}
+
+	// SIGHUP reloads as well (run() catches it: the test process lives on).
+	writeFile(t, cfgFile, v1)
+	if err := syscall.Kill(os.Getpid(), syscall.SIGHUP); err != nil {
+		t.Fatal(err)
+	}
+	for deadline := time.Now().Add(30 * time.Second); ; time.Sleep(20 * time.Millisecond) {
+		_, body = e.get(t, "/metrics")
+		if metricLine(body, "groq_config_last_reload_successful") == "1" && metricLine(body, `groq_up{organization="b"}`) == "1" {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("SIGHUP did not reload the configuration:\n%s", body)
+		}
+	}
+
+	close(stop)
+	wg.Wait()
+	close(failures)
+	for f := range failures {
+		t.Error(f)
+	}
+	if scrapes.Load() == 0 {
+		t.Error("no scrape completed during the reloads")
+	}
+	if groqA.calls.Load() == 0 {
+		t.Error("organization a was never asked")
+	}
+
+	// Keys stay hidden everywhere.
+	_, shown := e.get(t, "/config")
+	if !strings.Contains(shown, "api_key: <secret>") || !strings.Contains(shown, "api_key_file: "+filepath.Join(dir, "a.key")) {
+		t.Errorf("/config does not show the configuration with the key hidden:\n%s", shown)
+	}
+	_, page := e.get(t, "/")
+	for _, want := range []string{`organization <code>a</code>`, `organization <code>b</code>`, `id="outcome-a">succeeded`, "groq_custom_one", `href="/config"`} {
+		if !strings.Contains(page, want) {
+			t.Errorf("the status page lacks %q", want)
+		}
+	}
+	for where, s := range map[string]string{"/config": shown, "/": page, "the log": e.log.String(), "/metrics": body, "the reload error": msg} {
+		for _, secret := range []string{"SecretA", "SecretB", "badFileSecret"} {
+			if strings.Contains(s, secret) {
+				t.Errorf("%s shows a key (%s)", where, secret)
+			}
+		}
+	}
+}
+
+// TestReloadEndpoint: only POST reloads; without --config.file there is
+// nothing to reload, no /config and no reload metrics.
+func TestReloadEndpoint(t *testing.T) {
+	_, groqURL := newGroqFixture(t, "k")
+	e := startExporter(t, map[string]string{"GROQ_API_KEY": "k"}, "--groq.url="+groqURL)
+	resp, err := http.Get(e.url + "/-/reload")
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusMethodNotAllowed || resp.Header.Get("Allow") != http.MethodPost {
+		t.Errorf("GET /-/reload = %d, Allow %q; want 405, Allow POST", resp.StatusCode, resp.Header.Get("Allow"))
+	}
+	if code, msg := post(t, e.url+"/-/reload"); code != http.StatusOK || msg != "No --config.file: nothing to reload.\n" {
+		t.Errorf("POST /-/reload without --config.file = %d %q, want 200, nothing to reload", code, msg)
+	}
+	if code, _ := e.get(t, "/config"); code != http.StatusNotFound {
+		t.Errorf("GET /config without --config.file = %d, want 404", code)
+	}
+	if _, body := e.get(t, "/metrics"); strings.Contains(body, "groq_config_") || strings.Contains(body, "organization=") {
+		t.Errorf("without --config.file, /metrics has configuration metrics or labels:\n%s", body)
+	}
+}
+
+// TestConfigCheck: --config.check validates the file and the key files it
+// names, prints "config OK" or the errors, and never contacts Groq.
+func TestConfigCheck(t *testing.T) {
+	g, url := newOrgGroq(t, "k", "1")
+	dir := t.TempDir()
+	writeFile(t, filepath.Join(dir, "a.key"), "k\n")
+	good := filepath.Join(dir, "good.yml")
+	writeFile(t, good, twoOrgConfig(url, url, "groq_custom_one"))
+	missingKey := filepath.Join(dir, "sub", "missing-key.yml")
+	if err := os.Mkdir(filepath.Dir(missingKey), 0o700); err != nil {
+		t.Fatal(err)
+	}
+	writeFile(t, missingKey, twoOrgConfig(url, url))
+	bad := filepath.Join(dir, "bad.yml")
+	writeFile(t, bad, "queries:\n  - name: groq_up\n    help: h\n    query: sum(\n")
+
+	for _, tc := range []struct {
+		args []string
+		want string // "" for success
+	}{
+		{[]string{"--config.file=" + good}, ""},
+		{[]string{"--config.file=" + filepath.Join("examples", "config", "error-ratio.yml")}, ""},
+		{[]string{"--config.file=" + bad}, bad + `: query "groq_up": name is one of the exporter's own metrics` + "\n" +
+			bad + `: query "groq_up": invalid MetricsQL: singleExpr: unexpected token ""; want "(", "{", "-", "+"; unparsed data: ""`},
+		{[]string{"--config.file=" + missingKey}, missingKey + `: organization "a": cannot read the Groq API key: open ` +
+			filepath.Join(dir, "sub", "a.key") + ": no such file or directory"},
+		{nil, "--config.check needs --config.file"},
+	} {
+		var stdout bytes.Buffer
+		args := append([]string{"--config.check", "--web.listen-address=127.0.0.1:1"}, tc.args...)
+		err := run(context.Background(), args, func(string) string { return "gsk_envKey" }, &stdout, io.Discard)
+		switch {
+		case tc.want == "" && (err != nil || stdout.String() != "config OK\n"):
+			t.Errorf("run(%q) = %v, printed %q; want config OK", args, err, stdout.String())
+		case tc.want != "" && (err == nil || err.Error() != tc.want):
+			t.Errorf("run(%q) error:\n%v\nwant:\n%s", args, err, tc.want)
+		}
+	}
+	if n := g.calls.Load(); n != 0 {
+		t.Errorf("--config.check made %d calls to Groq", n)
+	}
+
+	// A file that does not load stops the start-up.
+	err := run(context.Background(), []string{"--config.file=" + bad}, func(string) string { return "k" }, io.Discard, io.Discard)
+	if err == nil || !strings.Contains(err.Error(), "name is one of the exporter's own metrics") {
+		t.Errorf("start-up with a bad file: %v", err)
+	}
+}
+
+// TestExampleConfigs loads every file of examples/config as the exporter
+// does, so that the examples cannot rot.
+func TestExampleConfigs(t *testing.T) {
+	files, err := filepath.Glob("examples/config/*.yml")
+	if err != nil || len(files) < 4 {
+		t.Fatalf("examples/config holds %d files (%v), want the four examples", len(files), err)
+	}
+	for _, f := range files {
+		cfg, err := config.Load(f, configNames())
+		if err != nil {
+			t.Errorf("%v", err)
+			continue
+		}
+		orgs := cfg.Organizations
+		if len(orgs) == 0 {
+			orgs = []config.Organization{{}}
+		}
+		for _, o := range orgs {
+			if _, err := collector.New(nil, settings{}.collectorOptions(orgSpec{org: o, builtin: cfg.Builtin, queries: cfg.Queries})); err != nil {
+				t.Errorf("%s: organization %q: %v", f, o.Name, err)
+			}
+		}
+		if len(cfg.Queries) == 0 {
+			t.Errorf("%s has no custom query", f)
+		}
+	}
+}
