@@ -68,8 +68,8 @@ func build(all []series, dropped map[string]int) []prometheus.Metric {
 			dropped[dropInvalid] += len(idx) // cannot happen: the names are sanitized
 			continue
 		}
-		fb := newFamilyBuilder(desc, labelNames, len(idx))
 		seen := newDedup(len(idx))
+		kept := make([]keptSeries, 0, len(idx))
 		for _, i := range idx {
 			s := all[i]
 			values := make([]string, len(labelNames))
@@ -89,10 +89,22 @@ func build(all []series, dropped map[string]int) []prometheus.Metric {
 				dropped[dropInvalid]++
 				continue
 			}
-			metrics = append(metrics, fb.add(values, s.value))
+			kept = append(kept, keptSeries{values, s.value})
+		}
+		// In the order the registry sorts them into on every scrape, so that
+		// its sort finds them sorted: sorted once per refresh, not per scrape.
+		slices.SortFunc(kept, func(a, b keptSeries) int { return slices.Compare(a.values, b.values) })
+		fb := newFamilyBuilder(desc, labelNames, len(kept))
+		for _, k := range kept {
+			metrics = append(metrics, fb.add(k.values, k.value))
 		}
 	}
 	return metrics
+}
+
+type keptSeries struct {
+	values []string // label values, in the order of the family's sorted label names
+	value  float64
 }
 
 // gauge is a const gauge, as prometheus.NewConstMetric makes one, whose
