@@ -80,6 +80,10 @@ func TestKeyNeverShown(t *testing.T) {
 		"200 result type echo": echo(200, "application/json", `{"status":"success","data":{"resultType":"%s","result":"%s"}}`),
 		"200 value echo":       echo(200, "application/json", `{"status":"success","data":{"resultType":"vector","result":[{"metric":{},"value":[1,"%s %s"]}]}}`),
 		"200 truncated echo":   echo(200, "application/json", `{"status":"success","data":{"resultType":"vector","result":[{"metric":{"a":"%s","b":"%s`),
+		"bare key echo": func(w http.ResponseWriter, r *http.Request) { // no Bearer, no gsk_: only the exact key can be removed
+			w.WriteHeader(401)
+			fmt.Fprintf(w, `{"status":"error","errorType":"401","error":"unknown key %s"}`, strings.TrimPrefix(r.Header.Get("Authorization"), "Bearer gsk_"))
+		},
 		"content type echo": func(w http.ResponseWriter, r *http.Request) {
 			w.Header().Set("Content-Type", "text/html; token="+r.Header.Get("Authorization"))
 			w.WriteHeader(503)

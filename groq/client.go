@@ -211,17 +211,19 @@ func (c *Client) attempt(ctx context.Context, endpoint, u string, decode func(io
 	defer resp.Body.Close()
 	c.observe(endpoint, strconv.Itoa(resp.StatusCode))
 
+	secrets := sentSecrets(resp.Request)
 	body := &cappedReader{r: resp.Body, max: c.maxBytes}
 	if resp.StatusCode/100 != 2 {
-		return statusError(endpoint, resp, body)
+		return statusError(endpoint, resp, body, secrets)
 	}
 	if err := decode(body); err != nil {
 		var gerr *Error
 		if errors.As(err, &gerr) {
 			gerr.Endpoint, gerr.StatusCode = endpoint, resp.StatusCode
+			gerr.Detail = redact(gerr.Detail, secrets...)
 			return gerr
 		}
-		return bodyError(endpoint, resp.StatusCode, body, err)
+		return bodyError(endpoint, resp.StatusCode, body, err, secrets)
 	}
 	// Let the connection be reused when only trailing white space is left.
 	_, _ = io.CopyN(io.Discard, body, 4<<10)
@@ -235,7 +237,7 @@ func (c *Client) observe(endpoint, code string) {
 }
 
 // bodyError classifies a failure while reading or decoding a 2xx body.
-func bodyError(endpoint string, status int, body *cappedReader, err error) *Error {
+func bodyError(endpoint string, status int, body *cappedReader, err error, secrets []string) *Error {
 	switch {
 	case errors.Is(err, ErrTooLarge):
 		return &Error{Kind: ErrTooLarge, Endpoint: endpoint, StatusCode: status,
@@ -254,12 +256,12 @@ func bodyError(endpoint string, status int, body *cappedReader, err error) *Erro
 		return &Error{Kind: ErrBadResponse, Endpoint: endpoint, StatusCode: status,
 			Detail: "not JSON (a proxy's HTML or text page?)"}
 	}
-	return &Error{Kind: ErrBadResponse, Endpoint: endpoint, StatusCode: status, Detail: redact(err.Error())}
+	return &Error{Kind: ErrBadResponse, Endpoint: endpoint, StatusCode: status, Detail: redact(err.Error(), secrets...)}
 }
 
 // statusError turns a non-2xx answer into an *Error, with Groq's own message
 // when the body is the API's JSON error.
-func statusError(endpoint string, resp *http.Response, body io.Reader) *Error {
+func statusError(endpoint string, resp *http.Response, body io.Reader, secrets []string) *Error {
 	e := &Error{Endpoint: endpoint, StatusCode: resp.StatusCode}
 	switch code := resp.StatusCode; {
 	case code == http.StatusUnauthorized || code == http.StatusForbidden:
@@ -282,9 +284,9 @@ func statusError(endpoint string, resp *http.Response, body io.Reader) *Error {
 	}
 	raw, _ := io.ReadAll(io.LimitReader(body, 64<<10))
 	if json.Unmarshal(raw, &apiErr) == nil && apiErr.Error != "" {
-		e.Detail = redact(apiErr.Error)
+		e.Detail = redact(apiErr.Error, secrets...)
 	} else if len(raw) > 0 {
-		e.Detail = redact(fmt.Sprintf("non-JSON body of %d bytes (%s)", len(raw), resp.Header.Get("Content-Type")))
+		e.Detail = redact(fmt.Sprintf("non-JSON body of %d bytes (%s)", len(raw), resp.Header.Get("Content-Type")), secrets...)
 	}
 	return e
 }

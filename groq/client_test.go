@@ -662,3 +662,48 @@ func TestURLRedacted(t *testing.T) {
 		t.Errorf("request: %v, basic auth %q:%q", err, user, pass)
 	}
 }
+
+// TestSentCredentialNeverInErrors: whatever the key looks like (not only
+// Groq's gsk_ form), the exact credential the client sent is removed from
+// every error, also where the upstream echoes it bare, without "Bearer".
+func TestSentCredentialNeverInErrors(t *testing.T) {
+	const odd = "s3cr3t.Token-Of~Another+Format/42" // no gsk_ prefix
+	for name, h := range map[string]http.HandlerFunc{
+		"401 JSON": func(w http.ResponseWriter, _ *http.Request) {
+			w.WriteHeader(401)
+			fmt.Fprintf(w, `{"error":"bad key %s"}`, odd)
+		},
+		"400 JSON at 240": func(w http.ResponseWriter, _ *http.Request) {
+			w.WriteHeader(400)
+			fmt.Fprintf(w, `{"error":"%s%s"}`, strings.Repeat("x", 240), odd)
+		},
+		"200 status error": func(w http.ResponseWriter, _ *http.Request) { fmt.Fprintf(w, `{"status":"error","error":"%s"}`, odd) },
+		"200 result type": func(w http.ResponseWriter, _ *http.Request) {
+			fmt.Fprintf(w, `{"status":"success","data":{"resultType":"%s"}}`, odd)
+		},
+		"200 bad value": func(w http.ResponseWriter, _ *http.Request) {
+			fmt.Fprintf(w, `{"status":"success","data":{"resultType":"vector","result":[{"metric":{},"value":[1,"%s"]}]}}`, odd)
+		},
+		"200 key without gsk_": func(w http.ResponseWriter, _ *http.Request) {
+			fmt.Fprintf(w, `{"status":"error","error":"%s"}`, strings.TrimPrefix(testKey, "gsk_"))
+		},
+	} {
+		t.Run(name, func(t *testing.T) {
+			srv, _ := serve(t, h)
+			key := odd
+			if strings.Contains(name, "gsk_") {
+				key = testKey
+			}
+			c, _ := newTestClient(t, srv.URL, func(c *Config) { c.HTTPClient = &http.Client{Transport: bearer{key}} })
+			_, err := c.Query(context.Background(), "up")
+			if err == nil {
+				t.Fatal("no error")
+			}
+			for _, part := range []string{key, strings.TrimPrefix(key, "gsk_"), key[:12]} {
+				if strings.Contains(err.Error(), part) {
+					t.Errorf("error shows %q: %q", part, err)
+				}
+			}
+		})
+	}
+}

@@ -3,7 +3,9 @@ package groq
 import (
 	"errors"
 	"fmt"
+	"net/http"
 	"regexp"
+	"strings"
 	"time"
 )
 
@@ -57,13 +59,48 @@ func (e *Error) Unwrap() error { return e.Kind }
 // maxDetail caps how much of an upstream message ends up in an error.
 const maxDetail = 256
 
+// sentSecrets are the credentials a request carried, as it went out (after
+// the round trippers that add them), longest first: the token of its
+// Authorization header, the token without Groq's gsk_ prefix, and the URL's
+// password. Those shorter than 8 characters are left out: removing them could
+// mangle a message without hiding anything worth hiding.
+func sentSecrets(r *http.Request) []string {
+	if r == nil {
+		return nil
+	}
+	var out []string
+	add := func(s string) {
+		if s = strings.TrimSpace(s); len(s) >= 8 {
+			out = append(out, s)
+		}
+	}
+	auth := r.Header.Get("Authorization")
+	if _, token, ok := strings.Cut(auth, " "); ok {
+		auth = token
+	}
+	add(auth)
+	if rest, ok := strings.CutPrefix(strings.TrimSpace(auth), "gsk_"); ok {
+		add(rest)
+	}
+	if r.URL != nil && r.URL.User != nil {
+		if p, ok := r.URL.User.Password(); ok {
+			add(p)
+		}
+	}
+	return out
+}
+
 // credentialRE matches Groq API keys and bearer tokens, in case an upstream
 // message or proxy page echoes a request header back.
 var credentialRE = regexp.MustCompile(`(?i)(gsk_|bearer\s+)[A-Za-z0-9._~+/=-]+`)
 
-// redact makes an upstream-provided string safe to log: credentials removed,
-// control characters dropped, length capped.
-func redact(s string) string {
+// redact makes an upstream-provided string safe to log: the given secrets
+// (the credentials the request carried) and anything that looks like a
+// credential removed, control characters dropped, length capped.
+func redact(s string, secrets ...string) string {
+	for _, secret := range secrets {
+		s = strings.ReplaceAll(s, secret, "<redacted>")
+	}
 	s = credentialRE.ReplaceAllString(s, "${1}<redacted>")
 	out := make([]rune, 0, len(s))
 	for _, r := range s {

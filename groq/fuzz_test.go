@@ -24,6 +24,8 @@ type staticTransport struct {
 }
 
 func (s staticTransport) RoundTrip(r *http.Request) (*http.Response, error) {
+	r = r.Clone(r.Context()) // as prometheus/common's round tripper adds the key
+	r.Header.Set("Authorization", "Bearer "+testKey)
 	h := http.Header{}
 	if s.contentType != "" {
 		h.Set("Content-Type", s.contentType)
