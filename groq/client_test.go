@@ -578,6 +578,8 @@ func TestRedact(t *testing.T) {
 		{"Authorization: Bearer abc.def-ghi", "Authorization: Bearer <redacted>"},
 		{"authorization: bearer\tXYZ", "authorization: bearer <redacted>"},
 		{"line1\nline2\x7f", "line1 line2 "},
+		{"Bearer\vabc12345 Bearer\u00a0def67890 bearer\u2003ghi", "Bearer <redacted> Bearer <redacted> bearer <redacted>"},
+		{"a\u0085b\u200bc", "a b\u200bc"}, // NEL is a control character; a zero-width space is neither, and stays
 		{strings.Repeat("é", 300), strings.Repeat("é", 256) + "…"},
 	} {
 		if got := redact(tc.in); got != tc.want {

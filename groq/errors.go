@@ -7,6 +7,7 @@ import (
 	"regexp"
 	"strings"
 	"time"
+	"unicode"
 )
 
 // The classes of failure a caller can act on. Every error the Client returns
@@ -101,12 +102,17 @@ func redact(s string, secrets ...string) string {
 	for _, secret := range secrets {
 		s = strings.ReplaceAll(s, secret, "<redacted>")
 	}
-	s = credentialRE.ReplaceAllString(s, "${1}<redacted>")
-	out := make([]rune, 0, len(s))
-	for _, r := range s {
-		if r < 0x20 || r == 0x7f {
-			r = ' '
+	// White space and control characters become plain spaces before the
+	// credential pattern runs, so that "Bearer\vkey" cannot slip past it.
+	s = strings.Map(func(r rune) rune {
+		if unicode.IsSpace(r) || unicode.IsControl(r) {
+			return ' '
 		}
+		return r
+	}, s)
+	s = credentialRE.ReplaceAllString(s, "${1}<redacted>")
+	out := make([]rune, 0, min(len(s), maxDetail+1))
+	for _, r := range s {
 		out = append(out, r)
 		if len(out) >= maxDetail {
 			out = append(out, '…')
