@@ -309,7 +309,7 @@ func TestScrapeTimeoutHeader(t *testing.T) {
 	}
 	defer resp.Body.Close()
 	body, _ := io.ReadAll(resp.Body)
-	if resp.StatusCode != http.StatusOK || !strings.Contains(string(body), "groq_up 0") {
+	if resp.StatusCode != http.StatusOK || !strings.Contains(string(body), "\ngroq_up 0\n") {
 		t.Errorf("got %d:\n%s", resp.StatusCode, body)
 	}
 }

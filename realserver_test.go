@@ -99,7 +99,7 @@ func TestAgainstVictoriaMetrics(t *testing.T) {
 
 	scrape := func() []string {
 		code, body := e.get(t, "/metrics")
-		if code != 200 || !strings.Contains(body, "groq_up 1") {
+		if code != 200 || !strings.Contains(body, "\ngroq_up 1\n") {
 			t.Fatalf("scrape: %d\n%s\n%s", code, body, e.log)
 		}
 		promtoolCheckMetrics(t, body)
@@ -196,7 +196,7 @@ func TestBadKeyAgainstGateway(t *testing.T) {
 	const wrong = "gsk_wrongKeyABCDEFGHIJ"
 	e := startExporter(t, map[string]string{"GROQ_API_KEY": wrong}, "--groq.url="+gw.BaseURL(), "--log.level=debug")
 	_, body := e.get(t, "/metrics")
-	if !strings.Contains(body, "groq_up 0") || !strings.Contains(body, `groq_api_requests_total{code="401",endpoint="query"} 1`) {
+	if !strings.Contains(body, "\ngroq_up 0\n") || !strings.Contains(body, `groq_api_requests_total{code="401",endpoint="query"} 1`) {
 		t.Errorf("want groq_up 0 after one 401:\n%s", body)
 	}
 	log := e.log.String()
