@@ -125,7 +125,7 @@ type query struct {
 	name      string // "" for the built-in selector, else the custom query's metric name
 	expr      string
 	timeout   time.Duration
-	translate func(groq.Sample) (series, string)
+	translate func(groq.Sample) (series, string) // nil for the built-in selector: see translator
 	logger    log.Logger
 }
 
@@ -185,7 +185,7 @@ func New(q Querier, opts Options) (*Collector, error) {
 	taken := map[string]bool{}
 	if !opts.NoBuiltin {
 		c.expr = builtinSelector(opts.Families, opts.Models)
-		c.queries = append(c.queries, query{expr: c.expr, translate: translateBuiltin, logger: c.logger})
+		c.queries = append(c.queries, query{expr: c.expr, logger: c.logger})
 		for _, f := range builtinFamilies {
 			taken[f.Name] = len(opts.Families) == 0 || contains(opts.Families, f.Name)
 		}
@@ -379,8 +379,8 @@ func (q query) update(prev queryState, r result, start time.Time, org string) qu
 	examples := map[string]string{}
 	translated := make([]series, 0, len(r.samples))
 	translate := q.translate
-	if q.name == "" { // the built-in families: the translation depends on the series name alone
-		translate = translator{}.translate
+	if translate == nil {
+		translate = translator{}.translate // memoised for this run only
 	}
 	for _, s := range r.samples {
 		out, reason := translate(s)

@@ -124,6 +124,19 @@ func compareGolden(t *testing.T, got, golden string) {
 	}
 }
 
+// assertLint fails the test for every problem client_golang's linter finds
+// in what reg serves (names, units, help).
+func assertLint(t *testing.T, reg prometheus.Gatherer) {
+	t.Helper()
+	problems, err := testutil.GatherAndLint(reg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range problems {
+		t.Errorf("lint: %s: %s", p.Metric, p.Text)
+	}
+}
+
 // TestGolden runs each recorded Groq answer through the collector and compares
 // the exposition byte for byte with its golden file.
 func TestGolden(t *testing.T) {
@@ -143,13 +156,7 @@ func TestGolden(t *testing.T) {
 			c, reg := newTestCollector(t, f, Options{})
 			c.Refresh(context.Background())
 			compareGolden(t, exposition(t, reg), tc.golden)
-			problems, err := testutil.GatherAndLint(reg)
-			if err != nil {
-				t.Fatal(err)
-			}
-			for _, p := range problems {
-				t.Errorf("lint: %s: %s", p.Metric, p.Text)
-			}
+			assertLint(t, reg)
 		})
 	}
 }

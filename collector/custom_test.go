@@ -330,13 +330,7 @@ groq_series_dropped{organization="staging",reason="unknown_name"} 0
 	if n := testutil.CollectAndCount(g, "groq_scrape_duration_seconds"); n != 2 {
 		t.Errorf("%d groq_scrape_duration_seconds series, want one per organization", n)
 	}
-	problems, err := testutil.GatherAndLint(reg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, p := range problems {
-		t.Errorf("lint: %s: %s", p.Metric, p.Text)
-	}
+	assertLint(t, reg)
 }
 
 // TestGroupSet: a Group serves the set it was last given; a refresh that
