@@ -81,22 +81,6 @@ var goodAnswer = answer(200, string(synth.Vector(2*synth.PerModel)), "Content-Ty
 // hang accepts the request and never answers, until the client gives up.
 func hang(_ http.ResponseWriter, r *http.Request) { <-r.Context().Done() }
 
-// trickle starts a good answer, then sends a byte every 50 ms for ever.
-func trickle(w http.ResponseWriter, r *http.Request) {
-	_, _ = io.WriteString(w, `{"status":"success","data":{"resultType":"vector","result":[`)
-	for {
-		if _, err := io.WriteString(w, " "); err != nil {
-			return
-		}
-		w.(http.Flusher).Flush()
-		select {
-		case <-r.Context().Done():
-			return
-		case <-time.After(50 * time.Millisecond):
-		}
-	}
-}
-
 // huge streams a body of size bytes, generated on the fly, announcing its
 // length or not; it stops when the client hangs up.
 func huge(size int64, contentLength bool) http.HandlerFunc {
@@ -242,7 +226,7 @@ func TestUpstreamFaults(t *testing.T) {
 		check   func(t *testing.T, mfs map[string]*dto.MetricFamily)
 	}{
 		{name: "hangs past the scrape timeout", h: hang, timeout: "0.5", log: []string{"cannot reach Groq", "context deadline exceeded"}},
-		{name: "slow trickle body", h: trickle, timeout: "0.5", log: []string{"cannot reach Groq", "reading the response"}},
+		{name: "slow trickle body", h: synth.Trickle(50 * time.Millisecond), timeout: "0.5", log: []string{"cannot reach Groq", "reading the response"}},
 		{name: "500", h: answer(500, `{"status":"error","errorType":"500","error":"internal"}`), timeout: "1",
 			log: []string{"Groq-side failure (HTTP 500): internal"}},
 		{name: "502 HTML page", h: answer(502, "<html><body><h1>502 Bad Gateway</h1></body></html>", "Content-Type", "text/html"), timeout: "1",

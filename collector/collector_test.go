@@ -276,16 +276,13 @@ func TestCoalescing(t *testing.T) {
 		t.Fatalf("100 concurrent refreshes made %d calls to Groq, want 1", n)
 	}
 
-	mu.Lock()
-	now = now.Add(29 * time.Second)
-	mu.Unlock()
+	advance := func(d time.Duration) { mu.Lock(); now = now.Add(d); mu.Unlock() }
+	advance(29 * time.Second)
 	c.Refresh(context.Background())
 	if n := f.calls.Load(); n != 1 {
 		t.Errorf("a refresh within the TTL called Groq (%d calls)", n)
 	}
-	mu.Lock()
-	now = now.Add(2 * time.Second)
-	mu.Unlock()
+	advance(2 * time.Second)
 	c.Refresh(context.Background())
 	if n := f.calls.Load(); n != 2 {
 		t.Errorf("a refresh after the TTL made %d calls in all, want 2", n)

@@ -13,6 +13,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/groq-exporter/groq_exporter/internal/synth"
 )
 
 // testKey is a credential in Groq's format; no error may ever show it.
@@ -398,20 +400,7 @@ func TestAttemptTimeout(t *testing.T) {
 // TestTrickleBody: a 200 whose body arrives a byte at a time is cut off by the
 // caller's deadline, reported as a transport failure, and not retried.
 func TestTrickleBody(t *testing.T) {
-	srv, ch := serve(t, func(w http.ResponseWriter, r *http.Request) {
-		_, _ = io.WriteString(w, `{"status":"success","data":{"resultType":"vector","result":[`)
-		for {
-			if _, err := io.WriteString(w, " "); err != nil {
-				return
-			}
-			w.(http.Flusher).Flush()
-			select {
-			case <-r.Context().Done():
-				return
-			case <-time.After(10 * time.Millisecond):
-			}
-		}
-	})
+	srv, ch := serve(t, synth.Trickle(10*time.Millisecond))
 	c, _ := newTestClient(t, srv.URL, nil)
 	ctx, cancel := context.WithTimeout(context.Background(), 200*time.Millisecond)
 	defer cancel()

@@ -1,14 +1,16 @@
 // Package synth makes synthetic answers of Groq's metrics API for tests,
 // benchmarks and the memory measurements: a vector of any number of realistic
-// series, and an endless body generated on the fly. It is never part of the
+// series, an endless body generated on the fly, and a body that trickles. It is never part of the
 // exporter binary.
 package synth
 
 import (
 	"fmt"
 	"io"
+	"net/http"
 	"strconv"
 	"strings"
+	"time"
 )
 
 // StatusCodes and Percentiles are the label values Vector spreads series over.
@@ -98,4 +100,23 @@ func (r *repeater) Read(p []byte) (int, error) {
 	}
 	r.left -= int64(n)
 	return n, nil
+}
+
+// Trickle is a handler that starts a successful answer, then sends a space
+// every interval until the client goes away: a body that never ends.
+func Trickle(every time.Duration) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		_, _ = io.WriteString(w, `{"status":"success","data":{"resultType":"vector","result":[`)
+		for {
+			if _, err := io.WriteString(w, " "); err != nil {
+				return
+			}
+			w.(http.Flusher).Flush()
+			select {
+			case <-r.Context().Done():
+				return
+			case <-time.After(every):
+			}
+		}
+	}
 }
