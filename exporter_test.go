@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"flag"
@@ -17,27 +16,11 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/groq-exporter/groq_exporter/internal/groqtest"
 )
 
 var update = flag.Bool("update", false, "rewrite testdata/*.metrics golden files")
-
-// syncBuffer collects the exporter's log while it runs.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
 
 // groqFixture is a stand-in for Groq's metrics API: it checks the bearer key
 // and answers /api/v1/query with a recorded response.
@@ -85,14 +68,14 @@ func newGroqFixture(t *testing.T, key string) (*groqFixture, string) {
 // loopback port.
 type exporter struct {
 	url string
-	log *syncBuffer
+	log *groqtest.LogBuffer
 }
 
 // startExporter runs the exporter with args until the test ends.
 func startExporter(t *testing.T, env map[string]string, args ...string) *exporter {
 	t.Helper()
 	addr := freeAddr(t)
-	e := &exporter{url: "http://" + addr, log: &syncBuffer{}}
+	e := &exporter{url: "http://" + addr, log: &groqtest.LogBuffer{}}
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	args = append([]string{"--web.listen-address=" + addr}, args...)

@@ -8,6 +8,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -90,8 +91,9 @@ func newTestCollector(t *testing.T, f *fakeGroq, opts Options) (*Collector, *pro
 	return c, reg
 }
 
-// exposition renders what reg would serve, in the text format.
-func exposition(t *testing.T, reg prometheus.Gatherer) string {
+// exposition renders what reg would serve, in the text format, without the
+// families named in skip.
+func exposition(t *testing.T, reg prometheus.Gatherer, skip ...string) string {
 	t.Helper()
 	mfs, err := reg.Gather()
 	if err != nil {
@@ -100,6 +102,9 @@ func exposition(t *testing.T, reg prometheus.Gatherer) string {
 	var buf bytes.Buffer
 	enc := expfmt.NewEncoder(&buf, expfmt.NewFormat(expfmt.TypeTextPlain))
 	for _, mf := range mfs {
+		if slices.Contains(skip, mf.GetName()) {
+			continue
+		}
 		if err := enc.Encode(mf); err != nil {
 			t.Fatal(err)
 		}

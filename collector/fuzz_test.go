@@ -177,21 +177,8 @@ func expose(t *testing.T, samples []groq.Sample) string {
 	c.Refresh(context.Background())
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(c)
-	mfs, err := reg.Gather()
-	if err != nil {
-		t.Fatalf("gather: %v", err)
-	}
-	var buf bytes.Buffer
-	enc := expfmt.NewEncoder(&buf, expfmt.NewFormat(expfmt.TypeTextPlain))
-	for _, mf := range mfs {
-		if mf.GetName() == "groq_scrape_duration_seconds" || mf.GetName() == "groq_last_refresh_success_timestamp_seconds" {
-			continue // differ between refreshes
-		}
-		if err := enc.Encode(mf); err != nil {
-			t.Fatalf("encode %s: %v", mf.GetName(), err)
-		}
-	}
-	return buf.String()
+	// The duration and the timestamp differ between refreshes.
+	return exposition(t, reg, "groq_scrape_duration_seconds", "groq_last_refresh_success_timestamp_seconds")
 }
 
 var fuzzRefreshSeeds = []string{

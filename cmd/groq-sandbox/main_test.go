@@ -12,10 +12,11 @@ import (
 	"os"
 	"regexp"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/groq-exporter/groq_exporter/internal/groqtest"
 )
 
 // TestMain lets the test binary stand in for the exporter: run with GROQ_SANDBOX_FAKE_EXPORTER=1 it asks
@@ -53,24 +54,6 @@ func fakeExporter(args []string) {
 	http.ListenAndServe(listen, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { io.WriteString(w, page) }))
 }
 
-// syncBuffer collects the output of run and of the exporter it starts, which write concurrently.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
-
 func freeAddr(t *testing.T) string {
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -89,7 +72,7 @@ func TestSandboxRunsExporterAgainstGateway(t *testing.T) {
 	exporterAddr := freeAddr(t)
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	var out syncBuffer
+	var out groqtest.LogBuffer
 	done := make(chan error, 1)
 	go func() {
 		done <- run(ctx, []string{"-exporter", self, "-exporter.listen-address", exporterAddr, "-interval", "100ms", "-history", "1s",

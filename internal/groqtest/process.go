@@ -60,7 +60,7 @@ type process struct {
 	name string
 	cmd  *exec.Cmd
 	dir  string
-	log  *tailBuffer
+	log  *LogBuffer
 	done chan struct{} // closed once the process has exited
 	err  error         // exit error, valid after done is closed
 }
@@ -84,7 +84,7 @@ func startServer(name, binary string, args func(dir, addr string) ([]string, err
 			os.RemoveAll(dir)
 			return nil, "", err
 		}
-		p := &process{name: name, dir: dir, log: &tailBuffer{}, done: make(chan struct{})}
+		p := &process{name: name, dir: dir, log: &LogBuffer{Max: maxLogBytes}, done: make(chan struct{})}
 		p.cmd = Command(binary, argv...)
 		p.cmd.Dir = dir
 		p.cmd.Stdout = p.log
@@ -154,23 +154,26 @@ func (p *process) stop() error {
 	return nil
 }
 
-// tailBuffer keeps the last maxLogBytes of a server's output for error messages.
-type tailBuffer struct {
+// LogBuffer collects the output of a process or of the exporter for tests,
+// from concurrent writers. With Max set it keeps only about the last Max bytes.
+type LogBuffer struct {
+	Max int
 	mu  sync.Mutex
 	buf bytes.Buffer
 }
 
-func (b *tailBuffer) Write(p []byte) (int, error) {
+func (b *LogBuffer) Write(p []byte) (int, error) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	b.buf.Write(p)
-	if b.buf.Len() > maxLogBytes {
-		b.buf.Next(b.buf.Len() - maxLogBytes/2)
+	if b.Max > 0 && b.buf.Len() > b.Max {
+		b.buf.Next(b.buf.Len() - b.Max/2)
 	}
 	return len(p), nil
 }
 
-func (b *tailBuffer) String() string {
+// String returns what was written (the tail, with Max), trimmed of white space.
+func (b *LogBuffer) String() string {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	return strings.TrimSpace(b.buf.String())
