@@ -12,8 +12,10 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	versioncollector "github.com/prometheus/client_golang/prometheus/collectors/version"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
+	dto "github.com/prometheus/client_model/go"
 
 	"github.com/groq-exporter/groq_exporter/collector"
+	"github.com/groq-exporter/groq_exporter/exporter"
 	"github.com/groq-exporter/groq_exporter/internal/synth"
 )
 
@@ -30,23 +32,23 @@ func benchExporter(tb testing.TB) (http.Handler, *prometheus.Registry) {
 	upstream := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) { _, _ = w.Write(body) }))
 	tb.Cleanup(upstream.Close)
 	apiMetrics := collector.NewAPIMetrics()
-	set := settings{url: upstream.URL, envKey: "gsk_bench", timeout: 10 * time.Second, maxBytes: 8 << 20,
-		cacheTTL: time.Hour, maxStale: collector.DefaultMaxStale, observer: apiMetrics, logger: log.NewNopLogger()}
-	rl := newReloader("", set, set.logger)
+	orgs := exporter.NewOrganizations(exporter.Settings{URL: upstream.URL, Key: "gsk_bench", Timeout: 10 * time.Second,
+		MaxResponseBytes: 8 << 20, CacheTTL: time.Hour, MaxStale: collector.DefaultMaxStale, Observer: apiMetrics})
+	rl := exporter.NewReloader("", orgs, log.NewNopLogger())
 	if err := rl.Reload(); err != nil {
 		tb.Fatal(err)
 	}
 	reg := prometheus.NewRegistry()
-	reg.MustRegister(rl.group, apiMetrics, versioncollector.NewCollector(exporterName),
+	reg.MustRegister(orgs, apiMetrics, versioncollector.NewCollector(exporter.Name),
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
-	mux, err := newMux(defaultMetricsPath, time.Hour, rl, reg, set.logger)
-	if err != nil {
-		tb.Fatal(err)
-	}
+	mux := exporter.NewHandler(exporter.HandlerOpts{MetricsPath: defaultMetricsPath, CacheTTL: time.Hour,
+		Orgs: orgs, Reloader: rl, Gatherer: reg, Logger: log.NewNopLogger()})
 	w := &discard{h: http.Header{}}
 	mux.ServeHTTP(w, httptest.NewRequest(http.MethodGet, defaultMetricsPath, nil))
-	if st := rl.organizations()[0].coll.Status(); !st.Up {
-		tb.Fatalf("refresh failed: %s", st.LastError)
+	mfs, err := reg.Gather()
+	if i := slices.IndexFunc(mfs, func(mf *dto.MetricFamily) bool { return mf.GetName() == "groq_up" }); err != nil || i < 0 ||
+		mfs[i].GetMetric()[0].GetGauge().GetValue() != 1 {
+		tb.Fatalf("the refresh failed (%v)", err)
 	}
 	return mux, reg
 }

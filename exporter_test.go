@@ -64,18 +64,18 @@ func newGroqFixture(t *testing.T, key string) (*groqFixture, string) {
 	return g, srv.URL + "/v1/metrics/prometheus"
 }
 
-// exporter is one run of the real exporter, served by exporter-toolkit on a
+// instance is one run of the real exporter, served by exporter-toolkit on a
 // loopback port.
-type exporter struct {
+type instance struct {
 	url string
 	log *groqtest.LogBuffer
 }
 
 // startExporter runs the exporter with args until the test ends.
-func startExporter(t *testing.T, env map[string]string, args ...string) *exporter {
+func startExporter(t *testing.T, env map[string]string, args ...string) *instance {
 	t.Helper()
 	addr := freeAddr(t)
-	e := &exporter{url: "http://" + addr, log: &groqtest.LogBuffer{}}
+	e := &instance{url: "http://" + addr, log: &groqtest.LogBuffer{}}
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	args = append([]string{"--web.listen-address=" + addr}, args...)
@@ -102,7 +102,7 @@ func startExporter(t *testing.T, env map[string]string, args ...string) *exporte
 	}
 }
 
-func (e *exporter) get(t *testing.T, path string, header ...string) (int, string) {
+func (e *instance) get(t *testing.T, path string, header ...string) (int, string) {
 	t.Helper()
 	req, _ := http.NewRequest(http.MethodGet, e.url+path, nil)
 	for i := 0; i+1 < len(header); i += 2 {

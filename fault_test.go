@@ -139,7 +139,7 @@ var scrapeClient = &http.Client{Timeout: 20 * time.Second, Transport: &http.Tran
 
 // scrape fetches /metrics with Prometheus's scrape timeout header and
 // requires a 200 with an exposition that Prometheus's parser reads.
-func scrape(t *testing.T, e *exporter, timeout string) map[string]*dto.MetricFamily {
+func scrape(t *testing.T, e *instance, timeout string) map[string]*dto.MetricFamily {
 	t.Helper()
 	mfs, err := tryScrape(e, timeout)
 	if err != nil {
@@ -148,7 +148,7 @@ func scrape(t *testing.T, e *exporter, timeout string) map[string]*dto.MetricFam
 	return mfs
 }
 
-func tryScrape(e *exporter, timeout string) (map[string]*dto.MetricFamily, error) {
+func tryScrape(e *instance, timeout string) (map[string]*dto.MetricFamily, error) {
 	req, _ := http.NewRequest(http.MethodGet, e.url+"/metrics", nil)
 	req.Header.Set("X-Prometheus-Scrape-Timeout-Seconds", timeout)
 	req.Header.Set("Accept", "text/plain;version=0.0.4")

@@ -1,6 +1,7 @@
 // Command groq_exporter serves the usage metrics of a Groq organization,
 // read from Groq's Prometheus-compatible query API, on /metrics for a
-// Prometheus to scrape.
+// Prometheus to scrape. It parses the flags, wires the packages together and
+// serves; the exporter package holds what it serves.
 package main
 
 import (
@@ -12,113 +13,151 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
-	"strings"
 	"syscall"
+	"time"
 
 	"github.com/alecthomas/kingpin/v2"
+	"github.com/alecthomas/units"
 	"github.com/go-kit/log"
 	"github.com/go-kit/log/level"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	versioncollector "github.com/prometheus/client_golang/prometheus/collectors/version"
-	commonconfig "github.com/prometheus/common/config"
 	"github.com/prometheus/common/version"
 	"github.com/prometheus/exporter-toolkit/web"
 	"github.com/prometheus/exporter-toolkit/web/kingpinflag"
 	sloggokit "github.com/tjhop/slog-gokit"
 
 	"github.com/groq-exporter/groq_exporter/collector"
+	"github.com/groq-exporter/groq_exporter/exporter"
 	"github.com/groq-exporter/groq_exporter/groq"
 )
 
 const (
-	exporterName       = "groq_exporter"
 	defaultListenAddr  = ":10199"
 	defaultMetricsPath = "/metrics"
 	apiKeyEnv          = "GROQ_API_KEY"
+	readHeaderTimeout  = 10 * time.Second
+	shutdownTimeout    = 5 * time.Second
 )
 
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	if err := run(ctx, os.Args[1:], os.Getenv, os.Stdout, os.Stderr); err != nil {
-		fmt.Fprintln(os.Stderr, exporterName+":", err)
+		var logged loggedError
+		if !errors.As(err, &logged) {
+			fmt.Fprintln(os.Stderr, exporter.Name+":", err)
+		}
 		os.Exit(1)
 	}
 }
 
-// run parses args, wires the exporter and serves until ctx ends.
-func run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
-	app := kingpin.New(exporterName, "Serves the usage metrics of a Groq organization on /metrics.")
+// flags are what the command line says.
+type flags struct {
+	url, keyFile, configFile, metricsPath, logLevel, logFormat string
+	timeout, cacheTTL, maxStale                                time.Duration
+	maxBytes                                                   units.Base2Bytes
+	configCheck                                                bool
+	toolkit                                                    *web.FlagConfig
+}
+
+func parseFlags(args []string, stdout, stderr io.Writer) (*flags, error) {
+	app := kingpin.New(exporter.Name, "Serves the usage metrics of a Groq organization on /metrics.")
 	app.UsageWriter(stdout)
 	app.ErrorWriter(stderr)
-	var (
-		groqURL = app.Flag("groq.url", "Base URL of Groq's Prometheus-compatible metrics API.").
-			Default(groq.DefaultURL).String()
-		keyFile = app.Flag("groq.api-key-file", "File holding the Groq API key, re-read on every request so that a rotated key works without a restart. Without it the key comes from $"+apiKeyEnv+".").
-			PlaceHolder("PATH").String()
-		timeout = app.Flag("groq.timeout", "Timeout of each request to Groq.").
-			Default(groq.DefaultTimeout.String()).Duration()
-		cacheTTL = app.Flag("groq.cache-ttl", "How long one answer from Groq is reused: Groq is asked at most once per TTL, however many Prometheus servers scrape. 0 asks on every scrape.").
-				Default(collector.DefaultCacheTTL.String()).Duration()
-		maxStale = app.Flag("groq.max-stale", "How long the last good values are still served while refreshes from Groq fail.").
-				Default(collector.DefaultMaxStale.String()).Duration()
-		maxBytes = app.Flag("groq.max-response-bytes", "Largest response body read from Groq.").
-				Default("8MiB").Bytes()
-		configFile = app.Flag("config.file", "Optional YAML file: custom MetricsQL queries, the built-in families to export, several Groq organizations. Reloaded on SIGHUP and POST /-/reload.").
-				PlaceHolder("PATH").String()
-		configCheck = app.Flag("config.check", "Validate --config.file (and the key files it names) without contacting Groq, print \"config OK\" or the errors, and exit.").Bool()
-		metricsPath = app.Flag("web.telemetry-path", "Path under which to expose metrics.").
-				Default(defaultMetricsPath).String()
-		logLevel  = app.Flag("log.level", "Only log messages with the given severity or above.").Default("info").Enum("debug", "info", "warn", "error")
-		logFormat = app.Flag("log.format", "Output format of log messages.").Default("logfmt").Enum("logfmt", "json")
-	)
-	toolkitFlags := kingpinflag.AddFlags(app, defaultListenAddr)
-	app.Version(version.Print(exporterName))
+	var f flags
+	app.Flag("groq.url", "Base URL of Groq's Prometheus-compatible metrics API.").
+		Default(groq.DefaultURL).StringVar(&f.url)
+	app.Flag("groq.api-key-file", "File holding the Groq API key, re-read on every request so that a rotated key works without a restart. Without it the key comes from $"+apiKeyEnv+".").
+		PlaceHolder("PATH").StringVar(&f.keyFile)
+	app.Flag("groq.timeout", "Timeout of each request to Groq.").
+		Default(groq.DefaultTimeout.String()).DurationVar(&f.timeout)
+	app.Flag("groq.cache-ttl", "How long one answer from Groq is reused: Groq is asked at most once per TTL, however many Prometheus servers scrape. 0 asks on every scrape.").
+		Default(collector.DefaultCacheTTL.String()).DurationVar(&f.cacheTTL)
+	app.Flag("groq.max-stale", "How long the last good values are still served while refreshes from Groq fail.").
+		Default(collector.DefaultMaxStale.String()).DurationVar(&f.maxStale)
+	app.Flag("groq.max-response-bytes", "Largest response body read from Groq.").
+		Default(units.Base2Bytes(groq.DefaultMaxResponseBytes).String()).BytesVar(&f.maxBytes)
+	app.Flag("config.file", "Optional YAML file: custom MetricsQL queries, the built-in families to export, several Groq organizations. Reloaded on SIGHUP and POST /-/reload.").
+		PlaceHolder("PATH").StringVar(&f.configFile)
+	app.Flag("config.check", "Validate --config.file (and the key files it names) without contacting Groq, print \"config OK\" or the errors, and exit.").BoolVar(&f.configCheck)
+	app.Flag("web.telemetry-path", "Path under which to expose metrics.").
+		Default(defaultMetricsPath).StringVar(&f.metricsPath)
+	app.Flag("log.level", "Only log messages with the given severity or above. One of: [debug, info, warn, error]").
+		Default("info").EnumVar(&f.logLevel, "debug", "info", "warn", "error")
+	app.Flag("log.format", "Output format of log messages. One of: [logfmt, json]").
+		Default("logfmt").EnumVar(&f.logFormat, "logfmt", "json")
+	f.toolkit = kingpinflag.AddFlags(app, defaultListenAddr)
+	app.Version(version.Print(exporter.Name))
 	app.HelpFlag.Short('h')
-	if _, err := app.Parse(args); err != nil {
+	_, err := app.Parse(args)
+	return &f, err
+}
+
+// settings turns the flags into what the exporter package takes.
+func (f *flags) settings(getenv func(string) string, observer groq.Observer, logger log.Logger) exporter.Settings {
+	s := exporter.Settings{
+		URL: f.url, URLSource: "--groq.url", KeyFile: f.keyFile,
+		Timeout: f.timeout, MaxResponseBytes: int64(f.maxBytes), CacheTTL: f.cacheTTL, MaxStale: f.maxStale,
+		Observer: observer, Logger: logger,
+	}
+	if f.keyFile != "" {
+		s.KeySource = "--groq.api-key-file=" + f.keyFile
+	} else {
+		s.Key, s.KeySource = getenv(apiKeyEnv), "$"+apiKeyEnv
+	}
+	return s
+}
+
+// run parses args, wires the exporter and serves until ctx ends.
+func run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	f, err := parseFlags(args, stdout, stderr)
+	if err != nil {
 		return err
 	}
-
-	apiMetrics := collector.NewAPIMetrics()
-	set := settings{
-		url: *groqURL, keyFile: *keyFile, envKey: getenv(apiKeyEnv), timeout: *timeout, maxBytes: int64(*maxBytes),
-		cacheTTL: *cacheTTL, maxStale: *maxStale, observer: apiMetrics,
+	base := newBaseLogger(stderr, f.logLevel, f.logFormat)
+	logger := log.With(base, "ts", log.DefaultTimestampUTC, "caller", log.DefaultCaller)
+	if err := serve(ctx, f, getenv, stdout, base, logger); err != nil {
+		level.Error(logger).Log("msg", "groq_exporter stopped", "err", hint(err))
+		return loggedError{hint(err)}
 	}
-	if *configCheck {
-		if *configFile == "" {
+	return nil
+}
+
+func serve(ctx context.Context, f *flags, getenv func(string) string, stdout io.Writer, base, logger log.Logger) error {
+	apiMetrics := collector.NewAPIMetrics()
+	orgs := exporter.NewOrganizations(f.settings(getenv, apiMetrics, logger))
+	if f.configCheck {
+		if f.configFile == "" {
 			return errors.New("--config.check needs --config.file")
 		}
-		if _, _, err := set.load(*configFile, nil); err != nil {
+		cfg, err := exporter.LoadConfig(f.configFile)
+		if err == nil {
+			err = orgs.Check(cfg, f.configFile)
+		}
+		if err != nil {
 			return err
 		}
 		fmt.Fprintln(stdout, "config OK")
 		return nil
 	}
 
-	base := newBaseLogger(stderr, *logLevel, *logFormat)
-	logger := log.With(base, "ts", log.DefaultTimestampUTC, "caller", log.DefaultCaller)
-	level.Info(logger).Log("msg", "Starting "+exporterName, "version", version.Info())
+	level.Info(logger).Log("msg", "Starting "+exporter.Name, "version", version.Info())
 	level.Info(logger).Log("msg", "Build context", "build_context", version.BuildContext())
-
-	set.logger = logger
-	rl := newReloader(*configFile, set, logger)
+	rl := exporter.NewReloader(f.configFile, orgs, logger)
 	if err := rl.Reload(); err != nil {
 		return err
 	}
-
 	reg := prometheus.NewRegistry()
-	reg.MustRegister(rl.group, apiMetrics, versioncollector.NewCollector(exporterName),
+	reg.MustRegister(orgs, apiMetrics, versioncollector.NewCollector(exporter.Name),
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
-	if *configFile != "" {
+	if f.configFile != "" {
 		reg.MustRegister(rl)
 	}
-
-	mux, err := newMux(*metricsPath, *cacheTTL, rl, reg, logger)
-	if err != nil {
-		return err
-	}
-	srv := &http.Server{Handler: mux, ReadHeaderTimeout: readHeaderTimeout}
+	srv := &http.Server{ReadHeaderTimeout: readHeaderTimeout, Handler: exporter.NewHandler(exporter.HandlerOpts{
+		MetricsPath: f.metricsPath, CacheTTL: f.cacheTTL, Orgs: orgs, Reloader: rl, Gatherer: reg, Logger: logger,
+	})}
 
 	hup := make(chan os.Signal, 1)
 	signal.Notify(hup, syscall.SIGHUP)
@@ -127,18 +166,15 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		for {
 			select {
 			case <-hup:
-				_ = rl.reloadFromFile()
+				_ = rl.ReloadLogged()
 			case <-ctx.Done():
 				return
 			}
 		}
 	}()
 
-	// exporter-toolkit logs through slog: into the same go-kit logger, which
-	// filters by level; the handler adds its own time and caller.
-	slogger := slog.New(sloggokit.NewGoKitHandler(base, slog.LevelDebug))
 	errc := make(chan error, 1)
-	go func() { errc <- web.ListenAndServe(srv, toolkitFlags, slogger) }()
+	go func() { errc <- web.ListenAndServe(srv, f.toolkit, newSlogger(base)) }()
 	select {
 	case err := <-errc:
 		return err
@@ -156,32 +192,23 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	}
 }
 
-// newHTTPClient builds the client that talks to Groq, with the API key as a
-// bearer token: from keyFile (re-read on every request) or else from envKey.
-func newHTTPClient(keyFile, envKey string) (*http.Client, error) {
-	auth := &commonconfig.Authorization{Type: "Bearer"}
+// hint adds to an error of the exporter package what to do about it, in the
+// words of the command line.
+func hint(err error) error {
+	var kerr *exporter.KeyError
 	switch {
-	case keyFile != "":
-		key, err := os.ReadFile(keyFile)
-		if err != nil {
-			return nil, fmt.Errorf("cannot read the Groq API key: %w", err)
-		}
-		if strings.TrimSpace(string(key)) == "" {
-			return nil, fmt.Errorf("the Groq API key file %s is empty", keyFile)
-		}
-		auth.CredentialsFile = keyFile
-	case strings.TrimSpace(envKey) != "":
-		auth.Credentials = commonconfig.Secret(strings.TrimSpace(envKey))
-	default:
-		return nil, errors.New("no Groq API key: set $" + apiKeyEnv + " or --groq.api-key-file")
+	case errors.Is(err, exporter.ErrNoKey):
+		return fmt.Errorf("%w: set $%s or --groq.api-key-file", err, apiKeyEnv)
+	case errors.As(err, &kerr) && kerr.Organization == "":
+		return fmt.Errorf("--groq.api-key-file: %w", err)
 	}
-	cfg := commonconfig.DefaultHTTPClientConfig
-	cfg.Authorization = auth
-	if err := cfg.Validate(); err != nil {
-		return nil, fmt.Errorf("HTTP client configuration: %w", err)
-	}
-	return commonconfig.NewClientFromConfig(cfg, exporterName, commonconfig.WithUserAgent(version.ComponentUserAgent(exporterName)))
+	return err
 }
+
+// loggedError is an error run has already logged.
+type loggedError struct{ error }
+
+func (e loggedError) Unwrap() error { return e.error }
 
 // newBaseLogger returns the go-kit logger every component writes to, in the
 // chosen format and filtered by level.
@@ -194,3 +221,25 @@ func newBaseLogger(w io.Writer, lvl, format string) log.Logger {
 	}
 	return level.NewFilter(l, level.Allow(level.ParseDefault(lvl, level.InfoValue())))
 }
+
+// newSlogger is the logger exporter-toolkit takes: its lines go into the same
+// go-kit logger with the same keys as the exporter's (ts, level, caller, msg),
+// filtered by the same level.
+func newSlogger(base log.Logger) *slog.Logger {
+	return slog.New(untimed{sloggokit.NewGoKitHandler(log.With(base, "ts", log.DefaultTimestampUTC), slog.LevelDebug)})
+}
+
+// untimed drops slog's own time, which would be a second timestamp under
+// another key: the go-kit logger adds ts.
+type untimed struct{ slog.Handler }
+
+func (h untimed) Handle(ctx context.Context, r slog.Record) error {
+	r.Time = time.Time{}
+	return h.Handler.Handle(ctx, r)
+}
+
+func (h untimed) WithAttrs(attrs []slog.Attr) slog.Handler {
+	return untimed{h.Handler.WithAttrs(attrs)}
+}
+
+func (h untimed) WithGroup(name string) slog.Handler { return untimed{h.Handler.WithGroup(name)} }

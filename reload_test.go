@@ -18,6 +18,7 @@ import (
 
 	"github.com/groq-exporter/groq_exporter/collector"
 	"github.com/groq-exporter/groq_exporter/config"
+	"github.com/groq-exporter/groq_exporter/exporter"
 )
 
 // orgGroq stands in for the metrics API of one Groq organization: it checks
@@ -328,7 +329,7 @@ func TestExampleConfigs(t *testing.T) {
 		t.Fatalf("examples/config holds %d files (%v), want the four examples", len(files), err)
 	}
 	for _, f := range files {
-		cfg, err := config.Load(f, configNames())
+		cfg, err := exporter.LoadConfig(f)
 		if err != nil {
 			t.Errorf("%v", err)
 			continue
@@ -338,7 +339,7 @@ func TestExampleConfigs(t *testing.T) {
 			orgs = []config.Organization{{}}
 		}
 		for _, o := range orgs {
-			if _, err := collector.New(nil, settings{}.collectorOptions(orgSpec{org: o, builtin: cfg.Builtin, queries: cfg.Queries})); err != nil {
+			if _, err := collector.New(nil, collector.Options{Organization: o.Name, Builtin: &cfg.Builtin, Queries: cfg.Queries}); err != nil {
 				t.Errorf("%s: organization %q: %v", f, o.Name, err)
 			}
 		}

@@ -18,6 +18,7 @@ import (
 	"github.com/go-kit/log/level"
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/groq-exporter/groq_exporter/config"
 	"github.com/groq-exporter/groq_exporter/groq"
 )
 
@@ -33,10 +34,6 @@ const (
 	DefaultConcurrency = 4
 )
 
-// OrganizationLabel names the organization of every series and self-metric
-// of a Collector that has Options.Organization set.
-const OrganizationLabel = "organization"
-
 // Querier runs an instant MetricsQL query; *groq.Client is one.
 type Querier interface {
 	Query(ctx context.Context, expr string) ([]groq.Sample, error)
@@ -51,14 +48,10 @@ type Options struct {
 	// MaxStale is how long the last good values keep being served while
 	// refreshes fail. Past it they are dropped. Each query counts on its own.
 	MaxStale time.Duration
-	// Families restricts the built-in families (exported names); empty means all.
-	Families []string
-	// Models, a regular expression, restricts the models; empty means all.
-	Models string
-	// NoBuiltin exports no built-in family, only Queries.
-	NoBuiltin bool
+	// Builtin selects the built-in families; nil exports them all.
+	Builtin *config.Builtin
 	// Queries are custom MetricsQL queries, each exported as one family.
-	Queries []Query
+	Queries []config.Query
 	// Concurrency bounds how many queries of one refresh run at once; zero
 	// means DefaultConcurrency.
 	Concurrency int
@@ -95,6 +88,12 @@ const (
 func SelfMetrics() []string {
 	return []string{upName, durationName, lastSuccessName, droppedName, querySuccessName, queryDurationName,
 		apiRequestsName, apiRetriesName}
+}
+
+// Names are the metric names this package exports on its own, for the
+// validation of custom queries (config.Config.Validate).
+func Names() config.Names {
+	return config.Names{Builtin: BuiltinFamilies(), Reserved: SelfMetrics()}
 }
 
 // Collector is a prometheus.Collector serving one organization's series from
@@ -156,16 +155,15 @@ type queryState struct {
 
 // New returns a Collector that queries q.
 func New(q Querier, opts Options) (*Collector, error) {
-	for _, f := range opts.Families {
-		if !contains(BuiltinFamilies(), f) {
-			return nil, fmt.Errorf("unknown built-in family %q (known: %v)", f, BuiltinFamilies())
-		}
+	builtin := config.Default().Builtin
+	if opts.Builtin != nil {
+		builtin = *opts.Builtin
+	}
+	if err := (&config.Config{Builtin: builtin, Queries: opts.Queries}).Validate(Names()); err != nil {
+		return nil, err
 	}
 	if opts.CacheTTL < 0 || opts.MaxStale < 0 {
 		return nil, fmt.Errorf("cache TTL and max stale must not be negative")
-	}
-	if opts.NoBuiltin && len(opts.Queries) == 0 {
-		return nil, fmt.Errorf("nothing to query: the built-in families are off and there are no custom queries")
 	}
 	if opts.Logger == nil {
 		opts.Logger = log.NewNopLogger()
@@ -182,32 +180,18 @@ func New(q Querier, opts Options) (*Collector, error) {
 		logger:      opts.Logger,
 		now:         time.Now,
 	}
-	taken := map[string]bool{}
-	if !opts.NoBuiltin {
-		c.expr = builtinSelector(opts.Families, opts.Models)
+	if builtin.Enabled {
+		c.expr = builtinSelector(builtin.Families, builtin.Models)
 		c.queries = append(c.queries, query{expr: c.expr, logger: c.logger})
-		for _, f := range builtinFamilies {
-			taken[f.Name] = len(opts.Families) == 0 || contains(opts.Families, f.Name)
-		}
-	}
-	for _, name := range SelfMetrics() {
-		taken[name] = true
 	}
 	for _, q := range opts.Queries {
-		if err := q.check(); err != nil {
-			return nil, err
-		}
-		if taken[q.Name] {
-			return nil, fmt.Errorf("custom query %s: the name is taken by a built-in family, a self-metric or another query", q.Name)
-		}
-		taken[q.Name] = true
-		c.queries = append(c.queries, query{name: q.Name, expr: q.Expr, timeout: q.Timeout,
-			translate: q.translator(), logger: log.With(c.logger, "query", q.Name)})
+		c.queries = append(c.queries, query{name: q.Name, expr: q.Query, timeout: time.Duration(q.Timeout),
+			translate: queryTranslator(q), logger: log.With(c.logger, "query", q.Name)})
 	}
 
 	var constLabels prometheus.Labels
 	if c.org != "" {
-		constLabels = prometheus.Labels{OrganizationLabel: c.org}
+		constLabels = prometheus.Labels{config.OrganizationLabel: c.org}
 	}
 	up, lastSuccess := upHelp, lastSuccessHelp
 	if len(opts.Queries) > 0 {
@@ -266,12 +250,24 @@ func (c *Collector) Refresh(ctx context.Context) {
 	}
 }
 
-// refreshMargin is how long before the deadline of the scrape that starts it
-// a refresh gives up: long enough for its outcome to be recorded before that
-// scrape stops waiting, so that a scrape whose refresh timed out reports
-// groq_up 0 rather than the previous refresh's outcome.
-func refreshMargin(budget time.Duration) time.Duration {
-	return min(max(budget/10, 20*time.Millisecond), 250*time.Millisecond)
+// Budget is the deadline arithmetic of a scrape that has timeout left (0:
+// the scraper did not say). wait is how long it waits for Groq: the timeout
+// less time to encode and send the answer, or DefaultRefreshTimeout. margin
+// is how long before the end of its wait the refresh it starts gives up: long
+// enough for the outcome to be recorded before the scrape stops waiting, so
+// that a scrape whose refresh timed out reports groq_up 0 rather than the
+// previous refresh's outcome.
+// Refresh applies the margin to the wait of the scrape that starts it.
+func Budget(timeout time.Duration) (wait, margin time.Duration) {
+	wait = DefaultRefreshTimeout
+	if timeout > 0 {
+		wait = timeout - min(timeout/5, time.Second)
+	}
+	return wait, refreshMargin(wait)
+}
+
+func refreshMargin(wait time.Duration) time.Duration {
+	return min(max(wait/10, 20*time.Millisecond), 250*time.Millisecond)
 }
 
 // result is what one run of a query returned.
@@ -390,7 +386,7 @@ func (q query) update(prev queryState, r result, start time.Time, org string) qu
 			continue
 		}
 		if org != "" {
-			out.extra = append(slices.Clip(out.extra), labelPair{OrganizationLabel, org})
+			out.extra = append(slices.Clip(out.extra), labelPair{config.OrganizationLabel, org})
 		}
 		translated = append(translated, out)
 	}

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"flag"
+	"github.com/groq-exporter/groq_exporter/config"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -317,7 +318,7 @@ func TestSelector(t *testing.T) {
 			t.Errorf("builtinSelector(%v, %q) = %s, want %s", tc.families, tc.models, got, tc.want)
 		}
 	}
-	if _, err := New(nil, Options{Families: []string{"groq_nope"}}); err == nil {
+	if _, err := New(nil, Options{Builtin: &config.Builtin{Enabled: true, Families: []string{"groq_nope"}}}); err == nil {
 		t.Error("an unknown family was accepted")
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"github.com/groq-exporter/groq_exporter/config"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -139,10 +140,10 @@ func TestCustomQueries(t *testing.T) {
 		),
 		tokensExpr: failure(422, "unknown series"),
 	})
-	c, reg := fixedCollector(t, client, Options{Queries: []Query{
-		{Name: "groq_error_ratio", Help: "Error ratio.", Expr: errorRatioExpr,
-			Labels: []string{"model"}, Rename: map[string]string{"model": "llm"}, Static: map[string]string{"team": "ml"}},
-		{Name: "groq_output_tokens", Help: "Output tokens.", Expr: tokensExpr},
+	c, reg := fixedCollector(t, client, Options{Queries: []config.Query{
+		{Name: "groq_error_ratio", Help: "Error ratio.", Query: errorRatioExpr,
+			Labels: []string{"model"}, RenameLabels: map[string]string{"model": "llm"}, StaticLabels: map[string]string{"team": "ml"}},
+		{Name: "groq_output_tokens", Help: "Output tokens.", Query: tokensExpr},
 	}})
 	c.Refresh(context.Background())
 
@@ -208,10 +209,10 @@ func TestCustomQueryLabels(t *testing.T) {
 			sample{map[string]string{"model": "a", "status_code": "500"}, "2"},
 		),
 	})
-	c, reg := fixedCollector(t, client, Options{NoBuiltin: true, Queries: []Query{
-		{Name: "groq_all", Help: "All labels.", Expr: "all",
-			Rename: map[string]string{"status_code": "code"}, Static: map[string]string{"team": "ml"}},
-		{Name: "groq_some", Help: "Model only.", Expr: "some", Labels: []string{"model"}},
+	c, reg := fixedCollector(t, client, Options{Builtin: &config.Builtin{}, Queries: []config.Query{
+		{Name: "groq_all", Help: "All labels.", Query: "all",
+			RenameLabels: map[string]string{"status_code": "code"}, StaticLabels: map[string]string{"team": "ml"}},
+		{Name: "groq_some", Help: "Model only.", Query: "some", Labels: []string{"model"}},
 	}})
 	c.Refresh(context.Background())
 	compareMetrics(t, reg, `
@@ -242,9 +243,9 @@ func TestQueryStaleness(t *testing.T) {
 		"a": vector(sample{map[string]string{"model": "llama"}, "1"}),
 		"b": vector(sample{map[string]string{"model": "llama"}, "2"}),
 	})
-	c, reg := fixedCollector(t, client, Options{MaxStale: 5 * time.Minute, Queries: []Query{
-		{Name: "groq_a", Help: "A.", Expr: "a"},
-		{Name: "groq_b", Help: "B.", Expr: "b"},
+	c, reg := fixedCollector(t, client, Options{MaxStale: 5 * time.Minute, Queries: []config.Query{
+		{Name: "groq_a", Help: "A.", Query: "a"},
+		{Name: "groq_b", Help: "B.", Query: "b"},
 	}})
 	now := fixedNow
 	c.now = func() time.Time { return now }
@@ -280,22 +281,22 @@ func TestOrganizations(t *testing.T) {
 		"up_ratio": vector(sample{map[string]string{}, "1"}),
 	})
 	_, bad := newQueryServer(t, map[string]answer{"": failure(401, "invalid API key")})
-	queries := []Query{{Name: "groq_ratio", Help: "Ratio.", Expr: "up_ratio"}}
-	prod, err := New(good, Options{Organization: "prod", Queries: queries, Families: []string{"groq_requests_rate1m"}})
+	queries := []config.Query{{Name: "groq_ratio", Help: "Ratio.", Query: "up_ratio"}}
+	prod, err := New(good, Options{Organization: "prod", Queries: queries, Builtin: &config.Builtin{Enabled: true, Families: []string{"groq_requests_rate1m"}}})
 	if err != nil {
 		t.Fatal(err)
 	}
-	staging, err := New(bad, Options{Organization: "staging", Queries: queries, Families: []string{"groq_requests_rate1m"}})
+	staging, err := New(bad, Options{Organization: "staging", Queries: queries, Builtin: &config.Builtin{Enabled: true, Families: []string{"groq_requests_rate1m"}}})
 	if err != nil {
 		t.Fatal(err)
 	}
 	for _, c := range []*Collector{prod, staging} {
 		c.now = func() time.Time { return fixedNow }
 	}
-	g := NewGroup(prod, staging)
 	reg := prometheus.NewRegistry()
-	reg.MustRegister(g)
-	g.Refresh(context.Background())
+	reg.MustRegister(prod, staging)
+	prod.Refresh(context.Background())
+	staging.Refresh(context.Background())
 
 	compareMetrics(t, reg, `
 # HELP groq_ratio Ratio.
@@ -327,37 +328,10 @@ groq_series_dropped{organization="staging",reason="duplicate"} 0
 groq_series_dropped{organization="staging",reason="invalid"} 0
 groq_series_dropped{organization="staging",reason="unknown_name"} 0
 `, "groq_ratio", "groq_requests_rate1m", "groq_query_success", "groq_up", "groq_last_refresh_success_timestamp_seconds", "groq_series_dropped")
-	if n := testutil.CollectAndCount(g, "groq_scrape_duration_seconds"); n != 2 {
+	if n, err := testutil.GatherAndCount(reg, "groq_scrape_duration_seconds"); err != nil || n != 2 {
 		t.Errorf("%d groq_scrape_duration_seconds series, want one per organization", n)
 	}
 	assertLint(t, reg)
-}
-
-// TestGroupSet: a Group serves the set it was last given; a refresh that
-// straddles a Set refreshes the new set too.
-func TestGroupSet(t *testing.T) {
-	srv, client := newQueryServer(t, map[string]answer{"": builtinAnswer})
-	newColl := func(org string) *Collector {
-		c, err := New(client, Options{Organization: org, CacheTTL: time.Hour})
-		if err != nil {
-			t.Fatal(err)
-		}
-		return c
-	}
-	a, b := newColl("a"), newColl("b")
-	g := NewGroup(a)
-	g.Refresh(context.Background())
-	g.Set([]*Collector{a, b})
-	g.Refresh(context.Background())
-	if n := testutil.CollectAndCount(g, "groq_up"); n != 2 {
-		t.Errorf("%d groq_up series after Set, want 2", n)
-	}
-	if got := srv.callsTo(a.expr); got != 2 {
-		t.Errorf("%d calls to Groq, want 2 (a once within its TTL, b once)", got)
-	}
-	if !b.Status().Up {
-		t.Error("the organization added by Set was not refreshed")
-	}
 }
 
 // blockingQuerier counts how many queries run at once.
@@ -393,12 +367,12 @@ func (q *blockingQuerier) Query(ctx context.Context, expr string) ([]groq.Sample
 // a time; a query's own timeout ends it without ending the others.
 func TestConcurrencyBound(t *testing.T) {
 	q := &blockingQuerier{release: make(chan struct{})}
-	var queries []Query
+	var queries []config.Query
 	for i := range 9 {
-		queries = append(queries, Query{Name: fmt.Sprintf("groq_q%d", i), Help: "Q.", Expr: fmt.Sprintf("q%d", i)})
+		queries = append(queries, config.Query{Name: fmt.Sprintf("groq_q%d", i), Help: "Q.", Query: fmt.Sprintf("q%d", i)})
 	}
-	queries = append(queries, Query{Name: "groq_slow", Help: "Slow.", Expr: "slow", Timeout: time.Millisecond})
-	c, err := New(q, Options{NoBuiltin: true, Concurrency: 3, Queries: queries})
+	queries = append(queries, config.Query{Name: "groq_slow", Help: "Slow.", Query: "slow", Timeout: config.Duration(time.Millisecond)})
+	c, err := New(q, Options{Builtin: &config.Builtin{}, Concurrency: 3, Queries: queries})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -427,20 +401,20 @@ func TestNewRejects(t *testing.T) {
 		opts Options
 		want string
 	}{
-		{Options{NoBuiltin: true}, "nothing to query"},
-		{Options{Queries: []Query{{Name: "groq_requests_rate1m", Help: "h", Expr: "x"}}}, "taken"},
-		{Options{Queries: []Query{{Name: "groq_up", Help: "h", Expr: "x"}}}, "taken"},
-		{Options{Queries: []Query{{Name: "groq_x", Help: "h", Expr: "x"}, {Name: "groq_x", Help: "h", Expr: "y"}}}, "taken"},
-		{Options{Queries: []Query{{Name: "groq:x", Help: "h", Expr: "x"}}}, "not a valid metric name"},
-		{Options{Queries: []Query{{Name: "groq_x", Help: "h", Expr: "x", Static: map[string]string{"organization": "o"}}}}, "cannot be an exported label name"},
-		{Options{Queries: []Query{{Name: "groq_x", Expr: "x"}}}, "must be set"},
+		{Options{Builtin: &config.Builtin{}}, "nothing to export"},
+		{Options{Queries: []config.Query{{Name: "groq_requests_rate1m", Help: "h", Query: "x"}}}, "is a built-in family"},
+		{Options{Queries: []config.Query{{Name: "groq_up", Help: "h", Query: "x"}}}, "one of the exporter's own metrics"},
+		{Options{Queries: []config.Query{{Name: "groq_x", Help: "h", Query: "x"}, {Name: "groq_x", Help: "h", Query: "y"}}}, "duplicate name"},
+		{Options{Queries: []config.Query{{Name: "groq:x", Help: "h", Query: "x"}}}, "not a valid metric name"},
+		{Options{Queries: []config.Query{{Name: "groq_x", Help: "h", Query: "x", StaticLabels: map[string]string{"organization": "o"}}}}, "is reserved"},
+		{Options{Queries: []config.Query{{Name: "groq_x", Query: "x"}}}, "help is missing"},
 	} {
 		if _, err := New(nil, tc.opts); err == nil || !strings.Contains(err.Error(), tc.want) {
 			t.Errorf("New(%+v) = %v, want an error containing %q", tc.opts, err, tc.want)
 		}
 	}
 	// A built-in family that is switched off may be rebuilt by a query.
-	if _, err := New(nil, Options{Families: []string{"groq_tokens_in"}, Queries: []Query{{Name: "groq_requests_rate1m", Help: "h", Expr: "x"}}}); err != nil {
+	if _, err := New(nil, Options{Builtin: &config.Builtin{Enabled: true, Families: []string{"groq_tokens_in"}}, Queries: []config.Query{{Name: "groq_requests_rate1m", Help: "h", Query: "x"}}}); err != nil {
 		t.Errorf("a query named after a switched-off family: %v", err)
 	}
 }

@@ -220,6 +220,15 @@ var (
 	orgNameRE    = regexp.MustCompile(`^[a-zA-Z0-9][a-zA-Z0-9_.-]*$`)
 )
 
+// Validate checks a configuration that was not loaded from a file (Load
+// does): the one place where what the exporter accepts is decided.
+func (c *Config) Validate(names Names) error {
+	if errs := c.validate(names); len(errs) > 0 {
+		return errors.New(strings.Join(errs, "\n"))
+	}
+	return nil
+}
+
 // validate checks everything that decoding cannot, and returns every problem.
 func (c *Config) validate(names Names) []string {
 	var errs []string

@@ -116,6 +116,10 @@ func New(cfg Config) (*Client, error) {
 // it is replaced by "xxxxx".
 func (c *Client) URL() string { return c.base.Redacted() }
 
+// Close closes the idle connections of a Client that is no longer used, so
+// that a replaced Client leaves no connection or goroutine behind.
+func (c *Client) Close() { c.http.CloseIdleConnections() }
+
 // Query runs an instant query and returns its vector result.
 func (c *Client) Query(ctx context.Context, expr string) ([]Sample, error) {
 	form := url.Values{"query": {expr}}

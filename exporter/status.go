@@ -1,4 +1,4 @@
-package main
+package exporter
 
 import (
 	"bytes"
@@ -38,23 +38,24 @@ type orgView struct {
 // Groq found for each organization, rendered on the server with no external
 // assets. It shows URLs, never keys; error texts come from the client, which
 // redacts credentials.
-func statusPage(metricsPath string, cacheTTL time.Duration, rl *reloader) http.Handler {
+func statusPage(metricsPath string, cacheTTL time.Duration, orgs *Organizations) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.URL.Path != "/" {
 			http.NotFound(w, r)
 			return
 		}
+		_, file := orgs.Config()
 		data := struct {
 			Version, MetricsPath, ConfigFile string
 			CacheTTL                         time.Duration
 			Orgs                             []orgView
 		}{
-			Version: version.Version, MetricsPath: metricsPath, ConfigFile: rl.file, CacheTTL: cacheTTL,
+			Version: version.Version, MetricsPath: metricsPath, ConfigFile: file, CacheTTL: cacheTTL,
 		}
 		if data.Version == "" {
 			data.Version = "(development build)"
 		}
-		for _, o := range rl.organizations() {
+		for _, o := range orgs.list() {
 			st := o.coll.Status()
 			v := orgView{Name: o.name, OutcomeID: "outcome", URL: o.url, Status: st,
 				Families: counts(st.Families), Dropped: counts(st.Dropped), Took: st.Duration.Round(time.Millisecond)}

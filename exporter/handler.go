@@ -1,4 +1,4 @@
-package main
+package exporter
 
 import (
 	"context"
@@ -14,46 +14,53 @@ import (
 	"github.com/groq-exporter/groq_exporter/collector"
 )
 
-const (
-	readHeaderTimeout = 10 * time.Second
-	shutdownTimeout   = 5 * time.Second
-)
+// HandlerOpts is what NewHandler serves.
+type HandlerOpts struct {
+	MetricsPath string
+	CacheTTL    time.Duration // shown on the status page
+	Orgs        *Organizations
+	Reloader    *Reloader
+	Gatherer    prometheus.Gatherer // the registry holding Orgs and the self-metrics
+	Logger      log.Logger
+}
 
-// newMux routes the exporter's HTTP endpoints.
-func newMux(metricsPath string, cacheTTL time.Duration, rl *reloader, g prometheus.Gatherer, logger log.Logger) (*http.ServeMux, error) {
+// NewHandler routes the exporter's HTTP endpoints: the metrics, the status
+// page at /, /-/healthy, /-/ready, POST /-/reload and, with a configuration
+// file, /config.
+func NewHandler(o HandlerOpts) http.Handler {
 	mux := http.NewServeMux()
-	mux.Handle(metricsPath, metricsHandler(rl.group, g, logger))
+	mux.Handle(o.MetricsPath, metricsHandler(o.Orgs, o.Gatherer, o.Logger))
 	mux.HandleFunc("/-/healthy", func(w http.ResponseWriter, _ *http.Request) {
 		_, _ = w.Write([]byte("Healthy\n"))
 	})
 	mux.HandleFunc("/-/ready", func(w http.ResponseWriter, _ *http.Request) {
 		_, _ = w.Write([]byte("Ready\n"))
 	})
-	mux.Handle("/-/reload", reloadHandler(rl))
-	if rl.file != "" {
-		mux.Handle("/config", configHandler(rl))
+	mux.Handle("/-/reload", reloadHandler(o.Reloader))
+	if o.Reloader.File != "" {
+		mux.Handle("/config", configHandler(o.Orgs))
 	}
-	if metricsPath != "/" {
-		mux.Handle("/", statusPage(metricsPath, cacheTTL, rl))
+	if o.MetricsPath != "/" {
+		mux.Handle("/", statusPage(o.MetricsPath, o.CacheTTL, o.Orgs))
 	}
-	return mux, nil
+	return mux
 }
 
 // reloadHandler reloads the configuration file on POST, as SIGHUP does, and
 // answers 500 with the errors when the new file is refused (the previous
 // configuration stays in use). The errors name files, never key contents.
-func reloadHandler(rl *reloader) http.Handler {
+func reloadHandler(rl *Reloader) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.Method != http.MethodPost {
 			w.Header().Set("Allow", http.MethodPost)
 			http.Error(w, "This endpoint requires a POST request.", http.StatusMethodNotAllowed)
 			return
 		}
-		if rl.file == "" {
+		if rl.File == "" {
 			_, _ = w.Write([]byte("No --config.file: nothing to reload.\n"))
 			return
 		}
-		if err := rl.reloadFromFile(); err != nil {
+		if err := rl.ReloadLogged(); err != nil {
 			http.Error(w, "failed to reload the configuration: "+err.Error(), http.StatusInternalServerError)
 			return
 		}
@@ -62,42 +69,38 @@ func reloadHandler(rl *reloader) http.Handler {
 }
 
 // configHandler shows the configuration in use, with inline keys hidden.
-func configHandler(rl *reloader) http.Handler {
+func configHandler(orgs *Organizations) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
-		_, _ = w.Write([]byte(rl.config().String()))
+		cfg, _ := orgs.Config()
+		_, _ = w.Write([]byte(cfg.String()))
 	})
 }
-
-// refresher is what a scrape refreshes before the registry is gathered.
-type refresher interface{ Refresh(context.Context) }
 
 // metricsHandler refreshes every organization from Groq (or joins the
 // refresh under way, or finds the cache fresh) within the scrape's own
 // timeout, then serves the registry.
-func metricsHandler(coll refresher, g prometheus.Gatherer, logger log.Logger) http.Handler {
+func metricsHandler(orgs *Organizations, g prometheus.Gatherer, logger log.Logger) http.Handler {
 	h := promhttp.HandlerFor(g, promhttp.HandlerOpts{
 		ErrorLog:      promhttpLogger{level.Error(logger)},
 		ErrorHandling: promhttp.ContinueOnError,
 	})
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		ctx, cancel := context.WithTimeout(r.Context(), refreshBudget(r.Header))
+		ctx, cancel := context.WithTimeout(r.Context(), wait(r.Header))
 		defer cancel()
-		coll.Refresh(ctx)
+		orgs.Refresh(ctx)
 		h.ServeHTTP(w, r)
 	})
 }
 
-// refreshBudget is how long a scrape may wait for Groq: Prometheus's scrape
-// timeout (X-Prometheus-Scrape-Timeout-Seconds) less a margin to encode and
-// send the answer, or collector.DefaultRefreshTimeout without the header.
-func refreshBudget(h http.Header) time.Duration {
-	s, err := strconv.ParseFloat(h.Get("X-Prometheus-Scrape-Timeout-Seconds"), 64)
-	if err != nil || s <= 0 {
-		return collector.DefaultRefreshTimeout
+// wait is how long a scrape waits for Groq: see collector.Budget.
+func wait(h http.Header) time.Duration {
+	var timeout time.Duration
+	if s, err := strconv.ParseFloat(h.Get("X-Prometheus-Scrape-Timeout-Seconds"), 64); err == nil && s > 0 {
+		timeout = time.Duration(s * float64(time.Second))
 	}
-	timeout := time.Duration(s * float64(time.Second))
-	return timeout - min(timeout/5, time.Second)
+	wait, _ := collector.Budget(timeout)
+	return wait
 }
 
 // promhttpLogger adapts a go-kit logger to promhttp's Println interface.

@@ -1,0 +1,349 @@
+// Package exporter holds what the HTTP server serves: the Groq organizations
+// (each a groq.Client and a collector.Collector), kept across configuration
+// reloads, and the handlers of /metrics, the status page, /-/reload and
+// /config. It knows no flags: main hands it Settings and turns its typed
+// errors into hints.
+package exporter
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"os"
+	"reflect"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/go-kit/log"
+	"github.com/go-kit/log/level"
+	"github.com/prometheus/client_golang/prometheus"
+	commonconfig "github.com/prometheus/common/config"
+	"github.com/prometheus/common/version"
+
+	"github.com/groq-exporter/groq_exporter/collector"
+	"github.com/groq-exporter/groq_exporter/config"
+	"github.com/groq-exporter/groq_exporter/groq"
+)
+
+// Name is the exporter's name: its User-Agent and build_info.
+const Name = "groq_exporter"
+
+// Settings are what the command line says. The organization they describe
+// (URL and key) serves when the configuration file lists none.
+type Settings struct {
+	URL string
+	// KeyFile holds the key, re-read on every request; else Key is the key.
+	KeyFile, Key string
+	// KeySource says where KeyFile or Key came from, in the words of the
+	// command line (e.g. "--groq.api-key-file=/run/key"); it ends the
+	// messages about a rejected key.
+	KeySource string
+	// URLSource says where URL came from, for the messages about a 404.
+	URLSource string
+
+	Timeout            time.Duration
+	MaxResponseBytes   int64
+	CacheTTL, MaxStale time.Duration
+	Observer           groq.Observer
+	Logger             log.Logger
+}
+
+// ErrNoKey: no key anywhere (no key file, no key) for the organization of
+// the command line.
+var ErrNoKey = errors.New("no Groq API key")
+
+// KeyError is a key file that cannot be read, or is empty.
+type KeyError struct {
+	File string
+	// Organization and ConfigFile name where the file is configured; both
+	// are empty for the key file of the command line.
+	Organization, ConfigFile string
+	Err                      error
+}
+
+// errEmptyKeyFile is a KeyError's Err for a key file with nothing but white space.
+var errEmptyKeyFile = errors.New("the file is empty")
+
+func (e *KeyError) Error() string {
+	msg := "cannot read the Groq API key: " + e.Err.Error()
+	if errors.Is(e.Err, errEmptyKeyFile) {
+		msg = fmt.Sprintf("the Groq API key file %s is empty", e.File)
+	}
+	if e.Organization != "" {
+		msg = fmt.Sprintf("%s: organization %q: %s", e.ConfigFile, e.Organization, msg)
+	}
+	return msg
+}
+
+func (e *KeyError) Unwrap() error { return e.Err }
+
+// organization is one Groq organization, built and serving.
+type organization struct {
+	name   string // "" for the organization of the command line: no organization label
+	url    string // redacted, fit to show
+	coll   *collector.Collector
+	client *groq.Client
+	spec   orgSpec // what it was built from, to keep it (and its cache) when a reload leaves it unchanged
+}
+
+type orgSpec struct {
+	org     config.Organization
+	builtin config.Builtin
+	queries []config.Query
+}
+
+// Organizations serves the collectors of every organization as one
+// prometheus.Collector, and replaces the whole set on a reload while scrapes
+// go on: a scrape sees the old set or the new one, never a mix.
+type Organizations struct {
+	settings Settings
+
+	mu         sync.RWMutex
+	orgs       []*organization
+	cfg        *config.Config
+	configFile string
+	generation uint64 // counts swaps
+}
+
+// NewOrganizations returns an empty set; Apply fills it.
+func NewOrganizations(s Settings) *Organizations {
+	if s.Logger == nil {
+		s.Logger = log.NewNopLogger()
+	}
+	return &Organizations{settings: s}
+}
+
+// Apply builds the organizations cfg describes (read from configFile, "" for
+// none), keeping those of the running set that are unchanged with their
+// caches. Unless the set is empty (the first load, served on the first
+// scrape), new organizations are refreshed before the swap, so that no scrape
+// serves an organization that was never asked. It reads key files but
+// changes nothing when an organization cannot be built.
+func (o *Organizations) Apply(cfg *config.Config, configFile string) error {
+	running := o.list()
+	specs := specsOf(cfg)
+	next := make([]*organization, 0, len(specs))
+	var fresh []*organization
+	for _, s := range specs {
+		if i := slices.IndexFunc(running, func(r *organization) bool { return reflect.DeepEqual(r.spec, s) }); i >= 0 {
+			next = append(next, running[i])
+			continue
+		}
+		org, err := o.build(s, configFile)
+		if err != nil {
+			return err
+		}
+		next = append(next, org)
+		fresh = append(fresh, org)
+	}
+	if len(running) > 0 {
+		warmUp(fresh)
+	}
+	o.mu.Lock()
+	o.orgs, o.cfg, o.configFile = next, cfg, configFile
+	o.generation++
+	o.mu.Unlock()
+	for _, org := range running {
+		if !slices.Contains(next, org) {
+			org.client.Close()
+		}
+	}
+	for _, org := range next {
+		kv := []any{"msg", "Groq metrics API", "url", org.url, "cache_ttl", o.settings.CacheTTL}
+		if org.name != "" {
+			kv = append(kv, "organization", org.name)
+		}
+		level.Info(o.settings.Logger).Log(kv...)
+	}
+	return nil
+}
+
+// Check builds the organizations cfg describes, reading their key files,
+// without contacting Groq or serving them: --config.check.
+func (o *Organizations) Check(cfg *config.Config, configFile string) error {
+	for _, s := range specsOf(cfg) {
+		org, err := o.build(s, configFile)
+		if err != nil {
+			return err
+		}
+		org.client.Close()
+	}
+	return nil
+}
+
+// specsOf lists what each organization of cfg is built from.
+func specsOf(cfg *config.Config) []orgSpec {
+	orgs := cfg.Organizations
+	if len(orgs) == 0 {
+		orgs = []config.Organization{{}} // the organization of the command line, unnamed
+	}
+	specs := make([]orgSpec, len(orgs))
+	for i, org := range orgs {
+		specs[i] = orgSpec{org: org, builtin: cfg.Builtin, queries: cfg.Queries}
+	}
+	return specs
+}
+
+// warmUp refreshes orgs at once, within the default refresh timeout.
+func warmUp(orgs []*organization) {
+	ctx, cancel := context.WithTimeout(context.Background(), collector.DefaultRefreshTimeout)
+	defer cancel()
+	var wg sync.WaitGroup
+	for _, org := range orgs {
+		wg.Go(func() { org.coll.Refresh(ctx) })
+	}
+	wg.Wait()
+}
+
+// build makes the client and the collector of one organization.
+func (o *Organizations) build(spec orgSpec, configFile string) (*organization, error) {
+	s := o.settings
+	org := spec.org
+	keyFile, key, keySource, url, urlSource := org.APIKeyFile, string(org.APIKey), "", org.URL, ""
+	fail := func(err error) (*organization, error) {
+		if org.Name != "" {
+			err = fmt.Errorf("%s: organization %q: %w", configFile, org.Name, err)
+		}
+		return nil, err
+	}
+	switch {
+	case keyFile != "":
+		keySource = fmt.Sprintf("api_key_file %s of organization %q in %s", keyFile, org.Name, configFile)
+	case key != "":
+		keySource = fmt.Sprintf("api_key of organization %q in %s", org.Name, configFile)
+	default: // the command line's key; config allows this for a single organization only
+		keyFile, key, keySource = s.KeyFile, s.Key, s.KeySource
+	}
+	if url == "" {
+		url, urlSource = s.URL, s.URLSource
+	} else {
+		urlSource = fmt.Sprintf("url of organization %q in %s", org.Name, configFile)
+	}
+	httpClient, err := newHTTPClient(keyFile, key)
+	if err != nil {
+		var kerr *KeyError
+		if errors.As(err, &kerr) && org.Name != "" && org.APIKeyFile != "" {
+			kerr.Organization, kerr.ConfigFile = org.Name, configFile
+			return nil, kerr
+		}
+		return fail(err)
+	}
+	client, err := groq.New(groq.Config{
+		URL: url, HTTPClient: httpClient, Timeout: s.Timeout,
+		MaxResponseBytes: s.MaxResponseBytes, MaxRetries: groq.DefaultMaxRetries, Observer: s.Observer,
+	})
+	if err != nil {
+		return fail(err)
+	}
+	logger := log.With(s.Logger, "component", "collector")
+	if org.Name != "" {
+		logger = log.With(logger, "organization", org.Name)
+	}
+	coll, err := collector.New(hinted{client, keySource, urlSource}, collector.Options{
+		CacheTTL: s.CacheTTL, MaxStale: s.MaxStale, Logger: logger, Organization: org.Name,
+		Builtin: &spec.builtin, Queries: spec.queries,
+	})
+	if err != nil {
+		return fail(err)
+	}
+	return &organization{name: org.Name, url: client.URL(), coll: coll, client: client, spec: spec}, nil
+}
+
+// hinted is a groq.Client whose errors say where the key and the URL came
+// from, when Groq refuses the key or does not know the URL.
+type hinted struct {
+	*groq.Client
+	keySource, urlSource string
+}
+
+func (h hinted) Query(ctx context.Context, expr string) ([]groq.Sample, error) {
+	samples, err := h.Client.Query(ctx, expr)
+	switch {
+	case errors.Is(err, groq.ErrUnauthorized) && h.keySource != "":
+		err = fmt.Errorf("%w (the key comes from %s)", err, h.keySource)
+	case errors.Is(err, groq.ErrNotFound) && h.urlSource != "":
+		err = fmt.Errorf("%w (the URL comes from %s)", err, h.urlSource)
+	}
+	return samples, err
+}
+
+// newHTTPClient builds the client that talks to Groq, with the API key as a
+// bearer token: from keyFile (re-read on every request) or else key.
+func newHTTPClient(keyFile, key string) (*http.Client, error) {
+	auth := &commonconfig.Authorization{Type: "Bearer"}
+	switch {
+	case keyFile != "":
+		b, err := os.ReadFile(keyFile)
+		if err == nil && strings.TrimSpace(string(b)) == "" {
+			err = errEmptyKeyFile
+		}
+		if err != nil {
+			return nil, &KeyError{File: keyFile, Err: err}
+		}
+		auth.CredentialsFile = keyFile
+	case strings.TrimSpace(key) != "":
+		auth.Credentials = commonconfig.Secret(strings.TrimSpace(key))
+	default:
+		return nil, ErrNoKey
+	}
+	cfg := commonconfig.DefaultHTTPClientConfig
+	cfg.Authorization = auth
+	if err := cfg.Validate(); err != nil {
+		return nil, fmt.Errorf("HTTP client configuration: %w", err)
+	}
+	return commonconfig.NewClientFromConfig(cfg, Name, commonconfig.WithUserAgent(version.ComponentUserAgent(Name)))
+}
+
+// list returns the organizations being served.
+func (o *Organizations) list() []*organization {
+	o.mu.RLock()
+	defer o.mu.RUnlock()
+	return o.orgs
+}
+
+func (o *Organizations) snapshot() ([]*organization, uint64) {
+	o.mu.RLock()
+	defer o.mu.RUnlock()
+	return o.orgs, o.generation
+}
+
+// Config returns the configuration being served and the file it came from
+// ("" for none).
+func (o *Organizations) Config() (*config.Config, string) {
+	o.mu.RLock()
+	defer o.mu.RUnlock()
+	return o.cfg, o.configFile
+}
+
+// Refresh refreshes every organization at once (each with its own cache and
+// coalescing) and returns when all are done or ctx ends. If the set was
+// replaced meanwhile, the new set is refreshed too, so that a scrape does not
+// serve organizations that were never asked.
+func (o *Organizations) Refresh(ctx context.Context) {
+	orgs, gen := o.snapshot()
+	for {
+		var wg sync.WaitGroup
+		for _, org := range orgs {
+			wg.Go(func() { org.coll.Refresh(ctx) })
+		}
+		wg.Wait()
+		var now uint64
+		if orgs, now = o.snapshot(); now == gen || ctx.Err() != nil {
+			return
+		}
+		gen = now
+	}
+}
+
+// Describe sends nothing: the collectors are unchecked.
+func (o *Organizations) Describe(chan<- *prometheus.Desc) {}
+
+// Collect sends every organization's series and self-metrics.
+func (o *Organizations) Collect(ch chan<- prometheus.Metric) {
+	for _, org := range o.list() {
+		org.coll.Collect(ch)
+	}
+}
