@@ -62,7 +62,7 @@ sandbox: build
 # body. BENCH_ARGS=-count=10 for steadier medians.
 .PHONY: bench fuzz
 bench: build
-	$(GO) run ./bench -exporter ./groq_exporter $(BENCH_ARGS)
+	$(GO) run ./cmd/bench -exporter ./groq_exporter $(BENCH_ARGS)
 
 # Runs every fuzz target for FUZZTIME (default 1m) each; `go test` alone runs
 # only the seed corpus in testdata/fuzz.

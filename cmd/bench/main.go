@@ -4,8 +4,8 @@
 // memory of the real binary with 10,000 series cached and while a 1 GiB body
 // streams in, with and without Content-Length. Groq is a loopback stand-in.
 //
-//	go run ./bench            # builds the exporter, measures, prints the table
-//	go run ./bench -exporter ./groq_exporter -count 10
+//	go run ./cmd/bench            # builds the exporter, measures, prints the table
+//	go run ./cmd/bench -exporter ./groq_exporter -count 10
 package main
 
 import (
