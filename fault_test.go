@@ -233,7 +233,7 @@ func TestUpstreamFaults(t *testing.T) {
 			log: []string{"Groq-side failure (HTTP 502): non-JSON body"}},
 		{name: "503", h: answer(503, ""), timeout: "1", log: []string{"Groq-side failure (HTTP 503)"}},
 		{name: "401", h: answer(401, `{"status":"error","errorType":"401","error":"invalid API key"}`), timeout: "3",
-			log: []string{"Groq rejected the API key (check GROQ_API_KEY or --groq.api-key-file) (HTTP 401)"}},
+			log: []string{"Groq rejected the API key (HTTP 401)", "(the key comes from $GROQ_API_KEY)"}},
 		{name: "200 HTML page", h: answer(200, "<!DOCTYPE html><html><body>Sign in</body></html>", "Content-Type", "text/html"), timeout: "3",
 			log: []string{"unexpected response from Groq (HTTP 200): not JSON"}},
 		{name: "truncated JSON", h: answer(200, string(synth.Vector(100))[:2000]), timeout: "3",

@@ -98,7 +98,7 @@ func parseFlags(args []string, stdout, stderr io.Writer) (*flags, error) {
 // settings turns the flags into what the exporter package takes.
 func (f *flags) settings(getenv func(string) string, observer groq.Observer, logger log.Logger) exporter.Settings {
 	s := exporter.Settings{
-		URL: f.url, URLSource: "--groq.url", KeyFile: f.keyFile,
+		URL: f.url, URLSource: "--groq.url", KeyFile: f.keyFile, MaxBytesSource: "--groq.max-response-bytes",
 		Timeout: f.timeout, MaxResponseBytes: int64(f.maxBytes), CacheTTL: f.cacheTTL, MaxStale: f.maxStale,
 		Observer: observer, Logger: logger,
 	}

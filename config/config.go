@@ -66,7 +66,8 @@ type Organization struct {
 	APIKeyFile string `yaml:"api_key_file,omitempty"`
 	// APIKey is the key itself. Prefer APIKeyFile. Never printed.
 	APIKey config.Secret `yaml:"api_key,omitempty"`
-	// URL is the base URL of the organization's metrics API; empty means --groq.url.
+	// URL is the base URL of the organization's metrics API; empty means the
+	// command line's.
 	URL string `yaml:"url,omitempty"`
 }
 
@@ -86,7 +87,7 @@ type Query struct {
 	// StaticLabels are added to every series of the query.
 	StaticLabels map[string]string `yaml:"static_labels,omitempty"`
 	// Timeout caps this query's request to Groq; zero leaves only the
-	// scrape's deadline and --groq.timeout.
+	// scrape's deadline and the timeout of each request.
 	Timeout Duration `yaml:"timeout,omitempty"`
 }
 
@@ -289,7 +290,7 @@ func (c *Config) validate(names Names) []string {
 		case o.APIKeyFile != "" && o.APIKey != "":
 			add(where, "api_key and api_key_file are both set; keep one")
 		case o.APIKeyFile == "" && o.APIKey == "" && len(c.Organizations) > 1:
-			add(where, "api_key_file is missing (only a single organization may take its key from --groq.api-key-file or $GROQ_API_KEY)")
+			add(where, "api_key_file is missing (only a single organization may take its key from the command line)")
 		}
 		if o.URL != "" {
 			if u, err := url.Parse(o.URL); err != nil || u.Scheme != "http" && u.Scheme != "https" || u.Host == "" {

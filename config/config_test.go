@@ -126,7 +126,7 @@ func TestLoadBad(t *testing.T) {
 			`organization "bad name": name must be letters, digits, '_', '.' or '-', starting with a letter or digit`,
 			`organization #4: name is missing`,
 			`organization #4: url "ftp://example.com" is not an http(s)://host/path URL`,
-			`organization "staging": api_key_file is missing (only a single organization may take its key from --groq.api-key-file or $GROQ_API_KEY)`,
+			`organization "staging": api_key_file is missing (only a single organization may take its key from the command line)`,
 			`organization "staging": url "http://" is not an http(s)://host/path URL`,
 		}},
 		{"bad-builtin.yml", []string{

@@ -43,6 +43,9 @@ type Settings struct {
 	KeySource string
 	// URLSource says where URL came from, for the messages about a 404.
 	URLSource string
+	// MaxBytesSource says where MaxResponseBytes came from, for the
+	// messages about a response over it.
+	MaxBytesSource string
 
 	Timeout            time.Duration
 	MaxResponseBytes   int64
@@ -242,7 +245,7 @@ func (o *Organizations) build(spec orgSpec, configFile string) (*organization, e
 	if org.Name != "" {
 		logger = log.With(logger, "organization", org.Name)
 	}
-	coll, err := collector.New(hinted{client, keySource, urlSource}, collector.Options{
+	coll, err := collector.New(hinted{client, keySource, urlSource, s.MaxBytesSource}, collector.Options{
 		CacheTTL: s.CacheTTL, MaxStale: s.MaxStale, Logger: logger, Organization: org.Name,
 		Builtin: &spec.builtin, Queries: spec.queries,
 	})
@@ -252,11 +255,12 @@ func (o *Organizations) build(spec orgSpec, configFile string) (*organization, e
 	return &organization{name: org.Name, url: client.URL(), coll: coll, client: client, spec: spec}, nil
 }
 
-// hinted is a groq.Client whose errors say where the key and the URL came
-// from, when Groq refuses the key or does not know the URL.
+// hinted is a groq.Client whose errors say where the key, the URL or the
+// size limit came from, when Groq refuses the key, does not know the URL or
+// answers more than the limit.
 type hinted struct {
 	*groq.Client
-	keySource, urlSource string
+	keySource, urlSource, maxBytesSource string
 }
 
 func (h hinted) Query(ctx context.Context, expr string) ([]groq.Sample, error) {
@@ -266,6 +270,8 @@ func (h hinted) Query(ctx context.Context, expr string) ([]groq.Sample, error) {
 		err = fmt.Errorf("%w (the key comes from %s)", err, h.keySource)
 	case errors.Is(err, groq.ErrNotFound) && h.urlSource != "":
 		err = fmt.Errorf("%w (the URL comes from %s)", err, h.urlSource)
+	case errors.Is(err, groq.ErrTooLarge) && h.maxBytesSource != "":
+		err = fmt.Errorf("%w (the limit is %s)", err, h.maxBytesSource)
 	}
 	return samples, err
 }

@@ -245,7 +245,7 @@ func bodyError(endpoint string, status int, body *cappedReader, err error, secre
 	switch {
 	case errors.Is(err, ErrTooLarge):
 		return &Error{Kind: ErrTooLarge, Endpoint: endpoint, StatusCode: status,
-			Detail: fmt.Sprintf("more than %d bytes (raise --groq.max-response-bytes, or query less)", body.max)}
+			Detail: fmt.Sprintf("more than %d bytes (raise the size limit, or query less)", body.max)}
 	case errors.Is(err, context.DeadlineExceeded) || errors.Is(err, context.Canceled):
 		return &Error{Kind: ErrTransport, Endpoint: endpoint, StatusCode: status,
 			Detail: fmt.Sprintf("reading the response: %v after %d bytes", err, body.n)}

@@ -14,10 +14,10 @@ import (
 // wraps exactly one of them, so errors.Is tells them apart.
 var (
 	// ErrUnauthorized: Groq refused the API key (401 or 403).
-	ErrUnauthorized = errors.New("Groq rejected the API key (check GROQ_API_KEY or --groq.api-key-file)")
-	// ErrNotFound: the endpoint does not exist (404): a wrong --groq.url, or an
+	ErrUnauthorized = errors.New("Groq rejected the API key")
+	// ErrNotFound: the endpoint does not exist (404): a wrong URL, or an
 	// organization without the metrics API (an Enterprise feature).
-	ErrNotFound = errors.New("metrics API not found (check --groq.url; the metrics API is an Enterprise feature)")
+	ErrNotFound = errors.New("metrics API not found (a wrong URL, or an organization without the metrics API, an Enterprise feature)")
 	// ErrRateLimited: Groq answered 429 Too Many Requests.
 	ErrRateLimited = errors.New("rate-limited by Groq")
 	// ErrServer: Groq answered with a 5xx status.
