@@ -424,7 +424,7 @@ func TestScrapesDisconnectEarly(t *testing.T) {
 	close(release)
 	mfs := scrape(t, e, "10")
 	if up := gaugeValue(mfs, "groq_up"); up != 1 || groqSeries(mfs) != 2*synth.PerModel {
-		t.Errorf("after Groq answered: groq_up %v, %d series", up, groqSeries(mfs))
+		t.Errorf("after Groq answered: groq_up %v, %d series\n%s", up, groqSeries(mfs), e.log)
 	}
 	if n := g.calls.Load(); n != 1 {
 		t.Errorf("%d calls to Groq, want 1", n)

@@ -149,8 +149,9 @@ func serve(ctx context.Context, f *flags, getenv func(string) string, stdout io.
 	if err := rl.Reload(); err != nil {
 		return err
 	}
+	defer orgs.Close()
 	reg := prometheus.NewRegistry()
-	reg.MustRegister(orgs, apiMetrics, versioncollector.NewCollector(exporter.Name),
+	reg.MustRegister(apiMetrics, versioncollector.NewCollector(exporter.Name),
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	if f.configFile != "" {
 		reg.MustRegister(rl)

@@ -52,6 +52,12 @@ type Options struct {
 	Builtin *config.Builtin
 	// Queries are custom MetricsQL queries, each exported as one family.
 	Queries []config.Query
+	// RefreshTimeout bounds one refresh, retries included; zero means
+	// DefaultRefreshTimeout.
+	RefreshTimeout time.Duration
+	// OnRefresh, if set, is called after each refresh has ended and its
+	// outcome is what Collect serves.
+	OnRefresh func()
 	// Concurrency bounds how many queries of one refresh run at once; zero
 	// means DefaultConcurrency.
 	Concurrency int
@@ -113,10 +119,19 @@ type Collector struct {
 	upDesc, durationDesc, lastSuccessDesc, droppedDesc *prometheus.Desc
 	querySuccessDesc, queryDurationDesc                *prometheus.Desc
 
-	mu       sync.Mutex
-	inflight chan struct{} // closed when the running refresh ends
-	started  time.Time     // start of the last refresh
-	state    state
+	refreshTimeout time.Duration
+	onRefresh      func()
+	stop           chan struct{} // closed by Close
+
+	mu         sync.Mutex
+	inflight   chan struct{} // closed when the running refresh ends
+	started    time.Time     // start of the last refresh
+	state      state
+	served     time.Time     // start of the last refresh that OnRefresh has seen
+	lastScrape time.Time     // of the last call to Refresh
+	interval   time.Duration // between the last two calls to Refresh
+	looping    bool          // the refresh-ahead loop runs
+	closed     bool
 }
 
 // query is one MetricsQL query of a refresh: the built-in selector or a custom query.
@@ -179,6 +194,13 @@ func New(q Querier, opts Options) (*Collector, error) {
 		maxStale:    opts.MaxStale,
 		logger:      opts.Logger,
 		now:         time.Now,
+
+		refreshTimeout: opts.RefreshTimeout,
+		onRefresh:      opts.OnRefresh,
+		stop:           make(chan struct{}),
+	}
+	if c.refreshTimeout <= 0 {
+		c.refreshTimeout = DefaultRefreshTimeout
 	}
 	if builtin.Enabled {
 		c.expr = builtinSelector(builtin.Families, builtin.Models)
@@ -209,65 +231,123 @@ func New(q Querier, opts Options) (*Collector, error) {
 // Organization returns the value of the organization label, "" if there is none.
 func (c *Collector) Organization() string { return c.org }
 
-// Refresh makes sure the cache is at most one TTL old. Concurrent callers
-// share one refresh; a caller whose context ends stops waiting, while the
-// refresh itself goes on until just before the deadline of the caller that
-// started it (or DefaultRefreshTimeout), so that the next scrape finds its
-// result, and the caller that started it sees its outcome even when it failed
-// for lack of time.
+// Refresh is what a scrape calls before it collects. It never waits for
+// Groq while the last completed refresh is recent (begun less than a TTL
+// plus a refresh timeout ago): from the first scrape on, a background loop
+// refreshes ahead of the scrapes, starting each refresh a TTL after the
+// previous one began (at most one call per TTL), timed to end before the next
+// scrape is expected, and stops when nobody has scraped for a few TTLs. A
+// scrape that finds no recent refresh (the first one, or one after a quiet
+// spell; or any scrape with a TTL of 0) starts one, or joins the one under
+// way, and waits for it until ctx ends. The refresh runs on its own deadline
+// (RefreshTimeout): a scrape that stops waiting neither cancels nor fails it,
+// and groq_up always reports the last completed refresh.
 func (c *Collector) Refresh(ctx context.Context) {
 	c.mu.Lock()
+	now := c.now()
+	if !c.lastScrape.IsZero() && now.After(c.lastScrape) {
+		c.interval = now.Sub(c.lastScrape)
+	}
+	c.lastScrape = now
+	recent := c.ttl > 0 && !c.served.IsZero() && now.Sub(c.served) < c.ttl+c.refreshTimeout
 	done := c.inflight
-	if done == nil {
-		if !c.started.IsZero() && c.now().Sub(c.started) < c.ttl {
-			c.mu.Unlock()
-			return
-		}
-		done = make(chan struct{})
-		c.inflight = done
-		c.started = c.now()
-		deadline, ok := ctx.Deadline()
-		if ok {
-			deadline = deadline.Add(-refreshMargin(time.Until(deadline)))
-		} else {
-			deadline = time.Now().Add(DefaultRefreshTimeout)
-		}
-		rctx, cancel := context.WithDeadline(context.WithoutCancel(ctx), deadline)
-		go func() {
-			defer cancel()
-			st := c.refresh(rctx)
-			c.mu.Lock()
-			c.state = st
-			c.inflight = nil
-			c.mu.Unlock()
-			close(done)
-		}()
+	if done == nil && (c.started.IsZero() || now.Sub(c.started) >= c.ttl) {
+		done = c.start()
+	}
+	if c.ttl > 0 && !c.looping && !c.closed {
+		c.looping = true
+		go c.ahead()
 	}
 	c.mu.Unlock()
+	if recent || done == nil {
+		return
+	}
 	select {
 	case <-done:
 	case <-ctx.Done():
 	}
 }
 
-// Budget is the deadline arithmetic of a scrape that has timeout left (0:
-// the scraper did not say). wait is how long it waits for Groq: the timeout
-// less time to encode and send the answer, or DefaultRefreshTimeout. margin
-// is how long before the end of its wait the refresh it starts gives up: long
-// enough for the outcome to be recorded before the scrape stops waiting, so
-// that a scrape whose refresh timed out reports groq_up 0 rather than the
-// previous refresh's outcome.
-// Refresh applies the margin to the wait of the scrape that starts it.
-func Budget(timeout time.Duration) (wait, margin time.Duration) {
-	wait = DefaultRefreshTimeout
-	if timeout > 0 {
-		wait = timeout - min(timeout/5, time.Second)
-	}
-	return wait, refreshMargin(wait)
+// start begins a refresh on its own deadline and returns the channel closed
+// when it ends. c.mu is held.
+func (c *Collector) start() chan struct{} {
+	done := make(chan struct{})
+	c.inflight = done
+	c.started = c.now()
+	go func() {
+		ctx, cancel := context.WithTimeout(context.Background(), c.refreshTimeout)
+		defer cancel()
+		st := c.refresh(ctx)
+		c.mu.Lock()
+		c.state = st
+		c.mu.Unlock()
+		if c.onRefresh != nil {
+			c.onRefresh() // before any scrape serves this refresh
+		}
+		c.mu.Lock()
+		c.inflight, c.served = nil, st.lastRefresh
+		c.mu.Unlock()
+		close(done)
+	}()
+	return done
 }
 
-func refreshMargin(wait time.Duration) time.Duration {
-	return min(max(wait/10, 20*time.Millisecond), 250*time.Millisecond)
+// ahead is the refresh-ahead loop: while scrapes keep coming, it starts each
+// refresh once the TTL of the previous one has run out, or later, so that it
+// ends just before the next scrape is expected (scrapes further apart than
+// the TTL then cost one call each, not one per TTL). It ends when nobody has
+// scraped for three TTLs (or three scrape intervals, if longer), or on Close.
+func (c *Collector) ahead() {
+	for {
+		c.mu.Lock()
+		now := c.now()
+		interval := max(c.interval, c.ttl)
+		if c.closed || now.Sub(c.lastScrape) > 3*interval {
+			c.looping = false
+			c.mu.Unlock()
+			return
+		}
+		lead := min(2*c.state.duration+100*time.Millisecond, interval/2)
+		next := c.started.Add(c.ttl)
+		if expected := c.lastScrape.Add(interval - lead); expected.After(next) {
+			next = expected
+		}
+		if c.inflight == nil && !now.Before(next) {
+			c.start()
+			next = c.started.Add(c.ttl)
+		}
+		wait := max(next.Sub(now), 10*time.Millisecond)
+		c.mu.Unlock()
+		t := time.NewTimer(wait)
+		select {
+		case <-t.C:
+		case <-c.stop:
+			t.Stop()
+		}
+	}
+}
+
+// Close stops the refresh-ahead loop of a Collector that is no longer
+// served; a refresh under way finishes on its own deadline.
+func (c *Collector) Close() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if !c.closed {
+		c.closed = true
+		close(c.stop)
+	}
+}
+
+// Wait is how long a scrape with the given timeout (0: the scraper did not
+// say) waits for Groq: the timeout less time to encode and send the answer,
+// or DefaultRefreshTimeout. Timeouts that are not a sane number of seconds
+// (NaN, infinite, negative, tiny or over an hour, from a header) are ignored.
+func Wait(timeoutSeconds float64) time.Duration {
+	if !(timeoutSeconds >= 0.001 && timeoutSeconds <= 3600) { // false for NaN too
+		return DefaultRefreshTimeout
+	}
+	timeout := time.Duration(timeoutSeconds * float64(time.Second))
+	return timeout - min(timeout/5, time.Second)
 }
 
 // result is what one run of a query returned.

@@ -7,9 +7,8 @@ import (
 	"time"
 
 	"github.com/go-kit/log"
-	"github.com/go-kit/log/level"
 	"github.com/prometheus/client_golang/prometheus"
-	"github.com/prometheus/client_golang/prometheus/promhttp"
+	"github.com/prometheus/common/expfmt"
 
 	"github.com/groq-exporter/groq_exporter/collector"
 )
@@ -20,7 +19,7 @@ type HandlerOpts struct {
 	CacheTTL    time.Duration // shown on the status page
 	Orgs        *Organizations
 	Reloader    *Reloader
-	Gatherer    prometheus.Gatherer // the registry holding Orgs and the self-metrics
+	Gatherer    prometheus.Gatherer // the live self-metrics: Go, process, API counters, reload gauges
 	Logger      log.Logger
 }
 
@@ -77,33 +76,30 @@ func configHandler(orgs *Organizations) http.Handler {
 	})
 }
 
-// metricsHandler refreshes every organization from Groq (or joins the
-// refresh under way, or finds the cache fresh) within the scrape's own
-// timeout, then serves the registry.
+// metricsHandler serves the Groq families as the last refresh left them,
+// merged with the live self-metrics of g. A GET lets the organizations
+// refresh first (which waits for Groq only when no refresh is recent, within
+// the scrape's own timeout); a HEAD answers the headers and never refreshes.
 func metricsHandler(orgs *Organizations, g prometheus.Gatherer, logger log.Logger) http.Handler {
-	h := promhttp.HandlerFor(g, promhttp.HandlerOpts{
-		ErrorLog:      promhttpLogger{level.Error(logger)},
-		ErrorHandling: promhttp.ContinueOnError,
-	})
+	x := exposition{live: g, logger: logger}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Method == http.MethodHead {
+			w.Header().Set("Content-Type", string(expfmt.NegotiateIncludingOpenMetrics(r.Header)))
+			return
+		}
 		ctx, cancel := context.WithTimeout(r.Context(), wait(r.Header))
 		defer cancel()
 		orgs.Refresh(ctx)
-		h.ServeHTTP(w, r)
+		x.serve(w, r, orgs.snapshot())
 	})
 }
 
-// wait is how long a scrape waits for Groq: see collector.Budget.
+// wait is how long a scrape waits for Groq, from Prometheus's
+// X-Prometheus-Scrape-Timeout-Seconds header: see collector.Wait.
 func wait(h http.Header) time.Duration {
-	var timeout time.Duration
-	if s, err := strconv.ParseFloat(h.Get("X-Prometheus-Scrape-Timeout-Seconds"), 64); err == nil && s > 0 {
-		timeout = time.Duration(s * float64(time.Second))
+	s, err := strconv.ParseFloat(h.Get("X-Prometheus-Scrape-Timeout-Seconds"), 64)
+	if err != nil {
+		s = 0
 	}
-	wait, _ := collector.Budget(timeout)
-	return wait
+	return collector.Wait(s)
 }
-
-// promhttpLogger adapts a go-kit logger to promhttp's Println interface.
-type promhttpLogger struct{ logger log.Logger }
-
-func (l promhttpLogger) Println(v ...any) { l.logger.Log("msg", v) }

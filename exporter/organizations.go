@@ -15,6 +15,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/go-kit/log"
@@ -103,6 +104,10 @@ type orgSpec struct {
 // go on: a scrape sees the old set or the new one, never a mix.
 type Organizations struct {
 	settings Settings
+	reg      *prometheus.Registry // gathers the organizations' collectors, for snapshots
+
+	rendering sync.Mutex // one snapshot at a time
+	snap      atomic.Pointer[snapshot]
 
 	mu         sync.RWMutex
 	orgs       []*organization
@@ -116,7 +121,49 @@ func NewOrganizations(s Settings) *Organizations {
 	if s.Logger == nil {
 		s.Logger = log.NewNopLogger()
 	}
-	return &Organizations{settings: s}
+	o := &Organizations{settings: s, reg: prometheus.NewRegistry()}
+	o.reg.MustRegister(o)
+	return o
+}
+
+// render takes a new snapshot of every organization's families, encoded
+// at once in the formats scrapers asked for so far: after each refresh, so
+// that scrapes find the bytes ready.
+func (o *Organizations) render() *snapshot {
+	o.rendering.Lock()
+	defer o.rendering.Unlock()
+	snap, err := newSnapshot(o.reg)
+	if err != nil {
+		level.Error(o.settings.Logger).Log("msg", "Gathering the Groq families failed; serving the rest", "err", err)
+	}
+	if prev := o.snap.Load(); prev != nil {
+		for _, f := range prev.formats() {
+			snap.encode(f)
+		}
+	}
+	o.snap.Store(snap)
+	return snap
+}
+
+// snapshot returns the families as the last refresh left them.
+func (o *Organizations) snapshot() *snapshot {
+	if s := o.snap.Load(); s != nil {
+		return s
+	}
+	return o.render()
+}
+
+// Close stops the refresh-ahead loops of every organization and closes their
+// idle connections: on shutdown.
+func (o *Organizations) Close() {
+	for _, org := range o.list() {
+		org.close()
+	}
+}
+
+func (org *organization) close() {
+	org.coll.Close()
+	org.client.Close()
 }
 
 // Apply builds the organizations cfg describes (read from configFile, "" for
@@ -151,9 +198,10 @@ func (o *Organizations) Apply(cfg *config.Config, configFile string) error {
 	o.mu.Unlock()
 	for _, org := range running {
 		if !slices.Contains(next, org) {
-			org.client.Close()
+			org.close()
 		}
 	}
+	o.render()
 	for _, org := range next {
 		kv := []any{"msg", "Groq metrics API", "url", org.url, "cache_ttl", o.settings.CacheTTL}
 		if org.name != "" {
@@ -172,7 +220,7 @@ func (o *Organizations) Check(cfg *config.Config, configFile string) error {
 		if err != nil {
 			return err
 		}
-		org.client.Close()
+		org.close()
 	}
 	return nil
 }
@@ -247,7 +295,8 @@ func (o *Organizations) build(spec orgSpec, configFile string) (*organization, e
 	}
 	coll, err := collector.New(hinted{client, keySource, urlSource, s.MaxBytesSource}, collector.Options{
 		CacheTTL: s.CacheTTL, MaxStale: s.MaxStale, Logger: logger, Organization: org.Name,
-		Builtin: &spec.builtin, Queries: spec.queries,
+		Builtin: &spec.builtin, Queries: spec.queries, OnRefresh: func() { o.render() },
+		RefreshTimeout: max(s.Timeout, collector.DefaultRefreshTimeout),
 	})
 	if err != nil {
 		return fail(err)
@@ -310,7 +359,7 @@ func (o *Organizations) list() []*organization {
 	return o.orgs
 }
 
-func (o *Organizations) snapshot() ([]*organization, uint64) {
+func (o *Organizations) current() ([]*organization, uint64) {
 	o.mu.RLock()
 	defer o.mu.RUnlock()
 	return o.orgs, o.generation
@@ -329,7 +378,7 @@ func (o *Organizations) Config() (*config.Config, string) {
 // replaced meanwhile, the new set is refreshed too, so that a scrape does not
 // serve organizations that were never asked.
 func (o *Organizations) Refresh(ctx context.Context) {
-	orgs, gen := o.snapshot()
+	orgs, gen := o.current()
 	for {
 		var wg sync.WaitGroup
 		for _, org := range orgs {
@@ -337,7 +386,7 @@ func (o *Organizations) Refresh(ctx context.Context) {
 		}
 		wg.Wait()
 		var now uint64
-		if orgs, now = o.snapshot(); now == gen || ctx.Err() != nil {
+		if orgs, now = o.current(); now == gen || ctx.Err() != nil {
 			return
 		}
 		gen = now
