@@ -89,7 +89,7 @@ func usedFlags(t *testing.T) map[string][]string {
 	}
 	h := helm(t)
 	for _, tc := range helmCases {
-		objs, _ := helmTemplate(t, h, tc.set)
+		objs, _ := helmTemplate(t, h, tc.values, tc.set)
 		for _, d := range objs.deployments {
 			for _, f := range containerFlags(d.Spec.Template.Spec.Containers[0]) {
 				add(f, "helm template ("+tc.name+")")
