@@ -89,7 +89,7 @@ func usedFlags(t *testing.T) map[string][]string {
 	}
 	h := helm(t)
 	for _, tc := range helmCases {
-		objs, _ := helmTemplate(t, h, tc.set)
+		objs, _ := helmTemplate(t, h, tc.values, tc.set)
 		for _, d := range objs.deployments {
 			for _, f := range containerFlags(d.Spec.Template.Spec.Containers[0]) {
 				add(f, "helm template ("+tc.name+")")
@@ -308,7 +308,8 @@ func (b *syncBuffer) String() string {
 }
 
 // TestExporterProbesAndMetrics starts groq_exporter against a fake Groq on loopback, with
-// the key in a file as the Kubernetes examples pass it, and checks that the probe paths
+// the key in a file as the Kubernetes examples pass it and a configuration file with a
+// custom query, and checks that the probe paths
 // and the metrics path the manifests use answer, and that it serves every metric the
 // dashboard and the alerts use (and no groq_ metric the contract does not list).
 func TestExporterProbesAndMetrics(t *testing.T) {
@@ -354,9 +355,20 @@ func TestExporterProbesAndMetrics(t *testing.T) {
 	if err := os.WriteFile(keyFile, []byte(g.key+"\n"), 0o400); err != nil {
 		t.Fatal(err)
 	}
+	// A configuration file with one custom query, so that the reload and query metrics the
+	// alerts use are served too.
+	const customQuery = "groq_examples_test_ratio"
+	configFile := filepath.Join(t.TempDir(), "groq_exporter.yml")
+	config := "queries:\n  - name: " + customQuery + "\n    help: Test query.\n" +
+		"    query: sum by (model) (requests:rate1m{status_code=\"429\"}) / sum by (model) (requests:rate1m)\n" +
+		"    labels: [model]\n"
+	if err := os.WriteFile(configFile, []byte(config), 0o644); err != nil {
+		t.Fatal(err)
+	}
 	addr := fmt.Sprintf("127.0.0.1:%d", freePort(t))
 	logs := &syncBuffer{}
 	cmd := exec.Command(bin,
+		"--config.file="+configFile,
 		"--groq.api-key-file="+keyFile,
 		"--groq.url="+srv.URL+"/v1/metrics/prometheus",
 		"--web.listen-address="+addr,
@@ -428,13 +440,14 @@ func TestExporterProbesAndMetrics(t *testing.T) {
 			served[f[2]] = true
 		}
 	}
+	checkAwaitedMetrics(t, served)
 	for n := range wantNames {
-		if !served[n] {
+		if !served[n] && !slices.Contains(awaitedMetrics, n) {
 			t.Errorf("%s is used by the dashboard or the alerts but groq_exporter does not serve it", n)
 		}
 	}
 	for n := range served {
-		if strings.HasPrefix(n, "groq_") && !slices.Contains(exportedMetrics, n) {
+		if strings.HasPrefix(n, "groq_") && n != customQuery && !slices.Contains(exportedMetrics, n) {
 			t.Errorf("groq_exporter serves %s, which is not in exportedMetrics (the contract's list)", n)
 		}
 	}

@@ -160,8 +160,10 @@ func TestAlertRulesContent(t *testing.T) {
 		}
 	}
 	for _, want := range []string{
-		"GroqExporterDown", "GroqUnreachable", "GroqMetricsStale", "GroqHighErrorRatio",
-		"GroqHighTimeToFirstToken", "GroqHighEndToEndLatency", "GroqQueueLatencyGrowing",
+		"GroqExporterDown", "GroqExporterAbsent", "GroqConfigReloadFailed", "GroqUnreachable",
+		"GroqMetricsStale", "GroqRefreshErrorsRising", "GroqSeriesDropped", "GroqCustomQueryFailing",
+		"GroqHighErrorRatio", "GroqHighRateLimitRatio", "GroqHighTimeToFirstToken",
+		"GroqHighEndToEndLatency", "GroqQueueLatencyGrowing",
 	} {
 		if !slices.Contains(alerts, want) {
 			t.Errorf("%s has no alert %s", rulesFile, want)
