@@ -28,7 +28,7 @@ func (s fuzzSamples) Query(context.Context, string) ([]groq.Sample, error) { ret
 
 // percentileRE matches a percentile as NormalizePercentile writes it:
 // p<percent> with 0 <= percent <= 100, without redundant zeros.
-var percentileRE = regexp.MustCompile(`^p(100|[1-9]?[0-9])(\.[0-9]*[1-9])?$`)
+var percentileRE = regexp.MustCompile(`^p(100|[1-9]?[0-9](\.[0-9]*[1-9])?)$`)
 
 // labelValueRE matches any value NormalizePercentile returns.
 var labelValueRE = regexp.MustCompile(`^[a-z0-9.-]([a-z0-9._-]{0,62}[a-z0-9.-])?$`)
