@@ -190,14 +190,12 @@ func TestQueryErrorClasses(t *testing.T) {
 			kind: ErrBadResponse, status: 200, calls: 1, detail: `result type "scalar"`},
 		{name: "200 string", h: reply(200, nil, `{"status":"success","data":{"resultType":"string","result":[1764430000,"x"]}}`),
 			kind: ErrBadResponse, status: 200, calls: 1, detail: `result type "string"`},
-		{name: "200 value not a number", h: reply(200, nil, `{"status":"success","data":{"resultType":"vector","result":[{"metric":{},"value":[1,"abc"]}]}}`),
-			kind: ErrBadResponse, status: 200, calls: 1, detail: "not a number"},
-		{name: "200 value unquoted", h: reply(200, nil, `{"status":"success","data":{"resultType":"vector","result":[{"metric":{},"value":[1,2]}]}}`),
-			kind: ErrBadResponse, status: 200, calls: 1, detail: "not a quoted number"},
-		{name: "200 value missing", h: reply(200, nil, `{"status":"success","data":{"resultType":"vector","result":[{"metric":{}}]}}`),
-			kind: ErrBadResponse, status: 200, calls: 1, detail: "no value"},
-		{name: "200 label not a string", h: reply(200, nil, `{"status":"success","data":{"resultType":"vector","result":[{"metric":{"model":1},"value":[1,"1"]}]}}`),
-			kind: ErrBadResponse, status: 200, calls: 1},
+		{name: "200 vector not a list", h: reply(200, nil, `{"status":"success","data":{"resultType":"vector","result":{"metric":{}}}}`),
+			kind: ErrBadResponse, status: 200, calls: 1, detail: "vector result is an object, not a list of series"},
+		{name: "401 OpenAI-style", h: reply(401, nil, `{"error":{"message":"Invalid API Key","type":"invalid_request_error","code":"invalid_api_key"}}`),
+			kind: ErrUnauthorized, status: 401, calls: 1, detail: "Invalid API Key (type invalid_request_error, code invalid_api_key)"},
+		{name: "200 OpenAI-style", h: reply(200, nil, `{"error":{"message":"organization has no metrics access","type":"permission_error"}}`),
+			kind: ErrRejected, status: 200, calls: 1, detail: "organization has no metrics access (type permission_error)"},
 		{name: "200 trailing garbage", h: reply(200, nil, okBody+"<html>"), calls: 1},
 	}
 	for _, tc := range cases {
@@ -529,11 +527,9 @@ func TestNoCredentialInErrors(t *testing.T) {
 			w.WriteHeader(502)
 			fmt.Fprintf(w, "<html><body>Authorization: %s</body></html>", r.Header.Get("Authorization"))
 		},
-		"200 bad value echo": func(w http.ResponseWriter, r *http.Request) {
-			fmt.Fprintf(w, `{"status":"success","data":{"resultType":"vector","result":[{"metric":{},"value":[1,"%s"]}]}}`, testKey)
-		},
-		"200 bad pair echo": func(w http.ResponseWriter, r *http.Request) {
-			fmt.Fprintf(w, `{"status":"success","data":{"resultType":"vector","result":[{"metric":{},"value":"%s"}]}}`, testKey)
+		"401 OpenAI-style echo": func(w http.ResponseWriter, r *http.Request) {
+			w.WriteHeader(401)
+			fmt.Fprintf(w, `{"error":{"message":"Invalid API Key: %s","type":"%s","code":"%s"}}`, testKey, r.Header.Get("Authorization"), testKey[4:])
 		},
 	}
 	for name, h := range cases {
@@ -672,8 +668,9 @@ func TestSentCredentialNeverInErrors(t *testing.T) {
 		"200 result type": func(w http.ResponseWriter, _ *http.Request) {
 			fmt.Fprintf(w, `{"status":"success","data":{"resultType":"%s"}}`, odd)
 		},
-		"200 bad value": func(w http.ResponseWriter, _ *http.Request) {
-			fmt.Fprintf(w, `{"status":"success","data":{"resultType":"vector","result":[{"metric":{},"value":[1,"%s"]}]}}`, odd)
+		"429 OpenAI-style at 240": func(w http.ResponseWriter, _ *http.Request) {
+			w.WriteHeader(429)
+			fmt.Fprintf(w, `{"error":{"message":"%s%s","type":"rate_limit"}}`, strings.Repeat("x", 240), odd)
 		},
 		"200 key without gsk_": func(w http.ResponseWriter, _ *http.Request) {
 			fmt.Fprintf(w, `{"status":"error","error":"%s"}`, strings.TrimPrefix(testKey, "gsk_"))
