@@ -34,18 +34,19 @@ const (
 )
 
 // Fault is a misbehaviour of the Gateway for the next requests, or an answer it gives instead of the one
-// its series would give. The fields combine: Delay applies first, then Hang, then Hangup, then the answer
+// its series would give. The fields combine: Delay applies first, then Block, Hang, Hangup, then the answer
 // (Status, Text, Endless or Trickle); Truncate applies to the answer from the series.
 //
 // Go's http.Transport retries a GET once on a new connection when a reused keep-alive connection is
 // closed without an answer, so a single Hangup is invisible to a Go client with an idle connection: use
 // Times: 2 to make it see the error.
 type Fault struct {
-	Times  int           // requests the fault applies to; 0 means every request until ClearFaults
-	Query  string        // if set, the fault applies only to requests whose query is exactly this expression
-	Delay  time.Duration // wait before answering (cut short when the client gives up)
-	Hang   bool          // accept the request and never answer, until the client gives up
-	Hangup bool          // close the connection without answering (the client sees EOF; see above)
+	Times  int             // requests the fault applies to; 0 means every request until ClearFaults
+	Query  string          // if set, the fault applies only to requests whose query is exactly this expression
+	Delay  time.Duration   // wait before answering (cut short when the client gives up)
+	Block  <-chan struct{} // wait until this is closed before answering (cut short when the client gives up)
+	Hang   bool            // accept the request and never answer, until the client gives up
+	Hangup bool            // close the connection without answering (the client sees EOF; see above)
 
 	// Status answers with this HTTP status instead of the series: with Text if set, else with a body of
 	// kind Body. With Text, Endless or Trickle set, it defaults to 200.
@@ -202,6 +203,13 @@ func (g *Gateway) ServeHTTP(rw http.ResponseWriter, r *http.Request) {
 	if fault.Delay > 0 {
 		select {
 		case <-time.After(fault.Delay):
+		case <-r.Context().Done():
+			return
+		}
+	}
+	if fault.Block != nil {
+		select {
+		case <-fault.Block:
 		case <-r.Context().Done():
 			return
 		}

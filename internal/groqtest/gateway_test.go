@@ -515,6 +515,29 @@ func TestFakeFaultAnswers(t *testing.T) {
 		}
 	})
 
+	t.Run("block", func(t *testing.T) {
+		release := make(chan struct{})
+		gw.Inject(Fault{Times: 1, Block: release})
+		n := gw.Requests()
+		done := make(chan reply, 1)
+		go func() {
+			a, _ := tryGet(context.Background(), http.DefaultClient, gw.BaseURL()+path, testKey)
+			done <- a
+		}()
+		for gw.Requests() == n { // wait for the blocked request to arrive
+			time.Sleep(time.Millisecond)
+		}
+		select {
+		case a := <-done:
+			t.Fatalf("answered (HTTP %d) before the release", a.status)
+		default:
+		}
+		close(release)
+		if a := <-done; a.status != http.StatusOK {
+			t.Errorf("after the release: HTTP %d %s", a.status, a.body)
+		}
+	})
+
 	t.Run("one query only", func(t *testing.T) {
 		gw.Inject(Fault{Query: "requests:increase1m", Status: 503})
 		defer gw.ClearFaults()
