@@ -590,3 +590,15 @@ func TestEndless(t *testing.T) {
 		t.Errorf("decoding Endless: %v, want unexpected EOF", err)
 	}
 }
+
+// TestRecordedSamples: a recorded answer reads back as its samples, in order, values and labels kept.
+func TestRecordedSamples(t *testing.T) {
+	samples := RecordedSamples(t, "../../collector/testdata/all_families.json")
+	if len(samples) != 42 {
+		t.Fatalf("%d samples, want the 42 of the file", len(samples))
+	}
+	if first := samples[0]; first.String() != `requests:rate1m{model="llama-3.3-70b-versatile",status_code="200"} 12.5` ||
+		!first.Time.Equal(time.Unix(1764430000, 0)) {
+		t.Errorf("first sample %v at %v", first, first.Time)
+	}
+}
