@@ -14,7 +14,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/groq-exporter/groq_exporter/collector"
-	"github.com/groq-exporter/groq_exporter/internal/synth"
+	"github.com/groq-exporter/groq_exporter/internal/groqtest"
 )
 
 // benchSeries is how many Groq series the scrape benchmarks serve.
@@ -26,11 +26,10 @@ const benchSeries = 10000
 // benchmark, so that later scrapes do not call Groq.
 func benchExporter(tb testing.TB) (http.Handler, *prometheus.Registry) {
 	tb.Helper()
-	body := synth.Vector(benchSeries)
-	upstream := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) { _, _ = w.Write(body) }))
-	tb.Cleanup(upstream.Close)
+	upstream := groqtest.FakeForTest(tb)
+	upstream.SetSeries(groqtest.VectorSamples(benchSeries)...)
 	apiMetrics := collector.NewAPIMetrics()
-	set := settings{url: upstream.URL, envKey: "gsk_bench", timeout: 10 * time.Second, maxBytes: 8 << 20,
+	set := settings{url: upstream.BaseURL(), envKey: "gsk_bench", timeout: 10 * time.Second, maxBytes: 8 << 20,
 		cacheTTL: time.Hour, maxStale: collector.DefaultMaxStale, observer: apiMetrics, logger: log.NewNopLogger()}
 	rl := newReloader("", set, set.logger)
 	if err := rl.Reload(); err != nil {
