@@ -453,8 +453,8 @@ func TestFakeServesDocumentedSeries(t *testing.T) {
 	}
 	gw := fakeGateway(t)
 	const selector = `{__name__=~"requests:(increase1m|rate1m)|(e2e_latency_seconds|queue_latency_seconds|tokens_in|tokens_out|ttft_latency_seconds):[^:]+:rate5m"}`
-	if got := queryFake(t, gw, selector); len(got) != len(DefaultModels)*PerModel {
-		t.Errorf("the built-in selector got %d series, want %d", len(got), len(DefaultModels)*PerModel)
+	if want := len(DefaultModels) * perModel(StatusCodes); len(queryFake(t, gw, selector)) != want {
+		t.Errorf("the built-in selector got %d series, want %d", len(queryFake(t, gw, selector)), want)
 	}
 }
 

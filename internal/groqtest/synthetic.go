@@ -2,6 +2,7 @@ package groqtest
 
 import (
 	"io"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -12,19 +13,25 @@ import (
 // vectorHead is how every successful instant-query answer starts.
 const vectorHead = `{"status":"success","data":{"resultType":"vector","result":[`
 
-// PerModel is how many series one model has in Groq's documented set, in a Loader round and in
-// VectorSamples: every request series by status code, every percentile family by percentile.
-var PerModel = func() int {
+// vectorStatusCodes are the status codes of VectorSamples: a Loader's, and 503.
+var vectorStatusCodes = append(slices.Clone(StatusCodes), "503")
+
+// PerModel is how many series one model has in VectorSamples: every request series of Groq's documented
+// set by status code (five of them), every percentile family by percentile (n=10000 is 400 models).
+var PerModel = perModel(vectorStatusCodes)
+
+// perModel is how many series of Groq's documented set one model has with codes and Percentiles.
+func perModel(codes []string) int {
 	n := 0
 	for _, u := range collector.DocumentedSeries() {
 		if u.Percentile {
 			n += len(Percentiles)
 		} else {
-			n += len(StatusCodes)
+			n += len(codes)
 		}
 	}
 	return n
-}()
+}
 
 // VectorSamples returns n series of Groq's documented set, shaped as Groq's, for load: models ×
 // status codes for the request series, models × percentiles for the others (PerModel series per model,
@@ -42,7 +49,7 @@ func VectorSamples(n int) []Sample {
 					out = append(out, Sample{Labels: map[string]string{"__name__": u.Series(p), "model": model}, Time: ts})
 				}
 			} else {
-				for _, code := range StatusCodes {
+				for _, code := range vectorStatusCodes {
 					out = append(out, Sample{Labels: map[string]string{"__name__": u.Base, "model": model, "status_code": code}, Time: ts})
 				}
 			}
@@ -55,7 +62,7 @@ func VectorSamples(n int) []Sample {
 	return out
 }
 
-// Vector returns a successful instant-query answer with VectorSamples(n) (n=10000 is 435 models).
+// Vector returns a successful instant-query answer with VectorSamples(n).
 func Vector(n int) []byte { return EncodeVector(VectorSamples(n)) }
 
 // Endless returns a reader of size bytes that starts like a successful answer and goes on with series
