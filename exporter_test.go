@@ -5,7 +5,6 @@ import (
 	"errors"
 	"flag"
 	"io"
-	"net"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -39,7 +38,7 @@ type exporter struct {
 // startExporter runs the exporter with args until the test ends.
 func startExporter(t *testing.T, env map[string]string, args ...string) *exporter {
 	t.Helper()
-	addr := freeAddr(t)
+	addr := groqtest.FreeAddr(t)
 	e := &exporter{url: "http://" + addr, log: &groqtest.LogBuffer{}}
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
@@ -80,16 +79,6 @@ func (e *exporter) get(t *testing.T, path string, header ...string) (int, string
 	defer resp.Body.Close()
 	b, _ := io.ReadAll(resp.Body)
 	return resp.StatusCode, string(b)
-}
-
-func freeAddr(t *testing.T) string {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	return l.Addr().String()
 }
 
 // deterministic drops the lines whose values depend on the clock, the

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"os"
 	"os/signal"
@@ -178,15 +177,6 @@ func groqSeries(mfs map[string]*dto.MetricFamily) int {
 	return n
 }
 
-func refusingURL(t *testing.T) string {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	return "http://" + l.Addr().String()
-}
-
 // TestUpstreamFaults: one good refresh, then the fault, on a cache TTL of 0
 // so that every scrape asks Groq.
 func TestUpstreamFaults(t *testing.T) {
@@ -303,7 +293,7 @@ func TestUpstreamFaults(t *testing.T) {
 // TestUpstreamRefused: nothing listens at the Groq URL.
 func TestUpstreamRefused(t *testing.T) {
 	checkNoLeaks(t)
-	e := startExporter(t, map[string]string{"GROQ_API_KEY": faultKey}, "--groq.url="+refusingURL(t), "--log.level=debug")
+	e := startExporter(t, map[string]string{"GROQ_API_KEY": faultKey}, "--groq.url=http://"+groqtest.FreeAddr(t), "--log.level=debug")
 	mfs := scrape(t, e, "3")
 	if up := gaugeValue(mfs, "groq_up"); up != 0 {
 		t.Errorf("groq_up %v, want 0", up)

@@ -147,7 +147,7 @@ func TestTracebackHasNoKey(t *testing.T) {
 		t.Fatalf("go build: %v\n%s", err, out)
 	}
 	g := newFaultyGroq(t, hang)
-	addr := freeAddr(t)
+	addr := groqtest.FreeAddr(t)
 	cmd := exec.Command(bin, "--groq.url="+g.BaseURL(), "--web.listen-address="+addr, "--log.level=debug")
 	cmd.Env = append(os.Environ(), "GROQ_API_KEY="+secretKey, "GOTRACEBACK=all")
 	var stderr bytes.Buffer
