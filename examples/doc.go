@@ -4,5 +4,6 @@
 //
 // It is a module of its own so that its test-only dependencies (Kubernetes API types,
 // YAML, PromQL parsing) stay out of the exporter's module. Run the tests from this
-// directory with `go test ./...`; they need promtool (Debian package prometheus) and helm.
+// directory with `go test ./...` (Go only); `go test -tags integration ./...` adds those
+// that run promtool (Debian package prometheus) and helm.
 package examples

@@ -1,6 +1,9 @@
+//go:build integration
+
 package examples
 
 import (
+	"slices"
 	"strings"
 	"testing"
 )
@@ -72,4 +75,26 @@ func TestHelmChartRequiresKey(t *testing.T) {
 	if err == nil || !strings.Contains(out, "set apiKey.existingSecret") {
 		t.Errorf("helm template without a key: err=%v, want an error naming apiKey.existingSecret; output:\n%s", err, out)
 	}
+}
+
+// TestHelmChartFlags checks that every flag the rendered chart passes is one groq_exporter
+// has; TestExporterFlags checks the other examples.
+func TestHelmChartFlags(t *testing.T) {
+	flags, _ := helpFlags(t, exporterBinary(t))
+	used := map[string][]string{}
+	h := helm(t)
+	for _, tc := range helmCases {
+		objs, _ := helmTemplate(t, h, tc.set)
+		for _, d := range objs.deployments {
+			for _, f := range containerFlags(d.Spec.Template.Spec.Containers[0]) {
+				if where := "helm template (" + tc.name + ")"; !slices.Contains(used[f], where) {
+					used[f] = append(used[f], where)
+				}
+			}
+		}
+	}
+	if len(used) == 0 {
+		t.Fatal("the rendered chart passes no flags")
+	}
+	checkFlags(t, flags, used)
 }
