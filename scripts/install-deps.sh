@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# Installs what the test suite needs on a Debian machine, and only what is
-# missing: VictoriaMetrics (the Groq stand-in), Prometheus and promtool,
-# Chromium (status page), Docker (image test) and Helm (chart test).
+# Installs what the tests built with the integration tag (make test) need on a
+# Debian machine, and only what is missing: VictoriaMetrics (the Groq
+# stand-in), Prometheus and promtool, Chromium (status page), Docker (image
+# test) and Helm (chart test). Plain `go test ./...` needs none of them.
 set -euo pipefail
 
 need=()
