@@ -89,10 +89,13 @@ run:
 	@if [ -n "$$GROQ_API_KEY" ]; then $(MAKE) --no-print-directory build && ./groq_exporter $(ARGS); \
 	else $(MAKE) --no-print-directory sandbox; fi
 
-# Installs what the tests need (Debian packages, helm), then runs every test.
+# Installs what the tests need (Debian packages, helm), then runs every test:
+# the hermetic ones (plain `go test ./...`, Go only) and those built with the
+# integration tag, which start VictoriaMetrics, Prometheus, promtool, Chromium
+# and helm; then the Docker image test.
 test: deps
-	$(GO) test -race -count=1 ./...
-	cd examples && $(GO) test -count=1 ./...
+	$(GO) test -race -count=1 -tags integration ./...
+	cd examples && $(GO) test -count=1 -tags integration ./...
 	scripts/docker-test.sh
 
 deps:

@@ -207,7 +207,7 @@ func expose(t *testing.T, samples []groq.Sample) string {
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(c)
 	// The duration and the timestamp differ between refreshes.
-	return exposition(t, reg, "groq_scrape_duration_seconds", "groq_last_refresh_success_timestamp_seconds")
+	return Exposition(t, reg, "groq_scrape_duration_seconds", "groq_last_refresh_success_timestamp_seconds")
 }
 
 var fuzzRefreshSeeds = []string{

@@ -5,6 +5,7 @@
 //
 // It is a module of its own so that its test-only dependencies (Kubernetes API types,
 // YAML, PromQL parsing) stay out of the exporter's module. Run the tests from this
-// directory with `go test ./...`; they need prometheus and promtool (Debian package
-// prometheus), victoria-metrics, helm and actionlint (README.md says how to install each).
+// directory with `go test ./...` (Go only); `go test -tags integration ./...` adds those
+// that start Prometheus, promtool, VictoriaMetrics, helm and actionlint (README.md says how
+// to install each).
 package examples

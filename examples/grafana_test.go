@@ -4,7 +4,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"os"
-	"path/filepath"
 	"regexp"
 	"slices"
 	"strings"
@@ -176,7 +175,6 @@ func TestGrafanaDashboard(t *testing.T) {
 		}
 	}
 
-	var exprs []string
 	used := map[string]bool{}
 	ids := map[int]bool{}
 	for _, p := range allPanels(d.Panels) {
@@ -205,7 +203,6 @@ func TestGrafanaDashboard(t *testing.T) {
 			for _, n := range checkMetricNames(t, fmt.Sprintf("panel %q", p.Title), expr) {
 				used[n] = true
 			}
-			exprs = append(exprs, expr)
 		}
 	}
 
@@ -222,18 +219,6 @@ func TestGrafanaDashboard(t *testing.T) {
 		}
 	}
 
-	// Prometheus' own parser, through promtool.
-	var rules strings.Builder
-	rules.WriteString("groups:\n  - name: dashboard\n    rules:\n")
-	for i, e := range exprs {
-		q, _ := json.Marshal(e) // a JSON string is a valid YAML string
-		fmt.Fprintf(&rules, "      - record: dashboard:expr%d\n        expr: %s\n", i, q)
-	}
-	f := filepath.Join(t.TempDir(), "dashboard.rules.yml")
-	if err := os.WriteFile(f, []byte(rules.String()), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	mustRun(t, ".", promtool(t), "check", "rules", f)
 }
 
 func TestExpandGrafanaVariables(t *testing.T) {

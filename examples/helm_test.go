@@ -1,3 +1,5 @@
+//go:build integration
+
 package examples
 
 import (
@@ -486,3 +488,26 @@ func TestHelmChartRollsOnConfigChange(t *testing.T) {
 		t.Errorf("checksum/config unchanged after changing an organization's proxy")
 	}
 }
+
+// TestHelmChartFlags checks that every flag the rendered chart passes is one groq_exporter
+// has; TestExporterFlags checks the other examples.
+func TestHelmChartFlags(t *testing.T) {
+	flags, _ := helpFlags(t, exporterBinary(t))
+	used := map[string][]string{}
+	h := helm(t)
+	for _, tc := range helmCases {
+		objs, _ := helmTemplate(t, h, tc.values, tc.set)
+		for _, d := range objs.deployments {
+			for _, f := range containerFlags(d.Spec.Template.Spec.Containers[0]) {
+				if where := "helm template (" + tc.name + ")"; !slices.Contains(used[f], where) {
+					used[f] = append(used[f], where)
+				}
+			}
+		}
+	}
+	if len(used) == 0 {
+		t.Fatal("the rendered chart passes no flags")
+	}
+	checkFlags(t, flags, used)
+}
+

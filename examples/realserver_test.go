@@ -1,3 +1,5 @@
+//go:build integration
+
 package examples
 
 import (
@@ -16,6 +18,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/groq-exporter/groq_exporter/internal/groqtest"
 	"sigs.k8s.io/yaml"
 )
 
@@ -43,9 +46,9 @@ func buildFromRoot(t *testing.T, pkg, name string) string {
 
 // startProcess starts a long-running command, stops it with SIGTERM (then SIGKILL) when the
 // test ends, and shows its output if the test failed. The returned channel receives the exit.
-func startProcess(t *testing.T, name string, cmd *exec.Cmd) (*syncBuffer, chan error) {
+func startProcess(t *testing.T, name string, cmd *exec.Cmd) (*groqtest.LogBuffer, chan error) {
 	t.Helper()
-	out := &syncBuffer{}
+	out := &groqtest.LogBuffer{}
 	if cmd.Stdout == nil {
 		cmd.Stdout = out
 	}
@@ -147,7 +150,7 @@ func sandbox(t *testing.T) (groqURL, key string) {
 // report groq_up 1 (for every organization); it returns the address and the last /metrics.
 func startExporter(t *testing.T, bin, name string, args ...string) (addr, metrics string) {
 	t.Helper()
-	addr = fmt.Sprintf("127.0.0.1:%d", freePort(t))
+	addr = groqtest.FreeAddr(t)
 	_, exited := startProcess(t, name, exec.Command(bin, append([]string{"--web.listen-address=" + addr}, args...)...))
 	up := regexp.MustCompile(`(?m)^groq_up(\{[^}]*\})? (\S+)$`)
 	waitUntil(t, name+" to serve groq_up 1", exited, func() bool {
@@ -200,7 +203,7 @@ func startPrometheus(t *testing.T, name string, config []byte, extra map[string]
 			t.Fatal(err)
 		}
 	}
-	addr := fmt.Sprintf("127.0.0.1:%d", freePort(t))
+	addr := groqtest.FreeAddr(t)
 	_, exited := startProcess(t, name, exec.Command(bin,
 		"--config.file="+file,
 		"--storage.tsdb.path="+filepath.Join(dir, "data"),

@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
-# Installs what the test suite needs on a Debian machine, and only what is
-# missing: VictoriaMetrics (the Groq stand-in), Prometheus and promtool,
-# Chromium (status page), Docker and a registry (image test), Helm (chart test) and
-# actionlint (workflow lint).
+# Installs what the tests built with the integration tag (make test) need on a
+# Debian machine, and only what is missing: VictoriaMetrics (the Groq
+# stand-in), Prometheus and promtool, Chromium (status page), Docker and a
+# registry (image test), Helm (chart test) and actionlint (workflow lint).
+# Plain `go test ./...` needs none of them.
 set -euo pipefail
 
 need=()
