@@ -80,13 +80,13 @@ func TestNewRejects(t *testing.T) {
 		opts Options
 		want string
 	}{
-		{Options{Builtin: &config.Builtin{}}, "nothing to query"},
-		{Options{Queries: []config.Query{{Name: "groq_requests_rate1m", Help: "h", Query: "x"}}}, "taken"},
-		{Options{Queries: []config.Query{{Name: "groq_up", Help: "h", Query: "x"}}}, "taken"},
-		{Options{Queries: []config.Query{{Name: "groq_x", Help: "h", Query: "x"}, {Name: "groq_x", Help: "h", Query: "y"}}}, "taken"},
+		{Options{Builtin: &config.Builtin{}}, "nothing to export"},
+		{Options{Queries: []config.Query{{Name: "groq_requests_rate1m", Help: "h", Query: "x"}}}, "is a built-in family"},
+		{Options{Queries: []config.Query{{Name: "groq_up", Help: "h", Query: "x"}}}, "one of the exporter's own metrics"},
+		{Options{Queries: []config.Query{{Name: "groq_x", Help: "h", Query: "x"}, {Name: "groq_x", Help: "h", Query: "y"}}}, "duplicate name"},
 		{Options{Queries: []config.Query{{Name: "groq:x", Help: "h", Query: "x"}}}, "not a valid metric name"},
-		{Options{Queries: []config.Query{{Name: "groq_x", Help: "h", Query: "x", StaticLabels: map[string]string{"organization": "o"}}}}, "cannot be an exported label name"},
-		{Options{Queries: []config.Query{{Name: "groq_x", Query: "x"}}}, "must be set"},
+		{Options{Queries: []config.Query{{Name: "groq_x", Help: "h", Query: "x", StaticLabels: map[string]string{"organization": "o"}}}}, "is reserved"},
+		{Options{Queries: []config.Query{{Name: "groq_x", Query: "x"}}}, "help is missing"},
 	} {
 		if _, err := New(nil, tc.opts); err == nil || !strings.Contains(err.Error(), tc.want) {
 			t.Errorf("New(%+v) = %v, want an error containing %q", tc.opts, err, tc.want)
