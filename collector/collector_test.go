@@ -239,8 +239,27 @@ func TestCoalescing(t *testing.T) {
 	if n := gw.Requests(); n != 1 {
 		t.Errorf("a refresh within the TTL called Groq (%d calls)", n)
 	}
+	// Past the TTL, a scrape serves the last refresh at once and the next
+	// one runs in the background: the scrape does not wait for Groq.
+	held := make(chan struct{})
+	held2 := answer(200, fixture(t, "all_families.json"))
+	held2.Block, held2.Times = held, 1
+	set(gw, held2)
+	gw.Inject(answer(200, fixture(t, "all_families.json")))
 	advance(2 * time.Second)
-	c.Refresh(context.Background())
+	ctx, cancel := context.WithCancel(context.Background())
+	c.Refresh(ctx)
+	if ctx.Err() != nil {
+		t.Error("a scrape past the TTL waited for Groq")
+	}
+	cancel()
+	for gw.Requests() < 2 {
+		time.Sleep(time.Millisecond)
+	}
+	close(held)
+	for c.Status().LastRefresh != fixedNow.Add(31*time.Second) {
+		time.Sleep(time.Millisecond)
+	}
 	if n := gw.Requests(); n != 2 {
 		t.Errorf("a refresh after the TTL made %d calls in all, want 2", n)
 	}

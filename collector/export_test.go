@@ -19,7 +19,7 @@ import (
 func SetClock(c *Collector, now func() time.Time) { c.now = now }
 
 // SetCacheTTL changes c's cache TTL; no refresh may run meanwhile.
-func SetCacheTTL(c *Collector, ttl time.Duration) { c.ttl = ttl }
+func SetCacheTTL(c *Collector, ttl time.Duration) { c.mu.Lock(); c.ttl = ttl; c.mu.Unlock() }
 
 // BuiltinExpr returns the selector c asks Groq for its built-in families.
 func BuiltinExpr(c *Collector) string { return c.expr }

@@ -510,4 +510,3 @@ func TestHelmChartFlags(t *testing.T) {
 	}
 	checkFlags(t, flags, used)
 }
-

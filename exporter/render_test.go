@@ -1,0 +1,147 @@
+package exporter
+
+import (
+	"bytes"
+	"compress/gzip"
+	"context"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/go-kit/log"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"github.com/groq-exporter/groq_exporter/collector"
+	"github.com/groq-exporter/groq_exporter/config"
+	"github.com/groq-exporter/groq_exporter/internal/groqtest"
+)
+
+// servedOrgs returns organizations refreshed once from a fake Groq, and a
+// registry of live self-metrics whose values do not change between scrapes.
+func servedOrgs(t *testing.T, cfg *config.Config) (*Organizations, *prometheus.Registry, *groqtest.GatewayServer) {
+	t.Helper()
+	g := fakeGroq(t, testKey)
+	api := collector.NewAPIMetrics()
+	orgs := NewOrganizations(Settings{URL: g.BaseURL(), Key: testKey, CacheTTL: time.Hour, MaxStale: time.Hour, Observer: api})
+	if err := orgs.Apply(cfg, ""); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(orgs.Close)
+	live := prometheus.NewRegistry()
+	live.MustRegister(api, prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "go_fixed", Help: "A live metric that sorts before groq_."}, func() float64 { return 1 }),
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "groq_m_live", Help: "A live metric between Groq families."}, func() float64 { return 2 }),
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "zz_last", Help: "A live metric that sorts last."}, func() float64 { return 3 }))
+	orgs.Refresh(context.Background())
+	return orgs, live, g
+}
+
+func get(t *testing.T, h http.Handler, method string, header ...string) *http.Response {
+	t.Helper()
+	req := httptest.NewRequest(method, "/metrics", nil)
+	for i := 0; i+1 < len(header); i += 2 {
+		req.Header.Set(header[i], header[i+1])
+	}
+	w := httptest.NewRecorder()
+	h.ServeHTTP(w, req)
+	return w.Result()
+}
+
+func body(t *testing.T, resp *http.Response) []byte {
+	t.Helper()
+	var r io.Reader = resp.Body
+	if resp.Header.Get("Content-Encoding") == "gzip" {
+		zr, err := gzip.NewReader(resp.Body) // checks the CRC and the length
+		if err != nil {
+			t.Fatal(err)
+		}
+		r = zr
+	}
+	b, err := io.ReadAll(r)
+	if err != nil {
+		t.Fatalf("reading the body: %v", err)
+	}
+	return b
+}
+
+// TestExpositionIsPromhttps: what a scrape gets, bytes rendered once per
+// refresh merged with live metrics, is byte for byte what promhttp serves for
+// the same metrics, in every format it negotiates, plain and gzipped.
+func TestExpositionIsPromhttps(t *testing.T) {
+	cfg := config.Default()
+	cfg.Queries = []config.Query{{Name: "groq_custom", Help: "A custom query.", Query: "requests:rate1m"}}
+	orgs, live, _ := servedOrgs(t, cfg)
+	ours := metricsHandler(orgs, live, log.NewNopLogger())
+	all := prometheus.NewRegistry()
+	all.MustRegister(orgs, live)
+	theirs := promhttp.HandlerFor(all, promhttp.HandlerOpts{EnableOpenMetrics: true})
+
+	for _, accept := range []string{
+		"",
+		"text/plain;version=0.0.4",
+		"application/openmetrics-text;version=1.0.0,text/plain;version=0.0.4;q=0.5",
+		"application/openmetrics-text;version=0.0.1",
+		"application/vnd.google.protobuf;proto=io.prometheus.client.MetricFamily;encoding=delimited",
+		"text/plain;version=1.0.0;escaping=allow-utf-8",
+	} {
+		for _, enc := range []string{"", "gzip", "gzip;q=0", "br, gzip;q=0.5"} {
+			a, b := get(t, ours, http.MethodGet, "Accept", accept, "Accept-Encoding", enc), get(t, theirs, http.MethodGet, "Accept", accept, "Accept-Encoding", enc)
+			if a.Header.Get("Content-Type") != b.Header.Get("Content-Type") || a.Header.Get("Content-Encoding") != b.Header.Get("Content-Encoding") {
+				t.Errorf("Accept %q, Accept-Encoding %q: Content-Type %q, Content-Encoding %q; promhttp: %q, %q", accept, enc,
+					a.Header.Get("Content-Type"), a.Header.Get("Content-Encoding"), b.Header.Get("Content-Type"), b.Header.Get("Content-Encoding"))
+			}
+			if got, want := body(t, a), body(t, b); !bytes.Equal(got, want) {
+				t.Errorf("Accept %q, Accept-Encoding %q: the body differs from promhttp's:\n%s\nwant:\n%s", accept, enc, got, want)
+			}
+		}
+	}
+}
+
+// TestHeadAsksNobody: a HEAD of the metrics answers its headers and never
+// refreshes.
+func TestHeadAsksNobody(t *testing.T) {
+	g := fakeGroq(t, testKey)
+	orgs := newOrgs(g.BaseURL())
+	if err := orgs.Apply(config.Default(), ""); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(orgs.Close)
+	resp := get(t, metricsHandler(orgs, prometheus.NewRegistry(), log.NewNopLogger()), http.MethodHead)
+	if resp.StatusCode != http.StatusOK || resp.Header.Get("Content-Type") == "" {
+		t.Errorf("HEAD answered %d, Content-Type %q", resp.StatusCode, resp.Header.Get("Content-Type"))
+	}
+	if n := g.Requests(); n != 0 {
+		t.Errorf("HEAD made %d calls to Groq", n)
+	}
+}
+
+// TestScrapesShareOneRendering: concurrent scrapes of one refresh are served
+// from one snapshot, encoded once per format; a refresh makes a new one.
+func TestScrapesShareOneRendering(t *testing.T) {
+	orgs, live, _ := servedOrgs(t, config.Default())
+	h := metricsHandler(orgs, live, log.NewNopLogger())
+	before := orgs.snapshot()
+	var wg sync.WaitGroup
+	for range 100 {
+		wg.Go(func() { get(t, h, http.MethodGet, "Accept-Encoding", "gzip") })
+	}
+	wg.Wait()
+	if orgs.snapshot() != before {
+		t.Fatal("scrapes within the TTL made a new snapshot")
+	}
+	if n := len(before.formats()); n != 1 {
+		t.Errorf("one format scraped 100 times was encoded %d times", n)
+	}
+	enc := before.encode(before.formats()[0])
+	orgs.list()[0].coll.Close()
+	if err := orgs.Apply(twoOrgs(orgs.settings.URL, orgs.settings.URL), "orgs.yml"); err != nil {
+		t.Fatal(err)
+	}
+	after := orgs.snapshot()
+	if after == before || len(after.formats()) != 1 || after.encode(after.formats()[0]) == enc {
+		t.Error("a new set of organizations did not make a new snapshot, encoded in the format in use")
+	}
+}
