@@ -56,13 +56,7 @@ func newTestCollector(t *testing.T, opts collector.Options) (*collector.Collecto
 	if err != nil {
 		t.Fatal(err)
 	}
-	c, err := collector.New(client, opts)
-	if err != nil {
-		t.Fatal(err)
-	}
-	collector.SetClock(c, func() time.Time { return fixedNow })
-	reg := prometheus.NewRegistry()
-	reg.MustRegister(c)
+	c, reg := fixedCollector(t, client, opts)
 	return c, reg, gw
 }
 
