@@ -392,6 +392,9 @@ func TestAttemptTimeout(t *testing.T) {
 	c, rec := newTestClient(t, srv.URL, func(c *Config) { c.Timeout = 50 * time.Millisecond; c.MaxRetries = 1 })
 	_, err := c.Query(context.Background(), "up")
 	checkErr(t, err, ErrTransport, 0, "deadline exceeded")
+	if !errors.Is(err, ErrTimeout) {
+		t.Errorf("error %v is not ErrTimeout", err)
+	}
 	if reqs, retries := rec.counts(); ch.calls() != 2 || len(reqs) != 2 || retries != 1 {
 		t.Errorf("%d calls, observer %v and %d retries; want 2 calls, 1 retry", ch.calls(), reqs, retries)
 	}
@@ -406,6 +409,9 @@ func TestTrickleBody(t *testing.T) {
 	defer cancel()
 	_, err := c.Query(ctx, "up")
 	checkErr(t, err, ErrTransport, 200, "reading the response")
+	if !errors.Is(err, ErrTimeout) {
+		t.Errorf("error %v is not ErrTimeout", err)
+	}
 	if ch.calls() != 1 {
 		t.Errorf("%d calls, want 1", ch.calls())
 	}
@@ -636,21 +642,26 @@ func TestRetryAfterKeepsQuiet(t *testing.T) {
 	}
 }
 
-// TestURLRedacted: a password in the URL (a proxy's, say) is used for the
-// requests but not shown by URL(), which the log and the landing page print.
-func TestURLRedacted(t *testing.T) {
-	var user, pass string
-	srv, _ := serve(t, func(w http.ResponseWriter, r *http.Request) {
-		user, pass, _ = r.BasicAuth()
-		_, _ = io.WriteString(w, okBody)
-	})
-	u := strings.Replace(srv.URL, "http://", "http://me:"+testKey+"@", 1) + "/v1"
-	c, _ := newTestClient(t, u, nil)
-	if strings.Contains(c.URL(), testKey) || !strings.Contains(c.URL(), "me:xxxxx@") {
-		t.Errorf("URL() = %q", c.URL())
-	}
-	if _, err := c.Query(context.Background(), "up"); err != nil || user != "me" || pass != testKey {
-		t.Errorf("request: %v, basic auth %q:%q", err, user, pass)
+// TestURLWithCredentialsRefused: a user name or password in the URL would
+// replace the bearer key with basic auth (Groq would never see the key), so
+// New refuses it, and its error does not repeat them.
+func TestURLWithCredentialsRefused(t *testing.T) {
+	for _, u := range []string{
+		"http://me:" + testKey + "@127.0.0.1:1/v1",
+		"https://" + testKey + "@api.groq.com/v1/metrics/prometheus",
+		"http://me:" + testKey + "@127.0.0.1:bad/v1", // unparsable, too
+	} {
+		_, err := New(Config{URL: u})
+		if err == nil {
+			t.Errorf("New(%s): no error", u)
+			continue
+		}
+		if strings.Contains(err.Error(), testKey) || strings.Contains(err.Error(), testKey[4:]) {
+			t.Errorf("New: error shows the credentials: %q", err)
+		}
+		if !strings.Contains(err.Error(), "invalid Groq URL") {
+			t.Errorf("New: error %q does not say what is wrong", err)
+		}
 	}
 }
 
