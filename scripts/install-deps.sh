@@ -1,13 +1,15 @@
 #!/usr/bin/env bash
 # Installs what the test suite needs on a Debian machine, and only what is
 # missing: VictoriaMetrics (the Groq stand-in), Prometheus and promtool,
-# Chromium (status page), Docker (image test) and Helm (chart test).
+# Chromium (status page), squid (a forward proxy for the proxy tests), Docker
+# (image test) and Helm (chart test).
 set -euo pipefail
 
 need=()
 command -v victoria-metrics >/dev/null || need+=(victoria-metrics)
 command -v prometheus >/dev/null && command -v promtool >/dev/null || need+=(prometheus)
 command -v chromium >/dev/null || need+=(chromium)
+command -v squid >/dev/null || [ -x /usr/sbin/squid ] || need+=(squid)
 command -v dockerd >/dev/null || need+=(docker.io)
 if [ ${#need[@]} -gt 0 ]; then
   if [ "$(id -u)" -ne 0 ]; then
