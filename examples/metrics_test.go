@@ -33,6 +33,8 @@ var exportedMetrics = []string{
 	"groq_config_last_reload_success_timestamp_seconds",
 	// Served by the exporter on main, not (yet) in CONTRACT.md's table.
 	"groq_series_dropped",
+	// Failed query runs by reason (auth, key, timeout, transport, redirect, …).
+	"groq_refresh_errors_total",
 }
 
 // exporterPort is the exporter's default listen port (--web.listen-address=:10199).
