@@ -1,16 +1,22 @@
 # Image for groq_exporter: a static binary on a minimal base, run as nobody (65534).
 #
-# The binary is built outside the image, so the image builds without pulling a Go
-# toolchain image (scripts/docker-test.sh does all of this):
-#   CGO_ENABLED=0 go build -o .build/groq_exporter .
+# The binary is built outside the image, as the Prometheus projects build theirs (promu's
+# .build/<os>-<arch>/ layout), so the image builds without a Go toolchain image and an
+# arm64 image builds on an amd64 machine without emulation (no RUN step):
+#   make docker                     # every architecture in DOCKER_ARCHS, tagged <version>
+# or by hand:
+#   make crossbuild PLATFORMS=linux/arm64
 #   cp /etc/ssl/certs/ca-certificates.crt .build/     # CA bundle for HTTPS to Groq
-#   docker build -t groq_exporter .
+#   DOCKER_BUILDKIT=1 docker build --platform linux/arm64 --build-arg ARCH=arm64 -t groq_exporter .
 #
 # BASE picks the base image. The default, distroless static, has no shell or package
 # manager; BASE=scratch gives an image with nothing but the binary and the CA bundle.
 ARG BASE=gcr.io/distroless/static-debian12:nonroot
 FROM ${BASE}
 
+# The binary to copy: .build/${OS}-${ARCH}/groq_exporter.
+ARG ARCH="amd64"
+ARG OS="linux"
 # Set by the build (docker build --build-arg VERSION=... --build-arg REVISION=...).
 ARG VERSION=unknown
 ARG REVISION=unknown
@@ -24,7 +30,7 @@ LABEL org.opencontainers.image.title="groq_exporter" \
 
 # Where Go's TLS looks first on Linux; replaces the base image's bundle, if it has one.
 COPY .build/ca-certificates.crt /etc/ssl/certs/ca-certificates.crt
-COPY .build/groq_exporter /bin/groq_exporter
+COPY .build/${OS}-${ARCH}/groq_exporter /bin/groq_exporter
 
 # nobody:nogroup, numeric so it works on bases without /etc/passwd (scratch).
 USER 65534:65534

@@ -16,7 +16,7 @@ import (
 
 	"github.com/groq-exporter/groq_exporter/collector"
 	"github.com/groq-exporter/groq_exporter/exporter"
-	"github.com/groq-exporter/groq_exporter/internal/synth"
+	"github.com/groq-exporter/groq_exporter/internal/groqtest"
 )
 
 // benchSeries is how many Groq series the scrape benchmarks serve.
@@ -28,11 +28,10 @@ const benchSeries = 10000
 // benchmark, so that later scrapes do not call Groq.
 func benchExporter(tb testing.TB) (http.Handler, *prometheus.Registry) {
 	tb.Helper()
-	body := synth.Vector(benchSeries)
-	upstream := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) { _, _ = w.Write(body) }))
-	tb.Cleanup(upstream.Close)
+	upstream := groqtest.FakeForTest(tb)
+	upstream.SetSeries(groqtest.VectorSamples(benchSeries)...)
 	apiMetrics := collector.NewAPIMetrics()
-	orgs := exporter.NewOrganizations(exporter.Settings{URL: upstream.URL, Key: "gsk_bench", Timeout: 10 * time.Second,
+	orgs := exporter.NewOrganizations(exporter.Settings{URL: upstream.BaseURL(), Key: "gsk_bench", Timeout: 10 * time.Second,
 		MaxResponseBytes: 8 << 20, CacheTTL: time.Hour, MaxStale: collector.DefaultMaxStale, Observer: apiMetrics})
 	rl := exporter.NewReloader("", orgs, log.NewNopLogger())
 	if err := rl.Reload(); err != nil {

@@ -2,7 +2,6 @@ package main
 
 import (
 	"io"
-	"net/http"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -10,6 +9,7 @@ import (
 	"time"
 
 	"github.com/groq-exporter/groq_exporter/collector"
+	"github.com/groq-exporter/groq_exporter/internal/groqtest"
 )
 
 // The upstream cost of the exporter, counted: Groq is a paid, rate-limited
@@ -18,17 +18,10 @@ import (
 // TestOneCallPerRefresh: one scrape refreshes every built-in family with a
 // single call to Groq, whose one selector names them all.
 func TestOneCallPerRefresh(t *testing.T) {
-	var queries []string
-	var mu sync.Mutex
-	g := newFaultyGroq(t, func(w http.ResponseWriter, r *http.Request) {
-		mu.Lock()
-		queries = append(queries, r.URL.Query().Get("query"))
-		mu.Unlock()
-		goodAnswer(w, r)
-	})
-	e := startExporter(t, map[string]string{"GROQ_API_KEY": faultKey}, "--groq.url="+g.url)
+	g := newFaultyGroq(t)
+	e := startExporter(t, map[string]string{"GROQ_API_KEY": faultKey}, "--groq.url="+g.BaseURL())
 	mfs := scrape(t, e, "10")
-	if n := g.calls.Load(); n != 1 {
+	if n := g.Requests(); n != 1 {
 		t.Fatalf("one refresh made %d calls to Groq, want 1", n)
 	}
 	for _, name := range collector.BuiltinFamilies() {
@@ -36,6 +29,7 @@ func TestOneCallPerRefresh(t *testing.T) {
 			t.Errorf("family %s not refreshed", name)
 		}
 	}
+	queries := []string{g.Calls()[0].Query()}
 	for _, upstream := range []string{"increase1m", "rate1m", "e2e_latency_seconds", "ttft_latency_seconds",
 		"queue_latency_seconds", "tokens_in", "tokens_out"} {
 		if !strings.Contains(queries[0], upstream) {
@@ -47,11 +41,8 @@ func TestOneCallPerRefresh(t *testing.T) {
 // TestOneCallPerTTL: 100 concurrent scrapes, then more within the cache TTL,
 // make one call to Groq in all; groq_api_requests_total says the same.
 func TestOneCallPerTTL(t *testing.T) {
-	g := newFaultyGroq(t, func(w http.ResponseWriter, r *http.Request) {
-		time.Sleep(100 * time.Millisecond) // so that the scrapes overlap the call
-		goodAnswer(w, r)
-	})
-	e := startExporter(t, map[string]string{"GROQ_API_KEY": faultKey}, "--groq.url="+g.url, "--groq.cache-ttl=1h")
+	g := newFaultyGroq(t, groqtest.Fault{Delay: 100 * time.Millisecond}) // so that the scrapes overlap the call
+	e := startExporter(t, map[string]string{"GROQ_API_KEY": faultKey}, "--groq.url="+g.BaseURL(), "--groq.cache-ttl=1h")
 	var wg sync.WaitGroup
 	var bad atomic.Int64
 	for range 100 {
@@ -74,7 +65,7 @@ func TestOneCallPerTTL(t *testing.T) {
 	if n := bad.Load(); n != 0 {
 		t.Errorf("%d of 100 concurrent scrapes failed or saw groq_up 0", n)
 	}
-	if n := g.calls.Load(); n != 1 {
+	if n := g.Requests(); n != 1 {
 		t.Errorf("110 scrapes within one TTL made %d calls to Groq, want 1", n)
 	}
 	_, body := e.get(t, "/metrics")

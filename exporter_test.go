@@ -5,64 +5,28 @@ import (
 	"context"
 	"errors"
 	"flag"
-	"fmt"
 	"io"
-	"net"
 	"net/http"
-	"net/http/httptest"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/groq-exporter/groq_exporter/internal/groqtest"
+	"github.com/prometheus/client_golang/prometheus/testutil/promlint"
 )
 
 var update = flag.Bool("update", false, "rewrite testdata/*.metrics golden files")
 
-// groqFixture is a stand-in for Groq's metrics API: it checks the bearer key
-// and answers /api/v1/query with a recorded response.
-type groqFixture struct {
-	mu    sync.Mutex
-	key   string // the key Groq accepts
-	body  []byte
-	calls int
-}
-
-func (g *groqFixture) setKey(k string) { g.mu.Lock(); g.key = k; g.mu.Unlock() }
-
-func (g *groqFixture) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	g.mu.Lock()
-	key, body := g.key, g.body
-	g.calls++
-	g.mu.Unlock()
-	w.Header().Set("Content-Type", "application/json")
-	if r.Header.Get("Authorization") != "Bearer "+key {
-		w.WriteHeader(http.StatusUnauthorized)
-		fmt.Fprint(w, `{"status":"error","errorType":"unauthorized","error":"invalid API key"}`)
-		return
-	}
-	if r.URL.Path != "/v1/metrics/prometheus/api/v1/query" {
-		w.WriteHeader(http.StatusNotFound)
-		fmt.Fprint(w, `{"status":"error","errorType":"not_found","error":"unknown path"}`)
-		return
-	}
-	_, _ = w.Write(body)
-}
-
-func newGroqFixture(t *testing.T, key string) (*groqFixture, string) {
+// newGroqFixture starts a fake Groq that accepts key and serves the recorded
+// answer collector/testdata/all_families.json; it returns the fake and the
+// URL the exporter takes.
+func newGroqFixture(t *testing.T, key string) (*groqtest.GatewayServer, string) {
 	t.Helper()
-	body, err := os.ReadFile("collector/testdata/all_families.json")
-	if err != nil {
-		t.Fatal(err)
-	}
-	g := &groqFixture{key: key, body: body}
-	srv := httptest.NewServer(g)
-	t.Cleanup(srv.Close)
-	return g, srv.URL + "/v1/metrics/prometheus"
+	g := groqtest.FakeForTest(t, key)
+	g.SetSeries(groqtest.RecordedSamples(t, "collector/testdata/all_families.json")...)
+	return g, g.BaseURL()
 }
 
 // instance is one run of the real exporter, served by exporter-toolkit on a
@@ -75,7 +39,7 @@ type instance struct {
 // startExporter runs the exporter with args until the test ends.
 func startExporter(t *testing.T, env map[string]string, args ...string) *instance {
 	t.Helper()
-	addr := freeAddr(t)
+	addr := groqtest.FreeAddr(t)
 	e := &instance{url: "http://" + addr, log: &groqtest.LogBuffer{}}
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
@@ -119,16 +83,6 @@ func (e *instance) get(t *testing.T, path string, header ...string) (int, string
 	return resp.StatusCode, string(b)
 }
 
-func freeAddr(t *testing.T) string {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	return l.Addr().String()
-}
-
 // deterministic drops the lines whose values depend on the clock, the
 // runtime or the toolchain, so the rest can be compared with a golden file.
 func deterministic(exposition string) string {
@@ -146,18 +100,29 @@ func deterministic(exposition string) string {
 	return strings.Join(out, "")
 }
 
-// TestEndToEnd scrapes the real server against a fixture Groq and compares
-// /metrics with a golden file; promtool must find nothing to criticise, and
-// the key must not appear in the debug log.
-func TestEndToEnd(t *testing.T) {
-	const key = "gsk_e2eSecretKey0123456789"
-	g, groqURL := newGroqFixture(t, key)
-	e := startExporter(t, map[string]string{"GROQ_API_KEY": key}, "--groq.url="+groqURL, "--log.level=debug")
+// e2eKey is the key of TestEndToEnd.
+const e2eKey = "gsk_e2eSecretKey0123456789"
 
+// startEndToEnd runs the exporter at --log.level=debug against a fixture Groq
+// and scrapes it once.
+func startEndToEnd(t *testing.T) (g *groqtest.GatewayServer, e *instance, body string) {
+	t.Helper()
+	g, groqURL := newGroqFixture(t, e2eKey)
+	e = startExporter(t, map[string]string{"GROQ_API_KEY": e2eKey}, "--groq.url="+groqURL, "--log.level=debug")
 	code, body := e.get(t, "/metrics", "X-Prometheus-Scrape-Timeout-Seconds", "10")
 	if code != http.StatusOK {
 		t.Fatalf("/metrics answered %d", code)
 	}
+	return g, e, body
+}
+
+// TestEndToEnd scrapes the real server against a fixture Groq and compares
+// /metrics with a golden file; the linter of promtool check metrics must find
+// nothing to criticise (TestPromtoolCheckMetrics runs promtool itself), and
+// the key must not appear in the debug log.
+func TestEndToEnd(t *testing.T) {
+	const key = e2eKey
+	g, e, body := startEndToEnd(t)
 	golden := filepath.Join("testdata", "e2e.metrics")
 	if *update {
 		if err := os.WriteFile(golden, []byte(deterministic(body)), 0o644); err != nil {
@@ -176,14 +141,11 @@ func TestEndToEnd(t *testing.T) {
 			t.Errorf("/metrics lacks %q", s)
 		}
 	}
-	promtoolCheckMetrics(t, body)
+	lintExposition(t, body)
 
 	// A second scrape within the cache TTL does not call Groq.
 	e.get(t, "/metrics")
-	g.mu.Lock()
-	calls := g.calls
-	g.mu.Unlock()
-	if calls != 1 {
+	if calls := g.Requests(); calls != 1 {
 		t.Errorf("two scrapes within the TTL made %d calls to Groq, want 1", calls)
 	}
 
@@ -223,7 +185,7 @@ func TestKeyRotation(t *testing.T) {
 	if up := scrapeUp(); up != "groq_up 1" {
 		t.Fatalf("with the right key: %s\n%s", up, e.log)
 	}
-	g.setKey(newKey) // Groq revokes the old key
+	g.SetKeys(newKey) // Groq revokes the old key
 	if up := scrapeUp(); up != "groq_up 0" {
 		t.Fatalf("with a revoked key: %s", up)
 	}
@@ -298,7 +260,7 @@ func TestFlagErrors(t *testing.T) {
 		{[]string{"--web.config.file=" + filepath.Join(dir, "missing.yml")}, "--web.config.file=" + filepath.Join(dir, "missing.yml") + ": "},
 	} {
 		var log bytes.Buffer
-		args := append([]string{"--web.listen-address=" + freeAddr(t)}, tc.args...)
+		args := append([]string{"--web.listen-address=" + groqtest.FreeAddr(t)}, tc.args...)
 		err := run(context.Background(), args, func(string) string { return "gsk_k" }, io.Discard, &log)
 		if err == nil || !strings.Contains(err.Error(), tc.want) {
 			t.Errorf("run(%q) = %v, want an error containing %q", tc.args, err, tc.want)
@@ -316,15 +278,9 @@ func TestFlagErrors(t *testing.T) {
 // TestScrapeTimeoutHeader: when Groq hangs, a scrape still answers within
 // Prometheus's scrape timeout, with groq_up 0.
 func TestScrapeTimeoutHeader(t *testing.T) {
-	release := make(chan struct{})
-	hang := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		select {
-		case <-release:
-		case <-r.Context().Done():
-		}
-	}))
-	t.Cleanup(func() { close(release); hang.Close() })
-	e := startExporter(t, map[string]string{"GROQ_API_KEY": "k"}, "--groq.url="+hang.URL)
+	hang := groqtest.FakeForTest(t)
+	hang.Inject(groqtest.Fault{Hang: true})
+	e := startExporter(t, map[string]string{"GROQ_API_KEY": "k"}, "--groq.url="+hang.BaseURL())
 
 	// The client gives up after 5s: far more than the 0.5s Prometheus allows,
 	// so a pass means the exporter honoured the header (no timing is asserted).
@@ -342,16 +298,15 @@ func TestScrapeTimeoutHeader(t *testing.T) {
 	}
 }
 
-// promtoolCheckMetrics runs `promtool check metrics` on an exposition.
-func promtoolCheckMetrics(t *testing.T, exposition string) {
+// lintExposition fails the test for every problem that client_golang's
+// linter, the one promtool check metrics runs, finds in an exposition.
+func lintExposition(t *testing.T, exposition string) {
 	t.Helper()
-	promtool, err := exec.LookPath("promtool")
+	problems, err := promlint.New(strings.NewReader(exposition)).Lint()
 	if err != nil {
-		t.Fatal("promtool not found: install it with `apt-get install -y prometheus`")
+		t.Fatalf("lint: %v", err)
 	}
-	cmd := exec.Command(promtool, "check", "metrics")
-	cmd.Stdin = strings.NewReader(exposition)
-	if out, err := cmd.CombinedOutput(); err != nil {
-		t.Errorf("promtool check metrics: %v\n%s", err, out)
+	for _, p := range problems {
+		t.Errorf("lint: %s: %s", p.Metric, p.Text)
 	}
 }

@@ -4,9 +4,7 @@ import (
 	"bytes"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
-	"net/http/httptest"
 	"os"
 	"os/signal"
 	"runtime"
@@ -22,7 +20,7 @@ import (
 	"github.com/prometheus/common/model"
 
 	"github.com/groq-exporter/groq_exporter/collector"
-	"github.com/groq-exporter/groq_exporter/internal/synth"
+	"github.com/groq-exporter/groq_exporter/internal/groqtest"
 )
 
 // Fault injection: the real exporter (run) against an upstream that fails in
@@ -35,61 +33,36 @@ import (
 // faultKey is the key the exporter sends in these tests.
 const faultKey = "gsk_faultInjectionKey0123456789"
 
-// faultyGroq is an upstream whose behaviour a test switches, counting calls.
-type faultyGroq struct {
-	url   string
-	calls atomic.Int64
-	mu    sync.Mutex
-	h     http.HandlerFunc
-}
-
-func newFaultyGroq(t *testing.T, h http.HandlerFunc) *faultyGroq {
+// newFaultyGroq starts a healthy fake Groq, two models' worth of every
+// built-in series, misbehaving as faults say (see groqtest.Fault); the last
+// fault stays until the test ends or ClearFaults.
+func newFaultyGroq(t *testing.T, faults ...groqtest.Fault) *groqtest.GatewayServer {
 	t.Helper()
-	g := &faultyGroq{h: h}
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		g.calls.Add(1)
-		g.mu.Lock()
-		h := g.h
-		g.mu.Unlock()
-		h(w, r)
-	}))
-	t.Cleanup(srv.Close)
-	g.url = srv.URL
+	g := groqtest.FakeForTest(t)
+	g.SetSeries(groqtest.VectorSamples(2 * groqtest.PerModel)...)
+	g.Inject(faults...)
 	return g
 }
 
-func (g *faultyGroq) set(h http.HandlerFunc) {
-	g.mu.Lock()
-	defer g.mu.Unlock()
-	g.h = h
-}
-
-// answer serves a fixed body with a status and headers.
-func answer(status int, body string, header ...string) http.HandlerFunc {
-	return func(w http.ResponseWriter, _ *http.Request) {
-		for i := 0; i+1 < len(header); i += 2 {
-			w.Header().Set(header[i], header[i+1])
-		}
-		w.WriteHeader(status)
-		_, _ = io.WriteString(w, body)
+// answer is a fixed body with a status and headers, instead of the series.
+func answer(status int, body string, header ...string) groqtest.Fault {
+	f := groqtest.Fault{Status: status, Text: body, Header: map[string]string{}}
+	for i := 0; i+1 < len(header); i += 2 {
+		f.Header[header[i]] = header[i+1]
 	}
+	if body == "" {
+		f.Body = groqtest.EmptyBody
+	}
+	return f
 }
-
-// goodAnswer is a healthy Groq: two models' worth of every built-in series.
-var goodAnswer = answer(200, string(synth.Vector(2*synth.PerModel)), "Content-Type", "application/json")
 
 // hang accepts the request and never answers, until the client gives up.
-func hang(_ http.ResponseWriter, r *http.Request) { <-r.Context().Done() }
+var hang = groqtest.Fault{Hang: true}
 
 // huge streams a body of size bytes, generated on the fly, announcing its
 // length or not; it stops when the client hangs up.
-func huge(size int64, contentLength bool) http.HandlerFunc {
-	return func(w http.ResponseWriter, _ *http.Request) {
-		if contentLength {
-			w.Header().Set("Content-Length", fmt.Sprint(size))
-		}
-		_, _ = io.Copy(w, synth.Endless(size))
-	}
+func huge(size int64, contentLength bool) groqtest.Fault {
+	return groqtest.Fault{Endless: size, ContentLength: contentLength}
 }
 
 // checkNoLeaks records the goroutines and the heap now, and when the test
@@ -204,29 +177,20 @@ func groqSeries(mfs map[string]*dto.MetricFamily) int {
 	return n
 }
 
-func refusingURL(t *testing.T) string {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	return "http://" + l.Addr().String()
-}
-
 // TestUpstreamFaults: one good refresh, then the fault, on a cache TTL of 0
 // so that every scrape asks Groq.
 func TestUpstreamFaults(t *testing.T) {
 	const big = 64 << 20 // against the default cap of 8 MiB
 	cases := []struct {
 		name    string
-		h       http.HandlerFunc
+		h       groqtest.Fault
 		timeout string   // X-Prometheus-Scrape-Timeout-Seconds of the faulty scrape
 		up      float64  // groq_up it must show
 		log     []string // what the log must say
 		check   func(t *testing.T, mfs map[string]*dto.MetricFamily)
 	}{
 		{name: "hangs past the scrape timeout", h: hang, timeout: "0.5", log: []string{"cannot reach Groq", "context deadline exceeded"}},
-		{name: "slow trickle body", h: synth.Trickle(50 * time.Millisecond), timeout: "0.5", log: []string{"cannot reach Groq", "reading the response"}},
+		{name: "slow trickle body", h: groqtest.Fault{Trickle: 50 * time.Millisecond}, timeout: "0.5", log: []string{"cannot reach Groq", "reading the response"}},
 		{name: "500", h: answer(500, `{"status":"error","errorType":"500","error":"internal"}`), timeout: "1",
 			log: []string{"Groq-side failure (HTTP 500): internal"}},
 		{name: "502 HTML page", h: answer(502, "<html><body><h1>502 Bad Gateway</h1></body></html>", "Content-Type", "text/html"), timeout: "1",
@@ -236,7 +200,7 @@ func TestUpstreamFaults(t *testing.T) {
 			log: []string{"Groq rejected the API key (HTTP 401)", "(the key comes from $GROQ_API_KEY)"}},
 		{name: "200 HTML page", h: answer(200, "<!DOCTYPE html><html><body>Sign in</body></html>", "Content-Type", "text/html"), timeout: "3",
 			log: []string{"unexpected response from Groq (HTTP 200): not JSON"}},
-		{name: "truncated JSON", h: answer(200, string(synth.Vector(100))[:2000]), timeout: "3",
+		{name: "truncated JSON", h: answer(200, string(groqtest.Vector(100))[:2000]), timeout: "3",
 			log: []string{"truncated JSON after 2000 bytes"}},
 		{name: "status error", h: answer(200, `{"status":"error","errorType":"execution","error":"query timed out"}`), timeout: "3",
 			log: []string{"Groq rejected the query (HTTP 200): execution: query timed out"}},
@@ -286,7 +250,7 @@ func TestUpstreamFaults(t *testing.T) {
 					t.Errorf("%d series, want 3", n)
 				}
 			}},
-		{name: "tens of thousands of series", up: 1, timeout: "10", h: answer(200, string(synth.Vector(20000))),
+		{name: "tens of thousands of series", up: 1, timeout: "10", h: answer(200, string(groqtest.Vector(20000))),
 			check: func(t *testing.T, mfs map[string]*dto.MetricFamily) {
 				if n := groqSeries(mfs); n != 20000 {
 					t.Errorf("%d series, want 20000", n)
@@ -296,18 +260,18 @@ func TestUpstreamFaults(t *testing.T) {
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			checkNoLeaks(t)
-			g := newFaultyGroq(t, goodAnswer)
+			g := newFaultyGroq(t)
 			e := startExporter(t, map[string]string{"GROQ_API_KEY": faultKey},
-				"--groq.url="+g.url, "--groq.cache-ttl=0", "--log.level=debug")
+				"--groq.url="+g.BaseURL(), "--groq.cache-ttl=0", "--log.level=debug")
 			if mfs := scrape(t, e, "3"); gaugeValue(mfs, "groq_up") != 1 {
 				t.Fatalf("healthy Groq: groq_up %v\n%s", gaugeValue(mfs, "groq_up"), e.log)
 			}
-			g.set(tc.h)
+			g.Inject(tc.h)
 			mfs := scrape(t, e, tc.timeout)
 			if up := gaugeValue(mfs, "groq_up"); up != tc.up {
 				t.Errorf("groq_up %v, want %v\n%s", up, tc.up, e.log)
 			}
-			if tc.up == 0 && groqSeries(mfs) != 2*synth.PerModel {
+			if tc.up == 0 && groqSeries(mfs) != 2*groqtest.PerModel {
 				t.Errorf("the last good values are not served while within --groq.max-stale: %d series", groqSeries(mfs))
 			}
 			log := e.log.String()
@@ -329,7 +293,7 @@ func TestUpstreamFaults(t *testing.T) {
 // TestUpstreamRefused: nothing listens at the Groq URL.
 func TestUpstreamRefused(t *testing.T) {
 	checkNoLeaks(t)
-	e := startExporter(t, map[string]string{"GROQ_API_KEY": faultKey}, "--groq.url="+refusingURL(t), "--log.level=debug")
+	e := startExporter(t, map[string]string{"GROQ_API_KEY": faultKey}, "--groq.url=http://"+groqtest.FreeAddr(t), "--log.level=debug")
 	mfs := scrape(t, e, "3")
 	if up := gaugeValue(mfs, "groq_up"); up != 0 {
 		t.Errorf("groq_up %v, want 0", up)
@@ -345,13 +309,13 @@ func TestUpstreamRefused(t *testing.T) {
 func TestRateLimitStorm(t *testing.T) {
 	checkNoLeaks(t)
 	g := newFaultyGroq(t, answer(429, `{"status":"error","errorType":"429","error":"too many requests"}`, "Retry-After", "30"))
-	e := startExporter(t, map[string]string{"GROQ_API_KEY": faultKey}, "--groq.url="+g.url, "--groq.cache-ttl=0", "--log.level=debug")
+	e := startExporter(t, map[string]string{"GROQ_API_KEY": faultKey}, "--groq.url="+g.BaseURL(), "--groq.cache-ttl=0", "--log.level=debug")
 	for range 10 {
 		if up := gaugeValue(scrape(t, e, "3"), "groq_up"); up != 0 {
 			t.Fatalf("groq_up %v, want 0", up)
 		}
 	}
-	if n := g.calls.Load(); n != 1 {
+	if n := g.Requests(); n != 1 {
 		t.Errorf("10 scrapes during a 30s Retry-After made %d calls to Groq, want 1", n)
 	}
 	if log := e.log.String(); !strings.Contains(log, "rate-limited by Groq (HTTP 429): too many requests") {
@@ -363,15 +327,8 @@ func TestRateLimitStorm(t *testing.T) {
 // answer, all get a valid exposition with groq_up 1, from one call to Groq.
 func TestConcurrentScrapes(t *testing.T) {
 	checkNoLeaks(t)
-	g := newFaultyGroq(t, func(w http.ResponseWriter, r *http.Request) {
-		select {
-		case <-time.After(200 * time.Millisecond):
-		case <-r.Context().Done():
-			return
-		}
-		goodAnswer(w, r)
-	})
-	e := startExporter(t, map[string]string{"GROQ_API_KEY": faultKey}, "--groq.url="+g.url)
+	g := newFaultyGroq(t, groqtest.Fault{Delay: 200 * time.Millisecond})
+	e := startExporter(t, map[string]string{"GROQ_API_KEY": faultKey}, "--groq.url="+g.BaseURL())
 	var wg sync.WaitGroup
 	var failed atomic.Int64
 	for range 200 {
@@ -380,7 +337,7 @@ func TestConcurrentScrapes(t *testing.T) {
 			if err != nil {
 				t.Error(err)
 				failed.Add(1)
-			} else if gaugeValue(mfs, "groq_up") != 1 || groqSeries(mfs) != 2*synth.PerModel {
+			} else if gaugeValue(mfs, "groq_up") != 1 || groqSeries(mfs) != 2*groqtest.PerModel {
 				failed.Add(1)
 			}
 		})
@@ -389,7 +346,7 @@ func TestConcurrentScrapes(t *testing.T) {
 	if n := failed.Load(); n > 0 {
 		t.Errorf("%d of 200 concurrent scrapes did not get groq_up 1 and every series", n)
 	}
-	if n := g.calls.Load(); n != 1 {
+	if n := g.Requests(); n != 1 {
 		t.Errorf("200 concurrent scrapes made %d calls to Groq, want 1", n)
 	}
 }
@@ -400,15 +357,8 @@ func TestConcurrentScrapes(t *testing.T) {
 func TestScrapesDisconnectEarly(t *testing.T) {
 	checkNoLeaks(t)
 	release := make(chan struct{})
-	g := newFaultyGroq(t, func(w http.ResponseWriter, r *http.Request) {
-		select {
-		case <-release:
-		case <-r.Context().Done():
-			return
-		}
-		goodAnswer(w, r)
-	})
-	e := startExporter(t, map[string]string{"GROQ_API_KEY": faultKey}, "--groq.url="+g.url)
+	g := newFaultyGroq(t, groqtest.Fault{Block: release})
+	e := startExporter(t, map[string]string{"GROQ_API_KEY": faultKey}, "--groq.url="+g.BaseURL())
 	impatient := &http.Client{Timeout: 100 * time.Millisecond, Transport: &http.Transport{DisableKeepAlives: true}}
 	var wg sync.WaitGroup
 	for range 20 {
@@ -423,10 +373,10 @@ func TestScrapesDisconnectEarly(t *testing.T) {
 	wg.Wait()
 	close(release)
 	mfs := scrape(t, e, "10")
-	if up := gaugeValue(mfs, "groq_up"); up != 1 || groqSeries(mfs) != 2*synth.PerModel {
+	if up := gaugeValue(mfs, "groq_up"); up != 1 || groqSeries(mfs) != 2*groqtest.PerModel {
 		t.Errorf("after Groq answered: groq_up %v, %d series", up, groqSeries(mfs))
 	}
-	if n := g.calls.Load(); n != 1 {
+	if n := g.Requests(); n != 1 {
 		t.Errorf("%d calls to Groq, want 1", n)
 	}
 }

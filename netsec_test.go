@@ -79,9 +79,7 @@ func TestKeyFileBrokenWhileRunning(t *testing.T) {
 	if _, body := e.get(t, "/metrics"); metricLine(body, "groq_up") != "1" {
 		t.Fatalf("groq_up is not 1 with a good key:\n%s", body)
 	}
-	g.mu.Lock()
-	calls := g.calls
-	g.mu.Unlock()
+	calls := g.Requests()
 
 	writeFile(t, file, "")
 	_, body := e.get(t, "/metrics")
@@ -95,11 +93,9 @@ func TestKeyFileBrokenWhileRunning(t *testing.T) {
 	if metricLine(body, `groq_refresh_errors_total{reason="key"}`) != "2" || metricLine(body, `groq_refresh_errors_total{reason="transport"}`) != "0" {
 		t.Errorf("with a removed key file, want two key errors and no transport error:\n%s", body)
 	}
-	g.mu.Lock()
-	if g.calls != calls {
-		t.Errorf("%d requests sent without a key", g.calls-calls)
+	if n := g.Requests(); n != calls {
+		t.Errorf("%d requests sent without a key", n-calls)
 	}
-	g.mu.Unlock()
 	log := e.log.String()
 	for _, want := range []string{"cannot read the Groq API key: the key file " + file + " is empty; nothing was sent",
 		"cannot read the Groq API key: the key file cannot be read (" + file + ": no such file or directory); nothing was sent",
@@ -182,8 +178,8 @@ func TestIdleScrapersDisconnected(t *testing.T) {
 // connections, also those of a refresh under way at the swap.
 func TestReloadsLeaveNothingBehind(t *testing.T) {
 	const keyA = "gsk_reloadSecretA"
-	_, urlA := newOrgGroq(t, keyA, "1")
-	_, urlB := newOrgGroq(t, "gsk_inlineSecretB", "2")
+	_, urlA := newOrgGroq(t, keyA, 1)
+	_, urlB := newOrgGroq(t, "gsk_inlineSecretB", 2)
 	dir := t.TempDir()
 	writeFile(t, filepath.Join(dir, "a.key"), keyA+"\n")
 	cfgFile := filepath.Join(dir, "groq.yml")

@@ -130,7 +130,7 @@ func TestProxyAndCAFromEnvironment(t *testing.T) {
 	c := newCorpGroq(t)
 	bin := buildExporter(t)
 	run := func(extraEnv ...string) (string, string) {
-		addr := freeAddr(t)
+		addr := groqtest.FreeAddr(t)
 		cmd := groqtest.Command(bin, "--groq.url="+c.url, "--web.listen-address="+addr, "--groq.cache-ttl=0")
 		var env []string
 		for _, kv := range os.Environ() {

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"slices"
@@ -20,43 +19,33 @@ import (
 	"github.com/groq-exporter/groq_exporter/collector"
 	"github.com/groq-exporter/groq_exporter/config"
 	"github.com/groq-exporter/groq_exporter/exporter"
+	"github.com/groq-exporter/groq_exporter/internal/groqtest"
 )
 
-// orgGroq stands in for the metrics API of one Groq organization: it checks
-// the organization's key, answers the built-in selector with the recorded
-// answer, and any other query with one series whose value names the
-// organization.
-type orgGroq struct {
-	key     string
-	value   string
-	calls   atomic.Int64
-	builtin atomic.Value // the last built-in selector asked
+// customExpr is the MetricsQL of every custom query of twoOrgConfig.
+const customExpr = "sum by (model) (requests:rate1m)"
+
+// newOrgGroq starts a fake Groq for one organization: it accepts the
+// organization's key, answers the built-in selector from the recorded answer
+// collector/testdata/all_families.json, and the custom queries with one series
+// whose value names the organization. It returns the fake and its URL.
+func newOrgGroq(t *testing.T, key string, value float64) (*groqtest.GatewayServer, string) {
+	t.Helper()
+	g := groqtest.FakeForTest(t, key)
+	g.SetSeries(groqtest.RecordedSamples(t, "collector/testdata/all_families.json")...)
+	g.SetAnswer(customExpr, groqtest.Sample{Labels: map[string]string{"model": "llama"}, Value: value})
+	return g, g.BaseURL()
 }
 
-func newOrgGroq(t *testing.T, key, value string) (*orgGroq, string) {
-	t.Helper()
-	builtin, err := os.ReadFile("collector/testdata/all_families.json")
-	if err != nil {
-		t.Fatal(err)
+// lastBuiltinQuery returns the last built-in selector g was asked, or "".
+func lastBuiltinQuery(g *groqtest.GatewayServer) string {
+	q := ""
+	for _, c := range g.Calls() {
+		if strings.HasPrefix(c.Query(), `{__name__=~`) {
+			q = c.Query()
+		}
 	}
-	g := &orgGroq{key: key, value: value}
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		g.calls.Add(1)
-		w.Header().Set("Content-Type", "application/json")
-		if r.Header.Get("Authorization") != "Bearer "+g.key {
-			w.WriteHeader(http.StatusUnauthorized)
-			fmt.Fprint(w, `{"status":"error","errorType":"unauthorized","error":"invalid API key"}`)
-			return
-		}
-		if q := r.URL.Query().Get("query"); strings.HasPrefix(q, `{__name__=~`) {
-			g.builtin.Store(q)
-			_, _ = w.Write(builtin)
-			return
-		}
-		fmt.Fprintf(w, `{"status":"success","data":{"resultType":"vector","result":[{"metric":{"model":"llama"},"value":[1764430000,%q]}]}}`, g.value)
-	}))
-	t.Cleanup(srv.Close)
-	return g, srv.URL
+	return q
 }
 
 func writeFile(t *testing.T, path, content string) {
@@ -79,7 +68,7 @@ func twoOrgConfig(urlA, urlB string, queries ...string) string {
 		b.WriteString("queries:\n")
 	}
 	for _, q := range queries {
-		fmt.Fprintf(&b, "  - name: %s\n    help: Custom query %s.\n    query: sum by (model) (requests:rate1m)\n    labels: [model]\n", q, q)
+		fmt.Fprintf(&b, "  - name: %s\n    help: Custom query %s.\n    query: %s\n    labels: [model]\n", q, q, customExpr)
 	}
 	return b.String()
 }
@@ -106,15 +95,21 @@ func post(t *testing.T, url string) (int, string) {
 	return resp.StatusCode, string(b)
 }
 
-// TestReloadUnderScrapes: a configuration with two organizations and custom
-// queries is served; POST /-/reload and SIGHUP swap in new files while
-// scrapes keep coming, every scrape answers, a bad file keeps the running
-// configuration and sets groq_config_last_reload_successful 0, and no key is
-// ever shown.
-func TestReloadUnderScrapes(t *testing.T) {
+// twoOrganizations is the exporter of TestReloadUnderScrapes, serving the
+// configuration v1 from cfgFile: organizations a (key in dir/a.key, Groq at
+// urlA) and b (Groq at urlB) and a custom query; body is its first scrape.
+type twoOrganizations struct {
+	groqA                  *groqtest.GatewayServer
+	urlA, dir, cfgFile, v1 string
+	e                      *instance
+	body                   string
+}
+
+func startTwoOrganizations(t *testing.T) twoOrganizations {
+	t.Helper()
 	const keyA = "gsk_fileSecretA"
-	groqA, urlA := newOrgGroq(t, keyA, "1")
-	_, urlB := newOrgGroq(t, "gsk_inlineSecretB", "2")
+	groqA, urlA := newOrgGroq(t, keyA, 1)
+	_, urlB := newOrgGroq(t, "gsk_inlineSecretB", 2)
 	dir := t.TempDir()
 	writeFile(t, filepath.Join(dir, "a.key"), keyA+"\n")
 	cfgFile := filepath.Join(dir, "groq.yml")
@@ -123,6 +118,17 @@ func TestReloadUnderScrapes(t *testing.T) {
 
 	e := startExporter(t, nil, "--config.file="+cfgFile, "--groq.cache-ttl=0", "--log.level=debug")
 	_, body := e.get(t, "/metrics")
+	return twoOrganizations{groqA: groqA, urlA: urlA, dir: dir, cfgFile: cfgFile, v1: v1, e: e, body: body}
+}
+
+// TestReloadUnderScrapes: a configuration with two organizations and custom
+// queries is served; POST /-/reload and SIGHUP swap in new files while
+// scrapes keep coming, every scrape answers, a bad file keeps the running
+// configuration and sets groq_config_last_reload_successful 0, and no key is
+// ever shown.
+func TestReloadUnderScrapes(t *testing.T) {
+	o := startTwoOrganizations(t)
+	groqA, urlA, dir, cfgFile, v1, e, body := o.groqA, o.urlA, o.dir, o.cfgFile, o.v1, o.e, o.body
 	for prefix, want := range map[string]string{
 		`groq_up{organization="a"}`:                                                            "1",
 		`groq_up{organization="b"}`:                                                            "1",
@@ -136,10 +142,10 @@ func TestReloadUnderScrapes(t *testing.T) {
 			t.Errorf("%s = %q, want %q", prefix, got, want)
 		}
 	}
-	if q, want := groqA.builtin.Load(), `{__name__=~"requests:(rate1m)"}`; q != want {
+	if q, want := lastBuiltinQuery(groqA), `{__name__=~"requests:(rate1m)"}`; q != want {
 		t.Errorf("built-in selector %v, want %s: only the family the file lists", q, want)
 	}
-	promtoolCheckMetrics(t, body)
+	lintExposition(t, body)
 
 	// Scrape without pause until the end of the test, on connections of
 	// their own, closed at the end so that the exporter shuts down at once.
@@ -225,7 +231,7 @@ func TestReloadUnderScrapes(t *testing.T) {
 	if scrapes.Load() == 0 {
 		t.Error("no scrape completed during the reloads")
 	}
-	if groqA.calls.Load() == 0 {
+	if groqA.Requests() == 0 {
 		t.Error("organization a was never asked")
 	}
 
@@ -278,7 +284,7 @@ func TestReloadEndpoint(t *testing.T) {
 // where the secrets are absent, a key file that does not exist is a warning
 // naming it (exit 0); one that exists but is empty or unreadable is an error.
 func TestConfigCheck(t *testing.T) {
-	g, url := newOrgGroq(t, "k", "1")
+	g, url := newOrgGroq(t, "k", 1)
 	dir := t.TempDir()
 	writeFile(t, filepath.Join(dir, "a.key"), "k\n")
 	good := filepath.Join(dir, "good.yml")
@@ -344,7 +350,7 @@ func TestConfigCheck(t *testing.T) {
 			t.Errorf("run(%q) printed on stderr:\n%s\nwant:\n%s", args, stderr.String(), tc.warn)
 		}
 	}
-	if n := g.calls.Load(); n != 0 {
+	if n := g.Requests(); n != 0 {
 		t.Errorf("--config.check made %d calls to Groq", n)
 	}
 

@@ -23,6 +23,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/groq-exporter/groq_exporter/internal/groqtest"
 	"golang.org/x/crypto/bcrypt"
 )
 
@@ -44,19 +45,12 @@ func checkNoSecret(t *testing.T, where, text string) {
 	}
 }
 
-// echo serves an error that repeats the request's Authorization header, the
-// way a careless upstream or proxy might.
-func echo(status int, contentType, format string) http.HandlerFunc {
-	return func(w http.ResponseWriter, r *http.Request) {
-		auth := r.Header.Get("Authorization")
-		if auth != "Bearer "+secretKey {
-			w.WriteHeader(http.StatusTeapot)
-			return
-		}
-		w.Header().Set("Content-Type", contentType)
-		w.WriteHeader(status)
-		fmt.Fprintf(w, format, auth, strings.TrimPrefix(auth, "Bearer "))
-	}
+// echo serves an error that repeats the request's Authorization header
+// (first %s of format) and its key (second %s), the way a careless upstream or
+// proxy might.
+func echo(status int, contentType, format string) groqtest.Fault {
+	return groqtest.Fault{Status: status, Echo: true, Header: map[string]string{"Content-Type": contentType},
+		Text: fmt.Sprintf(format, "${authorization}", "${key}")}
 }
 
 // TestKeyNeverShown runs the exporter with the key at --log.level=debug
@@ -65,8 +59,8 @@ func echo(status int, contentType, format string) http.HandlerFunc {
 // fields the client quotes), and looks for the key in the logs (logfmt and
 // JSON), /metrics, the landing page, the other endpoints and the errors.
 func TestKeyNeverShown(t *testing.T) {
-	fixtures := map[string]http.HandlerFunc{
-		"good":                 goodAnswer,
+	fixtures := map[string]groqtest.Fault{
+		"good":                 {},
 		"401 JSON echo":        echo(401, "application/json", `{"status":"error","errorType":"401","error":"invalid API key in header Authorization: %s (key %s)"}`),
 		"403 HTML echo":        echo(403, "text/html", `<html><body><pre>Authorization: %s</pre><p>key=%s</p></body></html>`),
 		"400 JSON echo":        echo(400, "application/json", `{"status":"error","errorType":"bad_data","error":"%s %s"}`),
@@ -81,15 +75,10 @@ func TestKeyNeverShown(t *testing.T) {
 		"200 result type echo": echo(200, "application/json", `{"status":"success","data":{"resultType":"%s","result":"%s"}}`),
 		"200 value echo":       echo(200, "application/json", `{"status":"success","data":{"resultType":"vector","result":[{"metric":{},"value":[1,"%s %s"]}]}}`),
 		"200 truncated echo":   echo(200, "application/json", `{"status":"success","data":{"resultType":"vector","result":[{"metric":{"a":"%s","b":"%s`),
-		"bare key echo": func(w http.ResponseWriter, r *http.Request) { // no Bearer, no gsk_: only the exact key can be removed
-			w.WriteHeader(401)
-			fmt.Fprintf(w, `{"status":"error","errorType":"401","error":"unknown key %s"}`, strings.TrimPrefix(r.Header.Get("Authorization"), "Bearer gsk_"))
-		},
-		"content type echo": func(w http.ResponseWriter, r *http.Request) {
-			w.Header().Set("Content-Type", "text/html; token="+r.Header.Get("Authorization"))
-			w.WriteHeader(503)
-			_, _ = io.WriteString(w, "<html>down</html>")
-		},
+		"bare key echo": { // no Bearer, no gsk_: only the exact key can be removed
+			Status: 401, Echo: true, Text: `{"status":"error","errorType":"401","error":"unknown key ${key#gsk_}"}`},
+		"content type echo": {Status: 503, Echo: true, Header: map[string]string{"Content-Type": "text/html; token=${authorization}"},
+			Text: "<html>down</html>"},
 		"huge":  huge(32<<20, false),
 		"hangs": hang,
 	}
@@ -106,7 +95,7 @@ func TestKeyNeverShown(t *testing.T) {
 				if format == "json" { // the other way to pass the key
 					env, args = nil, []string{"--groq.api-key-file=" + keyFile}
 				}
-				args = append(args, "--groq.url="+g.url, "--groq.cache-ttl=0", "--log.level=debug", "--log.format="+format)
+				args = append(args, "--groq.url="+g.BaseURL(), "--groq.cache-ttl=0", "--log.level=debug", "--log.format="+format)
 				e := startExporter(t, env, args...)
 				for range 2 {
 					_, body := e.get(t, "/metrics", "X-Prometheus-Scrape-Timeout-Seconds", "0.5")
@@ -117,8 +106,13 @@ func TestKeyNeverShown(t *testing.T) {
 					checkNoSecret(t, path, body)
 				}
 				checkNoSecret(t, "the log", e.log.String())
-				if g.calls.Load() == 0 {
+				if g.Requests() == 0 {
 					t.Errorf("the fixture was never called")
+				}
+				for _, c := range g.Calls() { // else the echoes showed no key
+					if auth := c.Header.Get("Authorization"); auth != "Bearer "+secretKey {
+						t.Errorf("the exporter sent Authorization %q, want the key", auth)
+					}
 				}
 			})
 		}
@@ -129,8 +123,8 @@ func TestKeyNeverShown(t *testing.T) {
 // with basic auth; the exporter refuses them at start, naming the flag,
 // and neither the error nor the log repeats them.
 func TestURLPasswordNeverShown(t *testing.T) {
-	g := newFaultyGroq(t, goodAnswer)
-	u := strings.Replace(g.url, "http://", "http://user:"+secretKey+"@", 1)
+	g := newFaultyGroq(t)
+	u := strings.Replace(g.BaseURL(), "http://", "http://user:"+secretKey+"@", 1)
 	var log bytes.Buffer
 	err := run(context.Background(), []string{"--groq.url=" + u, "--web.listen-address=127.0.0.1:0"},
 		func(string) string { return "gsk_other" }, io.Discard, &log)
@@ -147,15 +141,15 @@ func TestURLPasswordNeverShown(t *testing.T) {
 func TestTracebackHasNoKey(t *testing.T) {
 	goTool, err := exec.LookPath("go")
 	if err != nil {
-		t.Skip("no go tool to build the exporter")
+		t.Fatal("the go tool, which builds the exporter, is not in PATH")
 	}
 	bin := filepath.Join(t.TempDir(), "groq_exporter")
 	if out, err := exec.Command(goTool, "build", "-o", bin, ".").CombinedOutput(); err != nil {
 		t.Fatalf("go build: %v\n%s", err, out)
 	}
 	g := newFaultyGroq(t, hang)
-	addr := freeAddr(t)
-	cmd := exec.Command(bin, "--groq.url="+g.url, "--web.listen-address="+addr, "--log.level=debug")
+	addr := groqtest.FreeAddr(t)
+	cmd := exec.Command(bin, "--groq.url="+g.BaseURL(), "--web.listen-address="+addr, "--log.level=debug")
 	cmd.Env = append(os.Environ(), "GROQ_API_KEY="+secretKey, "GOTRACEBACK=all")
 	var stderr bytes.Buffer
 	cmd.Stderr, cmd.Stdout = &stderr, &stderr
@@ -179,7 +173,7 @@ func TestTracebackHasNoKey(t *testing.T) {
 			resp.Body.Close()
 		}
 	}()
-	for deadline := time.Now().Add(10 * time.Second); g.calls.Load() == 0; time.Sleep(10 * time.Millisecond) {
+	for deadline := time.Now().Add(10 * time.Second); g.Requests() == 0; time.Sleep(10 * time.Millisecond) {
 		if time.Now().After(deadline) {
 			t.Fatalf("the exporter never called Groq:\n%s", stderr.String())
 		}
@@ -213,8 +207,8 @@ func TestWebConfigTLSAndBasicAuth(t *testing.T) {
 	if err := os.WriteFile(webConfig, []byte(config), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	g := newFaultyGroq(t, goodAnswer)
-	e := startExporter(t, map[string]string{"GROQ_API_KEY": secretKey}, "--groq.url="+g.url, "--web.config.file="+webConfig)
+	g := newFaultyGroq(t)
+	e := startExporter(t, map[string]string{"GROQ_API_KEY": secretKey}, "--groq.url="+g.BaseURL(), "--web.config.file="+webConfig)
 	httpsURL := strings.Replace(e.url, "http://", "https://", 1)
 
 	roots := x509.NewCertPool()
@@ -261,8 +255,8 @@ func TestWebConfigTLSAndBasicAuth(t *testing.T) {
 	if strings.Contains(e.log.String(), password) {
 		t.Errorf("the basic-auth password appears in the log")
 	}
-	if g.calls.Load() != 1 {
-		t.Errorf("%d calls to Groq, want 1 (the refused scrapes must not refresh)", g.calls.Load())
+	if g.Requests() != 1 {
+		t.Errorf("%d calls to Groq, want 1 (the refused scrapes must not refresh)", g.Requests())
 	}
 }
 
@@ -302,12 +296,12 @@ func writeSelfSignedCert(t *testing.T, dir string) []byte {
 }
 
 // TestNoTestCodeInBinary: nothing only the tests need (testing, httptest,
-// the synthetic answers, the VictoriaMetrics harness, testutil) is linked
+// the fake Groq and the VictoriaMetrics harness, testutil) is linked
 // into the exporter.
 func TestNoTestCodeInBinary(t *testing.T) {
 	goTool, err := exec.LookPath("go")
 	if err != nil {
-		t.Skip("no go tool")
+		t.Fatal("the go tool, which lists the exporter's dependencies, is not in PATH")
 	}
 	out, err := exec.Command(goTool, "list", "-deps", ".").Output()
 	if err != nil {
@@ -317,7 +311,7 @@ func TestNoTestCodeInBinary(t *testing.T) {
 	for _, d := range deps {
 		switch {
 		case d == "testing", d == "net/http/httptest", strings.HasPrefix(d, "testing/"),
-			strings.HasSuffix(d, "/internal/synth"), strings.HasSuffix(d, "/internal/groqtest"),
+			strings.HasSuffix(d, "/internal/groqtest"),
 			strings.HasSuffix(d, "/prometheus/testutil"), strings.Contains(d, "goleak"), strings.Contains(d, "kylelemons/godebug"):
 			t.Errorf("the exporter binary links %s", d)
 		}

@@ -1,12 +1,13 @@
-package collector
+package collector_test
 
 import (
 	"bytes"
 	"context"
 	"testing"
 
+	"github.com/groq-exporter/groq_exporter/collector"
 	"github.com/groq-exporter/groq_exporter/groq"
-	"github.com/groq-exporter/groq_exporter/internal/synth"
+	"github.com/groq-exporter/groq_exporter/internal/groqtest"
 )
 
 // benchSeries is the size of the answer the benchmarks decode.
@@ -23,7 +24,7 @@ func (b decodingQuerier) Query(context.Context, string) ([]groq.Sample, error) {
 // BenchmarkDecodeVector10k is the floor for BenchmarkRefresh10k: only
 // decoding the JSON of a 10,000-series answer.
 func BenchmarkDecodeVector10k(b *testing.B) {
-	body := synth.Vector(benchSeries)
+	body := groqtest.Vector(benchSeries)
 	b.SetBytes(int64(len(body)))
 	b.ReportAllocs()
 	for b.Loop() {
@@ -37,8 +38,8 @@ func BenchmarkDecodeVector10k(b *testing.B) {
 // BenchmarkRefresh10k is one whole refresh of a 10,000-series answer:
 // decoding, translating, building the const metrics and swapping the cache.
 func BenchmarkRefresh10k(b *testing.B) {
-	body := synth.Vector(benchSeries)
-	c, err := New(decodingQuerier(body), Options{CacheTTL: 0})
+	body := groqtest.Vector(benchSeries)
+	c, err := collector.New(decodingQuerier(body), collector.Options{CacheTTL: 0})
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -47,30 +48,24 @@ func BenchmarkRefresh10k(b *testing.B) {
 	for b.Loop() {
 		c.Refresh(context.Background())
 	}
-	if st := c.Status(); !st.Up || len(c.state.queries[0].metrics) != benchSeries {
-		b.Fatalf("after refresh: up %v, %d series, error %q", st.Up, len(c.state.queries[0].metrics), st.LastError)
+	if st := c.Status(); !st.Up || collector.CachedSeries(c) != benchSeries {
+		b.Fatalf("after refresh: up %v, %d series, error %q", st.Up, collector.CachedSeries(c), st.LastError)
 	}
 }
 
 // BenchmarkTranslateBuild10k is the part of a refresh after decoding.
 func BenchmarkTranslateBuild10k(b *testing.B) {
-	samples, err := groq.DecodeVector(bytes.NewReader(synth.Vector(benchSeries)))
+	samples, err := groq.DecodeVector(bytes.NewReader(groqtest.Vector(benchSeries)))
 	if err != nil {
 		b.Fatal(err)
 	}
 	b.ReportAllocs()
 	for b.Loop() {
-		dropped := map[string]int{}
-		translated := make([]series, 0, len(samples))
-		tr := translator{}
-		for _, s := range samples {
-			out, reason := tr.translate(s)
-			if reason != "" {
-				b.Fatalf("dropped: %s", reason)
-			}
-			translated = append(translated, out)
+		m, dropped := collector.TranslateAndBuild(samples)
+		if dropped != 0 {
+			b.Fatalf("dropped %d", dropped)
 		}
-		if m := build(translated, dropped); len(m) != benchSeries {
+		if len(m) != benchSeries {
 			b.Fatalf("%d metrics", len(m))
 		}
 	}

@@ -1,17 +1,12 @@
 package collector
 
 import (
-	"bytes"
 	"hash/maphash"
 	"maps"
-	"slices"
 	"testing"
 
 	"github.com/prometheus/client_golang/prometheus"
 	dto "github.com/prometheus/client_model/go"
-
-	"github.com/groq-exporter/groq_exporter/groq"
-	"github.com/groq-exporter/groq_exporter/internal/synth"
 )
 
 // TestExportLabelNames: every upstream label gets a name of its own, the same
@@ -110,60 +105,5 @@ func TestDedup(t *testing.T) {
 	d.first[h.Sum64()] = []string{"y"} // as if ("y") had hashed as ("x") does
 	if d.seen([]string{"x"}) || !d.seen([]string{"x"}) {
 		t.Error("a collision with other values is not handled by the full key")
-	}
-}
-
-// TestBuildAllocs keeps a refresh cheap: translating and building 10,000
-// series costs about one allocation per series (the label values), not the
-// dozen that one prometheus.NewConstMetric per series costs.
-func TestBuildAllocs(t *testing.T) {
-	samples, err := groq.DecodeVector(bytes.NewReader(synth.Vector(10000)))
-	if err != nil {
-		t.Fatal(err)
-	}
-	allocs := testing.AllocsPerRun(3, func() {
-		tr := translator{}
-		translated := make([]series, 0, len(samples))
-		for _, s := range samples {
-			out, _ := tr.translate(s)
-			translated = append(translated, out)
-		}
-		build(translated, map[string]int{})
-	})
-	if perSeries := allocs / float64(len(samples)); perSeries > 2 {
-		t.Errorf("%.1f allocations per series, want at most 2", perSeries)
-	}
-}
-
-// TestBuildSorted: build hands out each family's gauges in the order the
-// registry sorts them into on every scrape, so that that sort has nothing to
-// do (the scrape benchmark against a plain registry depends on it).
-func TestBuildSorted(t *testing.T) {
-	samples, err := groq.DecodeVector(bytes.NewReader(synth.Vector(3 * synth.PerModel)))
-	if err != nil {
-		t.Fatal(err)
-	}
-	slices.Reverse(samples)
-	tr := translator{}
-	var translated []series
-	for _, s := range samples {
-		out, _ := tr.translate(s)
-		translated = append(translated, out)
-	}
-	var prev []string
-	var prevDesc *prometheus.Desc
-	for _, m := range build(translated, map[string]int{}) {
-		var dm dto.Metric
-		if err := m.Write(&dm); err != nil {
-			t.Fatal(err)
-		}
-		var values []string
-		for _, lp := range dm.Label {
-			values = append(values, lp.GetValue())
-		}
-		if m.Desc() == prevDesc && slices.Compare(prev, values) >= 0 {
-			t.Fatalf("%v comes after %v", values, prev)
-		}
-		prev, prevDesc = values, m.Desc()
 	}
 }

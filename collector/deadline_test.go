@@ -1,15 +1,13 @@
-package collector
+package collector_test
 
 import (
 	"context"
-	"net/http"
-	"net/http/httptest"
-	"sync/atomic"
 	"testing"
 	"time"
 
+	"github.com/groq-exporter/groq_exporter/collector"
 	"github.com/groq-exporter/groq_exporter/groq"
-	"github.com/groq-exporter/groq_exporter/internal/synth"
+	"github.com/groq-exporter/groq_exporter/internal/groqtest"
 )
 
 // TestTimedOutScrapeSeesItsRefresh: when Groq stops answering, the scrape
@@ -17,21 +15,13 @@ import (
 // previous refresh's 1: the refresh ends a little before the scrape's
 // deadline, so its failure is recorded before the scrape stops waiting.
 func TestTimedOutScrapeSeesItsRefresh(t *testing.T) {
-	var hanging atomic.Bool
-	body := synth.Vector(synth.PerModel)
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if hanging.Load() {
-			<-r.Context().Done()
-			return
-		}
-		_, _ = w.Write(body)
-	}))
-	defer srv.Close()
-	client, err := groq.New(groq.Config{URL: srv.URL, MaxRetries: -1})
+	srv := groqtest.FakeForTest(t)
+	srv.SetSeries(groqtest.VectorSamples(groqtest.PerModel)...)
+	client, err := groq.New(groq.Config{URL: srv.BaseURL(), MaxRetries: -1})
 	if err != nil {
 		t.Fatal(err)
 	}
-	c, err := New(client, Options{CacheTTL: 0, MaxStale: time.Hour})
+	c, err := collector.New(client, collector.Options{CacheTTL: 0, MaxStale: time.Hour})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -39,7 +29,7 @@ func TestTimedOutScrapeSeesItsRefresh(t *testing.T) {
 	if st := c.Status(); !st.Up {
 		t.Fatalf("first refresh: %+v", st)
 	}
-	hanging.Store(true)
+	srv.Inject(groqtest.Fault{Hang: true})
 	for i := range 5 {
 		ctx, cancel := context.WithTimeout(context.Background(), 300*time.Millisecond)
 		c.Refresh(ctx)
@@ -55,29 +45,20 @@ func TestTimedOutScrapeSeesItsRefresh(t *testing.T) {
 // on, and the next scrape gets its result without asking Groq again.
 func TestCancelledScrapeLeavesRefreshRunning(t *testing.T) {
 	release := make(chan struct{})
-	var calls atomic.Int64
-	body := synth.Vector(synth.PerModel)
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		calls.Add(1)
-		select {
-		case <-release:
-		case <-r.Context().Done():
-			return
-		}
-		_, _ = w.Write(body)
-	}))
-	defer srv.Close()
-	client, err := groq.New(groq.Config{URL: srv.URL, MaxRetries: -1})
+	srv := groqtest.FakeForTest(t)
+	srv.SetSeries(groqtest.VectorSamples(groqtest.PerModel)...)
+	srv.Inject(groqtest.Fault{Block: release})
+	client, err := groq.New(groq.Config{URL: srv.BaseURL(), MaxRetries: -1})
 	if err != nil {
 		t.Fatal(err)
 	}
-	c, err := New(client, Options{CacheTTL: time.Minute})
+	c, err := collector.New(client, collector.Options{CacheTTL: time.Minute})
 	if err != nil {
 		t.Fatal(err)
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	go func() {
-		for calls.Load() == 0 {
+		for srv.Requests() == 0 {
 			time.Sleep(time.Millisecond)
 		}
 		cancel() // the scraper hangs up while Groq is still working
@@ -91,7 +72,7 @@ func TestCancelledScrapeLeavesRefreshRunning(t *testing.T) {
 	if st := c.Status(); !st.Up {
 		t.Errorf("the refresh did not outlive the cancelled scrape: %+v", st)
 	}
-	if n := calls.Load(); n != 1 {
+	if n := srv.Requests(); n != 1 {
 		t.Errorf("%d calls to Groq, want 1", n)
 	}
 }

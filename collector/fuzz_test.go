@@ -26,37 +26,66 @@ type fuzzSamples []groq.Sample
 
 func (s fuzzSamples) Query(context.Context, string) ([]groq.Sample, error) { return s, nil }
 
-var percentileRE = regexp.MustCompile(`^p(0|[1-9][0-9]*)(\.[0-9]*[1-9])?$`)
+// percentileRE matches a percentile as NormalizePercentile writes it:
+// p<percent> with 0 <= percent <= 100, without redundant zeros.
+var percentileRE = regexp.MustCompile(`^p(100|[1-9]?[0-9](\.[0-9]*[1-9])?)$`)
 
-// FuzzNormalizePercentile: any string either is refused or becomes a valid
-// label value "p<percent>" with 0 < percent <= 100, written without redundant
-// zeros; a result of p1 or more reads back as itself.
+// labelValueRE matches any value NormalizePercentile returns.
+var labelValueRE = regexp.MustCompile(`^[a-z0-9.-]([a-z0-9._-]{0,62}[a-z0-9.-])?$`)
+
+// FuzzNormalizePercentile: any string becomes a label value (or an error,
+// exactly when nothing is left of it); a percentile is written p<percent>,
+// 0 <= percent <= 100, and nothing else is; the value normalizes to itself,
+// however it is cased.
 func FuzzNormalizePercentile(f *testing.F) {
 	for _, s := range []string{"p99", "99", "0.99", "P99", "99th", "p999", "99.9", "p99_9", "0.999", "p50", "50", "0.5",
-		"p100", "100", "p0", "0", "", "p", ".", "0.", ".5", "1e2", "-5", "p99.90", "q0.5", "percentile95", "p 99", "٩٩", "p0.001", "0100"} {
+		"p100", "100", "p0", "0", "", "p", ".", "0.", ".5", "1e2", "-5", "p99.90", "q0.5", "percentile95", "p 99", "٩٩", "p0.001", "0100",
+		"median", "max", "p1000", "1.0", "q1", "q99", "p__99", "0099999999999999997", "p0.99999999999999997", "_9_", "0.5th"} {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, s string) {
-		out, err := NormalizePercentile(s)
-		if err != nil {
-			if out != "" {
-				t.Errorf("NormalizePercentile(%q) = %q with error %v", s, out, err)
+		out, isPercentile := normalizePercentile(s)
+		got, err := NormalizePercentile(s)
+		if got != out || (err != nil) != (out == "") {
+			t.Fatalf("NormalizePercentile(%q) = %q, %v; normalizePercentile gives %q", s, got, err, out)
+		}
+		if out == "" {
+			if strings.Trim(sanitizePercentile(s), "_") != "" {
+				t.Fatalf("NormalizePercentile(%q) fails, but something is left of it", s)
 			}
 			return
 		}
-		if !percentileRE.MatchString(out) {
-			t.Fatalf("NormalizePercentile(%q) = %q, not p<decimal>", s, out)
+		if !labelValueRE.MatchString(out) {
+			t.Fatalf("NormalizePercentile(%q) = %q, not a sanitized label value", s, out)
 		}
-		v, err := strconv.ParseFloat(out[1:], 64)
-		if err != nil || !(v > 0 && v <= 100) {
-			t.Fatalf("NormalizePercentile(%q) = %q, out of (0, 100]", s, out)
+		if isPercentile != percentileRE.MatchString(out) {
+			t.Fatalf("NormalizePercentile(%q) = %q, a percentile: %v", s, out, isPercentile)
 		}
-		if v >= 1 {
-			if again, err := NormalizePercentile(out); err != nil || again != out {
-				t.Errorf("NormalizePercentile(%q) = %q, but NormalizePercentile(%q) = %q, %v", s, out, out, again, err)
+		if isPercentile {
+			if v, err := strconv.ParseFloat(out[1:], 64); err != nil || !(v >= 0 && v <= 100) {
+				t.Fatalf("NormalizePercentile(%q) = %q, out of [0, 100]", s, out)
 			}
 		}
+		if again, again2 := normalizePercentile(out); again != out || again2 != isPercentile {
+			t.Fatalf("NormalizePercentile(%q) = %q (percentile %v), but NormalizePercentile(%q) = %q (percentile %v)",
+				s, out, isPercentile, out, again, again2)
+		}
+		if upper, _ := normalizePercentile(asciiUpper(s)); upper != out {
+			t.Fatalf("NormalizePercentile(%q) = %q, but of its upper case %q", s, out, upper)
+		}
 	})
+}
+
+// asciiUpper upper-cases ASCII letters only: strings.ToUpper also maps some
+// other letters onto ASCII ones (ſ → S).
+func asciiUpper(s string) string {
+	b := []byte(s)
+	for i, c := range b {
+		if c >= 'a' && c <= 'z' {
+			b[i] = c - 'a' + 'A'
+		}
+	}
+	return string(b)
 }
 
 // FuzzTranslateName: any upstream series name is either dropped with a known
@@ -83,7 +112,7 @@ func FuzzTranslateName(f *testing.F) {
 		if out.family.percentile != (len(out.extra) == 1) {
 			t.Fatalf("%q: family %s, extra labels %v", name, out.family.Name, out.extra)
 		}
-		if out.family.percentile && !percentileRE.MatchString(out.extra[0].value) {
+		if out.family.percentile && !labelValueRE.MatchString(out.extra[0].value) {
 			t.Fatalf("%q: percentile label %q", name, out.extra[0].value)
 		}
 	})
@@ -178,7 +207,7 @@ func expose(t *testing.T, samples []groq.Sample) string {
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(c)
 	// The duration and the timestamp differ between refreshes.
-	return exposition(t, reg, "groq_scrape_duration_seconds", "groq_last_refresh_success_timestamp_seconds")
+	return Exposition(t, reg, "groq_scrape_duration_seconds", "groq_last_refresh_success_timestamp_seconds")
 }
 
 var fuzzRefreshSeeds = []string{

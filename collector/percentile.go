@@ -6,59 +6,194 @@ import (
 )
 
 // NormalizePercentile turns the percentile segment of an upstream series name
-// into the exported label value: "p99", "99", "0.99", "P99", "99th" → "p99";
-// "p999", "99.9", "p99_9", "0.999" → "p99.9"; "p50", "50", "0.5" → "p50".
-// Groq does not document its spelling, so every common one is accepted.
+// into the value of the exported percentile label. Groq does not document its
+// spelling, so every common one is read; what is not a percentile, or could be
+// more than one, is kept as it is, sanitized, rather than dropped or guessed:
 //
-// Rules, on the digits left after dropping a leading "p"/"q" and a trailing "th":
-// a leading "0." (or "." or "0_") is a fraction of one; otherwise a dot or
-// underscore is a decimal point in a percent; otherwise more than two digits
-// are read with the point after the second ("999" → 99.9), except "100".
+//	p99, P99, 99, 0.99, 99th, q0.99, percentile_99 → p99
+//	p999, p99_9, 99.9, 0.999                       → p99.9
+//	p50, 50, 0.5, .5, median                       → p50
+//	p0, 0, 0th                                     → p0
+//	p100, 100, 1.0, q1                             → p100
+//	p0.5 (a "p" says percent: the 0.5th)           → p0.5
+//	max, avg, Min, p 99x                           → max, avg, min, p_99x
+//	p1000 (p100.0 or p10.00?), p0999, p150, q99    → kept: p1000, p0999, p150, q99
+//
+// The rules, on the segment sanitized (ASCII letters lower-cased; each run of
+// anything but a-z, 0-9, ".", "-" and "_" made one "_"; "_" trimmed at the ends):
+//   - "median" is p50. Other words (max, min, avg, mean) are not percentiles.
+//   - A prefix "p" or "percentile", or a suffix "th" (or "st", "nd", "rd"),
+//     says the number is a percent. A prefix "q" or "quantile" says it is a
+//     fraction of one, so it must be at most 1. One "_" may follow a prefix.
+//   - "." is the decimal point; so is "_" between two digits (p99_9).
+//   - A bare number with a point is a fraction when it is at most 1 (0.99,
+//     1.0), else a percent (99.9).
+//   - Digits without a point are a percent: up to two digits as they are,
+//     "100" as 100, more with the point after the second (p999 → 99.9,
+//     p9995 → 99.95) unless that is ambiguous: a leading or trailing 0
+//     (p0999, p1000, p150) has other readings, and is kept as text.
+//   - The result must lie in [0, 100] and be at most 64 characters long.
+//
+// A percentile is written "p" and its percent without redundant zeros. A kept
+// value longer than 64 characters is cut and ends in "-". The function is
+// idempotent: a value it returns normalizes to itself. It fails only when
+// nothing is left after sanitizing.
 func NormalizePercentile(s string) (string, error) {
-	in := s
-	s = strings.ToLower(strings.TrimSpace(s))
-	s = strings.TrimPrefix(s, "percentile")
-	s = strings.TrimPrefix(s, "p")
-	s = strings.TrimPrefix(s, "q")
-	s = strings.TrimSuffix(s, "th")
-	s = strings.ReplaceAll(s, "_", ".")
-	intPart, frac, hasDot := strings.Cut(s, ".")
-	if !digits(intPart) || (hasDot && (frac == "" || !digits(frac))) || (intPart == "" && !hasDot) {
-		return "", fmt.Errorf("percentile %q is not a number", in)
+	v, _ := normalizePercentile(s)
+	if v == "" {
+		return "", fmt.Errorf("percentile %q has nothing to keep", s)
 	}
-	var whole string // the percent, as a decimal string
+	return v, nil
+}
+
+// maxPercentileLabel caps the length of the percentile label's value.
+const maxPercentileLabel = 64
+
+// normalizePercentile is NormalizePercentile, saying also whether the value
+// is a percentile; "" when nothing is left.
+func normalizePercentile(s string) (value string, isPercentile bool) {
+	s = sanitizePercentile(s)
+	if p, ok := parsePercentile(s); ok && len(p) <= maxPercentileLabel {
+		return p, true
+	}
+	if len(s) > maxPercentileLabel {
+		// Ending in "-" keeps it from reading as a percentile once cut.
+		s = s[:maxPercentileLabel-1] + "-"
+	}
+	return s, false
+}
+
+// sanitizePercentile lower-cases ASCII letters, makes each run of other
+// characters than a-z, 0-9, ".", "-" and "_" one "_", and trims "_" at both
+// ends. It is idempotent.
+func sanitizePercentile(s string) string {
+	var b strings.Builder
+	b.Grow(len(s))
+	replaced := false
+	for _, r := range s {
+		switch {
+		case r >= 'a' && r <= 'z' || r >= '0' && r <= '9' || r == '.' || r == '-' || r == '_':
+		case r >= 'A' && r <= 'Z':
+			r += 'a' - 'A'
+		default:
+			if !replaced {
+				b.WriteByte('_')
+			}
+			replaced = true
+			continue
+		}
+		replaced = false
+		b.WriteRune(r)
+	}
+	return strings.Trim(b.String(), "_")
+}
+
+// parsePercentile reads a sanitized segment as a percentile, by the rules of
+// NormalizePercentile, and writes it as "p<percent>".
+func parsePercentile(s string) (string, bool) {
+	if s == "median" {
+		return "p50", true
+	}
+	const (
+		bare = iota
+		percent
+		fraction
+	)
+	mode := bare
+	for _, prefix := range []struct {
+		word string
+		mode int
+	}{{"percentile", percent}, {"quantile", fraction}, {"p", percent}, {"q", fraction}} {
+		if rest, ok := strings.CutPrefix(s, prefix.word); ok {
+			s, mode = strings.TrimPrefix(rest, "_"), prefix.mode
+			break
+		}
+	}
+	for _, suffix := range []string{"th", "st", "nd", "rd"} {
+		if rest, ok := strings.CutSuffix(s, suffix); ok && rest != "" && isDigit(rest[len(rest)-1]) {
+			if mode == fraction {
+				return "", false // a quantile has no ordinal
+			}
+			s, mode = rest, percent
+			break
+		}
+	}
+
+	intPart, frac, point := s, "", false
+	if i := strings.IndexAny(s, "._"); i >= 0 {
+		intPart, frac, point = s[:i], s[i+1:], true
+		if s[i] == '_' && intPart == "" {
+			return "", false // "_" is a point only between digits
+		}
+	}
+	if !digits(intPart) || !digits(frac) || point && frac == "" || !point && intPart == "" {
+		return "", false
+	}
+
+	shift := 0 // places the point moves right: 2 for a fraction of one
 	switch {
-	case hasDot && strings.Trim(intPart, "0") == "":
-		// A fraction of one: shift the point two places right.
-		frac += strings.Repeat("0", max(0, 2-len(frac)))
-		whole = frac[:2] + "." + frac[2:]
-	case hasDot:
-		whole = intPart + "." + frac
-	case len(intPart) > 2 && intPart != "100":
-		whole = intPart[:2] + "." + intPart[2:]
+	case point && (mode == fraction || mode == bare && atMostOne(intPart, frac)):
+		if !atMostOne(intPart, frac) {
+			return "", false
+		}
+		shift = 2
+	case point:
+	case mode == fraction:
+		switch strings.TrimLeft(intPart, "0") {
+		case "":
+			return "p0", true
+		case "1":
+			return "p100", true
+		}
+		return "", false
+	case len(intPart) <= 2 || intPart == "100":
+	case intPart[0] == '0' || intPart[len(intPart)-1] == '0':
+		return "", false // ambiguous: p0999, p1000, p150
 	default:
-		whole = intPart
+		intPart, frac = intPart[:2], intPart[2:] // p999 → 99.9
 	}
-	i, f, _ := strings.Cut(whole, ".")
-	i = strings.TrimLeft(i, "0")
-	f = strings.TrimRight(f, "0")
-	if i == "" {
-		i = "0"
+	return canonicalPercent(intPart, frac, shift)
+}
+
+// canonicalPercent writes intPart.frac, its point moved shift places right,
+// as "p<percent>" without redundant zeros, if it lies in [0, 100].
+func canonicalPercent(intPart, frac string, shift int) (string, bool) {
+	if len(frac) < shift {
+		frac += strings.Repeat("0", shift-len(frac))
 	}
-	if f != "" {
-		i += "." + f
+	intPart, frac = intPart+frac[:shift], frac[shift:]
+	intPart = strings.TrimLeft(intPart, "0")
+	frac = strings.TrimRight(frac, "0")
+	if len(intPart) > 3 || len(intPart) == 3 && (intPart != "100" || frac != "") {
+		return "", false
 	}
-	if ip, fp, _ := strings.Cut(i, "."); i == "0" || len(ip) > 3 || len(ip) == 3 && (ip != "100" || fp != "") {
-		return "", fmt.Errorf("percentile %q is out of range", in)
+	if intPart == "" {
+		intPart = "0"
 	}
-	return "p" + i, nil
+	if frac != "" {
+		return "p" + intPart + "." + frac, true
+	}
+	return "p" + intPart, true
+}
+
+// atMostOne says whether the decimal intPart.frac is at most 1.
+func atMostOne(intPart, frac string) bool {
+	switch strings.TrimLeft(intPart, "0") {
+	case "":
+		return true
+	case "1":
+		return strings.Trim(frac, "0") == ""
+	}
+	return false
 }
 
 func digits(s string) bool {
-	for _, r := range s {
-		if r < '0' || r > '9' {
+	for i := range len(s) {
+		if !isDigit(s[i]) {
 			return false
 		}
 	}
 	return true
 }
+
+func isDigit(c byte) bool { return c >= '0' && c <= '9' }

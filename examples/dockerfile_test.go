@@ -8,7 +8,9 @@ import (
 )
 
 // TestDockerfile checks that the image exposes the port the manifests use and runs as the
-// user they run as; scripts/docker-test.sh builds and runs the image itself.
+// user they run as, and that it copies the binary of its platform from promu's layout
+// (.build/<os>-<arch>/), which make crossbuild fills; scripts/docker-test.sh builds the
+// amd64 and arm64 images, pushes and pulls them, and runs one.
 func TestDockerfile(t *testing.T) {
 	b, err := os.ReadFile(dockerfilePath)
 	if err != nil {
@@ -20,6 +22,10 @@ func TestDockerfile(t *testing.T) {
 		`(?m)^ARG BASE=gcr\.io/distroless/static-debian12:nonroot$`,
 		`(?m)^FROM \$\{BASE\}$`,
 		`(?m)^COPY \S+ /etc/ssl/certs/ca-certificates\.crt$`,
+		`(?m)^ARG ARCH="amd64"$`,
+		`(?m)^ARG OS="linux"$`,
+		`(?m)^COPY \.build/\$\{OS\}-\$\{ARCH\}/groq_exporter /bin/groq_exporter$`,
+		`(?m)^ENTRYPOINT \["/bin/groq_exporter"\]$`,
 	} {
 		if !regexp.MustCompile(want).Match(b) {
 			t.Errorf("%s: no line matching %s", dockerfilePath, want)

@@ -2,13 +2,9 @@ package examples
 
 import (
 	"bufio"
-	"bytes"
-	"encoding/json"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
-	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -16,12 +12,10 @@ import (
 	"slices"
 	"sort"
 	"strings"
-	"sync"
-	"sync/atomic"
 	"testing"
 	"time"
 
-	"github.com/VictoriaMetrics/metricsql"
+	"github.com/groq-exporter/groq_exporter/internal/groqtest"
 	"sigs.k8s.io/yaml"
 )
 
@@ -72,8 +66,9 @@ func helpFlags(t *testing.T, bin string) ([]string, string) {
 }
 
 // usedFlags returns every exporter flag the examples use: the container arguments of the
-// Kubernetes manifests and of every rendered chart variant, and every exporter flag the
-// example files, the Dockerfile and scripts/docker-test.sh mention, each with where.
+// Kubernetes manifests, and every exporter flag the example files, the Dockerfile and
+// scripts/docker-test.sh mention, each with where. TestHelmChartFlags checks the rendered
+// chart's.
 func usedFlags(t *testing.T) map[string][]string {
 	t.Helper()
 	used := map[string][]string{}
@@ -85,15 +80,6 @@ func usedFlags(t *testing.T) map[string][]string {
 	for _, d := range kubernetesManifests(t).deployments {
 		for _, f := range containerFlags(d.Spec.Template.Spec.Containers[0]) {
 			add(f, kubernetesDir)
-		}
-	}
-	h := helm(t)
-	for _, tc := range helmCases {
-		objs, _ := helmTemplate(t, h, tc.set)
-		for _, d := range objs.deployments {
-			for _, f := range containerFlags(d.Spec.Template.Spec.Containers[0]) {
-				add(f, "helm template ("+tc.name+")")
-			}
 		}
 	}
 	files := []string{dockerfilePath, filepath.Join(repoRoot, "scripts", "docker-test.sh")}
@@ -125,12 +111,10 @@ func usedFlags(t *testing.T) map[string][]string {
 	return used
 }
 
-// TestExporterFlags checks that every flag the examples use is one groq_exporter has,
-// and that it listens on the port the manifests, chart and Dockerfile expose.
-func TestExporterFlags(t *testing.T) {
-	bin := exporterBinary(t)
-	flags, help := helpFlags(t, bin)
-	used := usedFlags(t)
+// checkFlags fails the test for each flag in used (with where it is used) that is not one
+// of flags, groq_exporter's.
+func checkFlags(t *testing.T, flags []string, used map[string][]string) {
+	t.Helper()
 	names := make([]string, 0, len(used))
 	for f := range used {
 		names = append(names, f)
@@ -141,6 +125,15 @@ func TestExporterFlags(t *testing.T) {
 			t.Errorf("%s, used in %s, is not a groq_exporter flag (--help lists %s)", f, strings.Join(used[f], ", "), strings.Join(flags, " "))
 		}
 	}
+}
+
+// TestExporterFlags checks that every flag the examples use is one groq_exporter has,
+// and that it listens on the port the manifests, chart and Dockerfile expose.
+func TestExporterFlags(t *testing.T) {
+	bin := exporterBinary(t)
+	flags, help := helpFlags(t, bin)
+	used := usedFlags(t)
+	checkFlags(t, flags, used)
 	if !strings.Contains(help, fmt.Sprint(exporterPort)) {
 		t.Errorf("groq_exporter --help does not mention port %d as its default listen address:\n%s", exporterPort, help)
 	}
@@ -150,165 +143,9 @@ func TestExporterFlags(t *testing.T) {
 	}
 }
 
-// fakeGroq serves the seven Groq series on the query endpoints of the Prometheus HTTP
-// API, as Groq's metrics API does. A query gets the series its selectors match.
-type fakeGroq struct {
-	key        string
-	authorized atomic.Int64
-}
-
-type fakeSeries struct {
-	labels map[string]string
-	value  string
-}
-
-func (g *fakeGroq) series() []fakeSeries {
-	var s []fakeSeries
-	for _, code := range []string{"200", "429"} {
-		s = append(s,
-			fakeSeries{map[string]string{"__name__": "requests:rate1m", "model": "llama-3.1-8b-instant", "status_code": code}, "2.5"},
-			fakeSeries{map[string]string{"__name__": "requests:increase1m", "model": "llama-3.1-8b-instant", "status_code": code}, "150"})
-	}
-	for _, base := range []string{"e2e_latency_seconds", "ttft_latency_seconds", "queue_latency_seconds", "tokens_in", "tokens_out"} {
-		for _, p := range []string{"p50", "p95", "p99"} {
-			s = append(s, fakeSeries{map[string]string{"__name__": base + ":" + p + ":rate5m", "model": "llama-3.1-8b-instant"}, "0.25"})
-		}
-	}
-	return s
-}
-
-// matching returns the series any selector in the query matches.
-func (g *fakeGroq) matching(query string) ([]fakeSeries, error) {
-	e, err := metricsql.Parse(query)
-	if err != nil {
-		return nil, err
-	}
-	var groups [][]metricsql.LabelFilter
-	metricsql.VisitAll(e, func(e metricsql.Expr) {
-		if me, ok := e.(*metricsql.MetricExpr); ok {
-			groups = append(groups, me.LabelFilterss...)
-		}
-	})
-	var out []fakeSeries
-	for _, s := range g.series() {
-		for _, group := range groups {
-			if matchesAll(s.labels, group) {
-				out = append(out, s)
-				break
-			}
-		}
-	}
-	return out, nil
-}
-
-func matchesAll(labels map[string]string, filters []metricsql.LabelFilter) bool {
-	for _, f := range filters {
-		v := labels[f.Label]
-		ok := v == f.Value
-		if f.IsRegexp {
-			re, err := regexp.Compile("^(?:" + f.Value + ")$")
-			ok = err == nil && re.MatchString(v)
-		}
-		if ok == f.IsNegative {
-			return false
-		}
-	}
-	return true
-}
-
-func (g *fakeGroq) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	w.Header().Set("Content-Type", "application/json")
-	fail := func(code int, msg string) {
-		w.WriteHeader(code)
-		json.NewEncoder(w).Encode(map[string]string{"status": "error", "errorType": fmt.Sprint(code), "error": msg})
-	}
-	if r.Header.Get("Authorization") != "Bearer "+g.key {
-		fail(http.StatusUnauthorized, "invalid API key")
-		return
-	}
-	g.authorized.Add(1)
-	now := float64(time.Now().Unix())
-	var data any
-	switch p := r.URL.Path; {
-	case strings.HasSuffix(p, "/api/v1/query"), strings.HasSuffix(p, "/api/v1/query_range"):
-		ss, err := g.matching(r.FormValue("query"))
-		if err != nil {
-			fail(http.StatusBadRequest, err.Error())
-			return
-		}
-		result := []map[string]any{}
-		for _, s := range ss {
-			if strings.HasSuffix(p, "/query") {
-				result = append(result, map[string]any{"metric": s.labels, "value": []any{now, s.value}})
-			} else {
-				result = append(result, map[string]any{"metric": s.labels, "values": [][]any{{now, s.value}}})
-			}
-		}
-		typ := "vector"
-		if strings.HasSuffix(p, "/query_range") {
-			typ = "matrix"
-		}
-		data = map[string]any{"resultType": typ, "result": result}
-	case strings.HasSuffix(p, "/api/v1/series"):
-		sets := []map[string]string{}
-		for _, m := range r.Form["match[]"] {
-			ss, err := g.matching(m)
-			if err != nil {
-				fail(http.StatusBadRequest, err.Error())
-				return
-			}
-			for _, s := range ss {
-				sets = append(sets, s.labels)
-			}
-		}
-		data = sets
-	case strings.HasSuffix(p, "/api/v1/label/__name__/values"):
-		var names []string
-		for _, s := range g.series() {
-			if !slices.Contains(names, s.labels["__name__"]) {
-				names = append(names, s.labels["__name__"])
-			}
-		}
-		data = names
-	case strings.HasSuffix(p, "/api/v1/labels"):
-		data = []string{"__name__", "model", "status_code"}
-	default:
-		fail(http.StatusNotFound, "unsupported path "+p)
-		return
-	}
-	json.NewEncoder(w).Encode(map[string]any{"status": "success", "data": data})
-}
-
-func freePort(t *testing.T) int {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port
-}
-
-// syncBuffer collects the exporter's output, written from the exec package's goroutines.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
-
 // TestExporterProbesAndMetrics starts groq_exporter against a fake Groq on loopback, with
-// the key in a file as the Kubernetes examples pass it, and checks that the probe paths
+// the key in a file as the Kubernetes examples pass it and a configuration file with a
+// custom query, and checks that the probe paths
 // and the metrics path the manifests use answer, and that it serves every metric the
 // dashboard and the alerts use (and no groq_ metric the contract does not list).
 func TestExporterProbesAndMetrics(t *testing.T) {
@@ -347,18 +184,33 @@ func TestExporterProbesAndMetrics(t *testing.T) {
 		}
 	}
 
-	g := &fakeGroq{key: "gsk_test_key"}
-	srv := httptest.NewServer(g)
-	defer srv.Close()
+	// A fake Groq serving one model's worth of every documented series.
+	const key = "gsk_test_key"
+	srv := groqtest.FakeForTest(t, key)
+	srv.SetSeries(groqtest.NewLoader(nil, 1, "llama-3.1-8b-instant").Round(time.Now())...)
 	keyFile := filepath.Join(t.TempDir(), "api-key")
-	if err := os.WriteFile(keyFile, []byte(g.key+"\n"), 0o400); err != nil {
+	if err := os.WriteFile(keyFile, []byte(key+"\n"), 0o400); err != nil {
 		t.Fatal(err)
 	}
-	addr := fmt.Sprintf("127.0.0.1:%d", freePort(t))
-	logs := &syncBuffer{}
+	// A configuration file with one custom query, so that the reload and query metrics the
+	// alerts use are served too.
+	const customQuery = "groq_examples_test_ratio"
+	const customQueryExpr = `sum by (model) (requests:rate1m{status_code="429"}) / sum by (model) (requests:rate1m)`
+	configFile := filepath.Join(t.TempDir(), "groq_exporter.yml")
+	config := "queries:\n  - name: " + customQuery + "\n    help: Test query.\n" +
+		"    query: " + customQueryExpr + "\n" +
+		"    labels: [model]\n"
+	if err := os.WriteFile(configFile, []byte(config), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	// The fake evaluates no MetricsQL: it answers the custom query as Groq would.
+	srv.SetAnswer(customQueryExpr, groqtest.Sample{Labels: map[string]string{"model": "llama-3.1-8b-instant"}, Value: 0.02})
+	addr := groqtest.FreeAddr(t)
+	logs := &groqtest.LogBuffer{}
 	cmd := exec.Command(bin,
+		"--config.file="+configFile,
 		"--groq.api-key-file="+keyFile,
-		"--groq.url="+srv.URL+"/v1/metrics/prometheus",
+		"--groq.url="+srv.BaseURL(),
 		"--web.listen-address="+addr,
 		"--log.level=debug",
 	)
@@ -417,7 +269,13 @@ func TestExporterProbesAndMetrics(t *testing.T) {
 		metrics = body
 		return err == nil && code == http.StatusOK && regexp.MustCompile(`(?m)^groq_up(\{[^}]*\})? 1$`).MatchString(body)
 	})
-	if g.authorized.Load() == 0 {
+	authorized := 0
+	for _, c := range srv.Calls() {
+		if c.Header.Get("Authorization") == "Bearer "+key {
+			authorized++
+		}
+	}
+	if authorized == 0 {
 		t.Errorf("the fake Groq got no request with the key from --groq.api-key-file")
 	}
 
@@ -428,13 +286,14 @@ func TestExporterProbesAndMetrics(t *testing.T) {
 			served[f[2]] = true
 		}
 	}
+	checkAwaitedMetrics(t, served)
 	for n := range wantNames {
-		if !served[n] {
+		if !served[n] && !slices.Contains(awaitedMetrics, n) {
 			t.Errorf("%s is used by the dashboard or the alerts but groq_exporter does not serve it", n)
 		}
 	}
 	for n := range served {
-		if strings.HasPrefix(n, "groq_") && !slices.Contains(exportedMetrics, n) {
+		if strings.HasPrefix(n, "groq_") && n != customQuery && !slices.Contains(exportedMetrics, n) {
 			t.Errorf("groq_exporter serves %s, which is not in exportedMetrics (the contract's list)", n)
 		}
 	}

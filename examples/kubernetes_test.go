@@ -3,7 +3,6 @@ package examples
 import (
 	"fmt"
 	"os"
-	"path"
 	"path/filepath"
 	"regexp"
 	"slices"
@@ -13,6 +12,7 @@ import (
 	monitoringv1 "github.com/prometheus-operator/prometheus-operator/pkg/apis/monitoring/v1"
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
+	networkingv1 "k8s.io/api/networking/v1"
 	kjson "sigs.k8s.io/json"
 	"sigs.k8s.io/yaml"
 )
@@ -22,7 +22,10 @@ type objects struct {
 	deployments     []*appsv1.Deployment
 	services        []*corev1.Service
 	secrets         []*corev1.Secret
+	configMaps      []*corev1.ConfigMap
+	networkPolicies []*networkingv1.NetworkPolicy
 	serviceMonitors []*monitoringv1.ServiceMonitor
+	prometheusRules []*monitoringv1.PrometheusRule
 }
 
 var docSeparator = regexp.MustCompile(`(?m)^---[ \t]*$`)
@@ -58,9 +61,18 @@ func decodeManifests(source string, data []byte) (objects, error) {
 		case "v1 Secret":
 			o := &corev1.Secret{}
 			objs.secrets, obj = append(objs.secrets, o), o
+		case "v1 ConfigMap":
+			o := &corev1.ConfigMap{}
+			objs.configMaps, obj = append(objs.configMaps, o), o
+		case "networking.k8s.io/v1 NetworkPolicy":
+			o := &networkingv1.NetworkPolicy{}
+			objs.networkPolicies, obj = append(objs.networkPolicies, o), o
 		case "monitoring.coreos.com/v1 ServiceMonitor":
 			o := &monitoringv1.ServiceMonitor{}
 			objs.serviceMonitors, obj = append(objs.serviceMonitors, o), o
+		case "monitoring.coreos.com/v1 PrometheusRule":
+			o := &monitoringv1.PrometheusRule{}
+			objs.prometheusRules, obj = append(objs.prometheusRules, o), o
 		default:
 			return objs, fmt.Errorf("%s: document %d: unexpected object %s %s", source, i, tm.APIVersion, tm.Kind)
 		}
@@ -77,10 +89,13 @@ func decodeManifests(source string, data []byte) (objects, error) {
 
 // expect describes what one set of manifests must contain.
 type expect struct {
-	secretName     string // Secret the Deployment mounts
+	secretName     string // Secret holding the key --groq.api-key-file names; "" with organizations
 	createsSecret  bool   // whether the set contains that Secret
 	serviceMonitor bool
 	smLabels       map[string]string // labels the ServiceMonitor must carry
+	metricsPath    string            // --web.telemetry-path; "" is /metrics
+	tls            bool              // served over HTTPS
+	basicAuth      bool              // behind basic auth
 }
 
 // checkObjects checks that the objects form a working, hardened groq_exporter
@@ -141,57 +156,56 @@ func checkObjects(t *testing.T, source string, objs objects, want expect) []stri
 	if len(c.Ports) != 1 || c.Ports[0].Name != "http-metrics" || c.Ports[0].ContainerPort != exporterPort {
 		errorf("container: want one port http-metrics %d, got %+v", exporterPort, c.Ports)
 	}
+	scheme := corev1.URISchemeHTTP
+	if want.tls {
+		scheme = corev1.URISchemeHTTPS
+	}
 	for _, p := range []struct {
 		name  string
 		probe *corev1.Probe
 		path  string
 	}{{"livenessProbe", c.LivenessProbe, "/-/healthy"}, {"readinessProbe", c.ReadinessProbe, "/-/ready"}} {
-		if p.probe == nil || p.probe.HTTPGet == nil || p.probe.HTTPGet.Path != p.path || p.probe.HTTPGet.Port.String() != "http-metrics" {
-			errorf("container: want %s GET %s on port http-metrics, got %+v", p.name, p.path, p.probe)
+		switch {
+		case p.probe == nil:
+			errorf("container: no %s", p.name)
+		case want.basicAuth:
+			// Every path answers 401 without credentials, which the kubelet does not have.
+			if p.probe.TCPSocket == nil || p.probe.TCPSocket.Port.String() != "http-metrics" || p.probe.HTTPGet != nil {
+				errorf("container: behind basic auth want %s on the TCP port http-metrics, got %+v", p.name, p.probe.ProbeHandler)
+			}
+		case p.probe.HTTPGet == nil || p.probe.HTTPGet.Path != p.path || p.probe.HTTPGet.Port.String() != "http-metrics" ||
+			(p.probe.HTTPGet.Scheme != scheme && (p.probe.HTTPGet.Scheme != "" || want.tls)):
+			errorf("container: want %s %s GET %s on port http-metrics, got %+v", p.name, scheme, p.path, p.probe.ProbeHandler)
 		}
 	}
 
 	// The key file flag must name a file of the mounted Secret.
 	flags := containerFlags(c)
 	keyFile := flagValue(c, "--groq.api-key-file")
-	var mounted string
+	if want.secretName != "" {
+		secret, key, ok := mountedSecretFile(pod, c, keyFile)
+		if keyFile == "" || !ok || secret != want.secretName {
+			errorf("--groq.api-key-file=%q does not name a file of the mounted Secret %q (got Secret %q key %q)", keyFile, want.secretName, secret, key)
+		}
+		if want.createsSecret {
+			checkSecretHasKey(t, source, objs, secret, key)
+		} else if findSecret(objs, want.secretName) != nil {
+			errorf("want no Secret %s (an existing one is used), but the set contains it", want.secretName)
+		}
+	} else if keyFile != "" {
+		errorf("with organizations want no --groq.api-key-file, got %q", keyFile)
+	}
 	for _, vm := range c.VolumeMounts {
-		for _, v := range pod.Volumes {
-			if v.Name != vm.Name || v.Secret == nil {
-				continue
-			}
-			if !vm.ReadOnly {
-				errorf("volume %s: mount the Secret readOnly", v.Name)
-			}
-			if v.Secret.SecretName != want.secretName {
-				errorf("volume %s: mounts Secret %q, want %q", v.Name, v.Secret.SecretName, want.secretName)
-			}
-			key := "api-key"
-			for _, it := range v.Secret.Items {
-				key = it.Path
-			}
-			mounted = path.Join(vm.MountPath, key)
+		if !vm.ReadOnly {
+			errorf("volume %s: mount it readOnly", vm.Name)
 		}
 	}
-	if keyFile == "" || keyFile != mounted {
-		errorf("--groq.api-key-file=%q does not name the mounted Secret file %q", keyFile, mounted)
+	metricsPath := want.metricsPath
+	if metricsPath == "" {
+		metricsPath = "/metrics"
 	}
-
-	// Secret.
-	if want.createsSecret {
-		if len(objs.secrets) != 1 || objs.secrets[0].Name != want.secretName {
-			errorf("want the Secret %s, got %d Secrets", want.secretName, len(objs.secrets))
-		} else {
-			s := objs.secrets[0]
-			key := path.Base(keyFile)
-			if _, ok := s.Data[key]; !ok {
-				if _, ok := s.StringData[key]; !ok {
-					errorf("Secret %s has no key %q", s.Name, key)
-				}
-			}
-		}
-	} else if len(objs.secrets) != 0 {
-		errorf("want no Secret (an existing one is used), got %d", len(objs.secrets))
+	if p := flagValue(c, "--web.telemetry-path"); p != "" && p != metricsPath || p == "" && metricsPath != "/metrics" {
+		errorf("--web.telemetry-path=%q, want %q", p, metricsPath)
 	}
 
 	// Service.
@@ -223,8 +237,14 @@ func checkObjects(t *testing.T, source string, objs objects, want expect) []stri
 		t.Fatalf("%s: ServiceMonitor: want one endpoint, got %d", source, len(sm.Spec.Endpoints))
 	}
 	ep := sm.Spec.Endpoints[0]
-	if ep.Port != "http-metrics" || ep.Path != "/metrics" || ep.Interval != "30s" {
-		errorf("ServiceMonitor: want port http-metrics, path /metrics, interval 30s, got %q %q %q", ep.Port, ep.Path, ep.Interval)
+	if ep.Port != "http-metrics" || ep.Path != metricsPath || ep.Interval != "30s" {
+		errorf("ServiceMonitor: want port http-metrics, path %s, interval 30s, got %q %q %q", metricsPath, ep.Port, ep.Path, ep.Interval)
+	}
+	if wantScheme := strings.ToLower(string(scheme)); ep.Scheme != nil && string(*ep.Scheme) != wantScheme || ep.Scheme == nil && want.tls {
+		errorf("ServiceMonitor: want scheme %s, got %v", wantScheme, ep.Scheme)
+	}
+	if want.basicAuth && (ep.BasicAuth == nil || ep.BasicAuth.Username.Name == "" || ep.BasicAuth.Password.Name == "") {
+		errorf("ServiceMonitor: behind basic auth want basicAuth from a Secret, got %+v", ep.BasicAuth)
 	}
 	jobGroq := false
 	for _, r := range ep.RelabelConfigs {
@@ -288,6 +308,9 @@ func kubernetesManifests(t *testing.T) objects {
 		all.deployments = append(all.deployments, objs.deployments...)
 		all.services = append(all.services, objs.services...)
 		all.secrets = append(all.secrets, objs.secrets...)
+		all.configMaps = append(all.configMaps, objs.configMaps...)
+		all.networkPolicies = append(all.networkPolicies, objs.networkPolicies...)
+		all.prometheusRules = append(all.prometheusRules, objs.prometheusRules...)
 		all.serviceMonitors = append(all.serviceMonitors, objs.serviceMonitors...)
 	}
 	return all
@@ -308,7 +331,8 @@ func TestDecodeManifestsIsStrict(t *testing.T) {
 		{"unknown field", "apiVersion: v1\nkind: Service\nmetadata: {name: x}\nspec: {selectr: {a: b}}\n", `unknown field "spec.selectr"`},
 		{"wrong case", "apiVersion: v1\nkind: Service\nmetadata: {name: x}\nspec: {Selector: {a: b}}\n", `unknown field "spec.Selector"`},
 		{"duplicate key", "apiVersion: v1\nkind: Service\nmetadata: {name: x}\nmetadata: {name: z}\n", `key "metadata" already set`},
-		{"unknown kind", "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: x}\n", "unexpected object v1 ConfigMap"},
+		{"unknown kind", "apiVersion: v1\nkind: Pod\nmetadata: {name: x}\n", "unexpected object v1 Pod"},
+		{"rule typo", "apiVersion: monitoring.coreos.com/v1\nkind: PrometheusRule\nmetadata: {name: x}\nspec: {groups: [{name: g, rules: [{alert: A, expr: up, fro: 5m}]}]}\n", `unknown field "spec.groups[0].rules[0].fro"`},
 		{"monitor typo", "apiVersion: monitoring.coreos.com/v1\nkind: ServiceMonitor\nmetadata: {name: x}\nspec: {endpoints: [{prot: http}]}\n", `unknown field "spec.endpoints[0].prot"`},
 		{"wrong value type", "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: x}\nspec: {replicas: one}\n", "cannot unmarshal string"},
 		{"bad second object", "apiVersion: v1\nkind: Service\nmetadata: {name: x}\n---\napiVersion: v1\nkind: Secret\nmetadata: {name: z}\nstringdata: {a: b}\n", `unknown field "stringdata"`},
@@ -320,5 +344,59 @@ func TestDecodeManifestsIsStrict(t *testing.T) {
 	}
 	if _, err := decodeManifests("ok", []byte("# comment only\n---\napiVersion: v1\nkind: Service\nmetadata: {name: x}\n")); err != nil {
 		t.Errorf("valid manifest: %v", err)
+	}
+}
+
+// mountedSecretFile returns the Secret and key a file path of container c comes from.
+func mountedSecretFile(pod corev1.PodSpec, c corev1.Container, file string) (secret, key string, ok bool) {
+	for _, vm := range c.VolumeMounts {
+		rel, found := strings.CutPrefix(file, strings.TrimSuffix(vm.MountPath, "/")+"/")
+		if !found {
+			continue
+		}
+		for _, v := range pod.Volumes {
+			if v.Name != vm.Name || v.Secret == nil {
+				continue
+			}
+			if len(v.Secret.Items) == 0 {
+				return v.Secret.SecretName, rel, true
+			}
+			for _, it := range v.Secret.Items {
+				if it.Path == rel {
+					return v.Secret.SecretName, it.Key, true
+				}
+			}
+		}
+	}
+	return "", "", false
+}
+
+func findSecret(objs objects, name string) *corev1.Secret {
+	for _, s := range objs.secrets {
+		if s.Name == name {
+			return s
+		}
+	}
+	return nil
+}
+
+// secretValue returns a Secret's value for key from data or stringData.
+func secretValue(s *corev1.Secret, key string) (string, bool) {
+	if v, ok := s.Data[key]; ok {
+		return string(v), true
+	}
+	v, ok := s.StringData[key]
+	return v, ok
+}
+
+func checkSecretHasKey(t *testing.T, source string, objs objects, name, key string) {
+	t.Helper()
+	s := findSecret(objs, name)
+	if s == nil {
+		t.Errorf("%s: want the Secret %s, which the set creates", source, name)
+		return
+	}
+	if v, ok := secretValue(s, key); !ok || strings.TrimSpace(v) == "" {
+		t.Errorf("%s: Secret %s has no key %q", source, name, key)
 	}
 }

@@ -49,6 +49,9 @@ type Reloader struct {
 
 // NewReloader returns a Reloader of file into orgs.
 func NewReloader(file string, orgs *Organizations, logger log.Logger) *Reloader {
+	if logger == nil {
+		logger = log.NewNopLogger()
+	}
 	return &Reloader{
 		File: file, orgs: orgs, logger: logger,
 		success: prometheus.NewGauge(prometheus.GaugeOpts{

@@ -1,23 +1,20 @@
-package groq
+package groq_test
 
 import (
 	"context"
-	"net/http"
-	"net/http/httptest"
 	"testing"
 
-	"github.com/groq-exporter/groq_exporter/internal/synth"
+	"github.com/groq-exporter/groq_exporter/groq"
+	"github.com/groq-exporter/groq_exporter/internal/groqtest"
 )
 
 // BenchmarkQuery10k is one query over loopback HTTP answered with 10,000
 // series: the client's whole path, request to samples.
 func BenchmarkQuery10k(b *testing.B) {
-	body := synth.Vector(10000)
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
-		_, _ = w.Write(body)
-	}))
-	defer srv.Close()
-	c, err := New(Config{URL: srv.URL})
+	body := string(groqtest.Vector(10000))
+	srv := groqtest.FakeForTest(b)
+	srv.Inject(groqtest.Fault{Text: body})
+	c, err := groq.New(groq.Config{URL: srv.BaseURL()})
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -131,26 +131,43 @@ func (c *Client) Close() {
 	c.http.CloseIdleConnections()
 }
 
-// Query runs an instant query and returns its vector result.
+// Query runs an instant query and returns its vector result. Series that
+// cannot be decoded are left out; QueryAnswer says how many, and whether
+// Groq answered only in part.
 func (c *Client) Query(ctx context.Context, expr string) ([]Sample, error) {
+	a, err := c.QueryAnswer(ctx, expr)
+	if err != nil {
+		return nil, err
+	}
+	return a.Samples, nil
+}
+
+// QueryAnswer runs an instant query and returns its vector result with what
+// Groq said about it: the series left out and why, whether the answer is
+// partial, and its warnings. On success the *Answer is never nil.
+func (c *Client) QueryAnswer(ctx context.Context, expr string) (*Answer, error) {
 	form := url.Values{"query": {expr}}
-	var samples []Sample
-	err := c.do(ctx, "query", form, func(body io.Reader) error {
+	var answer *Answer
+	err := c.do(ctx, "query", form, func(body io.Reader, secrets []string) error {
 		var err error
-		samples, err = DecodeVector(body)
+		answer, err = decodeAnswer(body, secrets)
 		return err
 	})
-	return samples, err
+	if err != nil {
+		return nil, err
+	}
+	return answer, nil
 }
 
 // do sends GET /api/v1/<endpoint>?<params>, retrying 429, 5xx and transport
 // failures with jittered exponential backoff (or Retry-After) while the
-// context's deadline allows, and hands a 2xx body to decode.
+// context's deadline allows, and hands a 2xx body to decode, with the
+// credentials the request carried, for redacting what it keeps.
 //
 // After an answer with Retry-After, calls fail at once with the same class of
 // error, without asking Groq, until that time has passed: however often the
 // exporter is scraped, Groq is not asked before it said it would answer.
-func (c *Client) do(ctx context.Context, endpoint string, params url.Values, decode func(io.Reader) error) error {
+func (c *Client) do(ctx context.Context, endpoint string, params url.Values, decode func(io.Reader, []string) error) error {
 	if err := c.quiet(endpoint); err != nil {
 		return err
 	}
@@ -215,7 +232,7 @@ func retryable(err error) bool {
 	return errors.Is(err, ErrRateLimited) || errors.Is(err, ErrServer) || errors.Is(err, ErrTransport)
 }
 
-func (c *Client) attempt(ctx context.Context, endpoint, u string, decode func(io.Reader) error) error {
+func (c *Client) attempt(ctx context.Context, endpoint, u string, decode func(io.Reader, []string) error) error {
 	ctx, cancel := context.WithTimeout(ctx, c.timeout)
 	defer cancel()
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
@@ -238,7 +255,7 @@ func (c *Client) attempt(ctx context.Context, endpoint, u string, decode func(io
 	if resp.StatusCode/100 != 2 {
 		return statusError(endpoint, resp, body, secrets)
 	}
-	if err := decode(body); err != nil {
+	if err := decode(body, secrets); err != nil {
 		var gerr *Error
 		if errors.As(err, &gerr) {
 			gerr.Endpoint, gerr.StatusCode = endpoint, resp.StatusCode
@@ -285,7 +302,7 @@ func bodyError(endpoint string, status int, body *cappedReader, err error, secre
 }
 
 // statusError turns a non-2xx answer into an *Error, with Groq's own message
-// when the body is the API's JSON error.
+// when the body is a JSON error in any form Groq's side sends (see errorField).
 func statusError(endpoint string, resp *http.Response, body io.Reader, secrets []string) *Error {
 	e := &Error{Endpoint: endpoint, StatusCode: resp.StatusCode}
 	switch code := resp.StatusCode; {
@@ -303,14 +320,14 @@ func statusError(endpoint string, resp *http.Response, body io.Reader, secrets [
 	if code := resp.StatusCode; code == http.StatusTooManyRequests || code == http.StatusServiceUnavailable {
 		e.RetryAfter = parseRetryAfter(resp.Header.Get("Retry-After"), time.Now())
 	}
-	var apiErr struct {
-		ErrorType string `json:"errorType"`
-		Error     string `json:"error"`
-	}
 	raw, _ := io.ReadAll(io.LimitReader(body, 64<<10))
-	if json.Unmarshal(raw, &apiErr) == nil && apiErr.Error != "" {
-		e.Detail = redact(apiErr.Error, secrets...)
-	} else if len(raw) > 0 {
+	switch msg := errorMessage(raw, resp.StatusCode); {
+	case msg != "":
+		e.Detail = redact(msg, secrets...)
+	case len(raw) == 0:
+	case json.Valid(raw):
+		e.Detail = redact(fmt.Sprintf("JSON body of %d bytes without an error message (%s)", len(raw), resp.Header.Get("Content-Type")), secrets...)
+	default:
 		e.Detail = redact(fmt.Sprintf("non-JSON body of %d bytes (%s)", len(raw), resp.Header.Get("Content-Type")), secrets...)
 	}
 	return e

@@ -1,24 +1,20 @@
-package groq
+package groq_test
 
 import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"math"
 	"net"
 	"net/http"
-	"net/http/httptest"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
-	"github.com/groq-exporter/groq_exporter/internal/synth"
+	"github.com/groq-exporter/groq_exporter/groq"
+	"github.com/groq-exporter/groq_exporter/internal/groqtest"
 )
-
-// testKey is a credential in Groq's format; no error may ever show it.
-const testKey = "gsk_TESTKEY0123456789abcdefABCDEF"
 
 // recorder is an Observer that remembers what it was told.
 type recorder struct {
@@ -47,80 +43,56 @@ func (r *recorder) counts() (requests []string, retries int) {
 
 // newTestClient returns a client for url with a 1 ms backoff, so that retries
 // do not slow the tests down, and the recorder it reports to.
-func newTestClient(t *testing.T, url string, mod func(*Config)) (*Client, *recorder) {
+func newTestClient(t *testing.T, url string, mod func(*groq.Config)) (*groq.Client, *recorder) {
 	t.Helper()
 	rec := &recorder{}
-	cfg := Config{URL: url, MaxRetries: DefaultMaxRetries, Observer: rec, Timeout: 5 * time.Second}
+	cfg := groq.Config{URL: url, MaxRetries: groq.DefaultMaxRetries, Observer: rec, Timeout: 5 * time.Second}
 	if mod != nil {
 		mod(&cfg)
 	}
-	c, err := New(cfg)
+	c, err := groq.New(cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
-	c.backoff = time.Millisecond
+	groq.SetBackoff(c, time.Millisecond)
 	return c, rec
 }
 
-// counting wraps a handler and counts the requests it saw.
-type counting struct {
-	mu    sync.Mutex
-	n     int
-	times []time.Time
-	h     http.HandlerFunc
-}
-
-func (c *counting) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	c.mu.Lock()
-	c.n++
-	c.times = append(c.times, time.Now())
-	c.mu.Unlock()
-	c.h(w, r)
-}
-
-func (c *counting) calls() int {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.n
-}
-
-func serve(t *testing.T, h http.HandlerFunc) (*httptest.Server, *counting) {
+// serve starts a fake Groq that answers with faults (see groqtest.Fault), in order, the last one until
+// the test ends; with none it answers from its series, of which it has none.
+func serve(t *testing.T, faults ...groqtest.Fault) *groqtest.GatewayServer {
 	t.Helper()
-	ch := &counting{h: h}
-	srv := httptest.NewServer(ch)
-	t.Cleanup(srv.Close)
-	return srv, ch
+	gw := groqtest.FakeForTest(t)
+	gw.Inject(faults...)
+	return gw
 }
 
-func reply(status int, header map[string]string, body string) http.HandlerFunc {
-	return func(w http.ResponseWriter, _ *http.Request) {
-		for k, v := range header {
-			w.Header().Set(k, v)
-		}
-		w.WriteHeader(status)
-		_, _ = io.WriteString(w, body)
+// reply is an answer with a status, headers and a body.
+func reply(status int, header map[string]string, body string) groqtest.Fault {
+	f := groqtest.Fault{Status: status, Header: header, Text: body}
+	if body == "" {
+		f.Body = groqtest.EmptyBody
 	}
+	return f
 }
 
-const okBody = `{"status":"success","isPartial":false,"data":{"resultType":"vector","result":[
- {"metric":{"__name__":"requests:rate1m","model":"llama","status_code":"200"},"value":[1764430000,"12.5"]},
- {"metric":{"__name__":"ttft_latency_seconds:p99:rate5m","model":"llama"},"value":[1764430000.123,"NaN"]},
- {"metric":{"__name__":"tokens_in:p50:rate5m","model":"llama"},"value":[1764430000,"+Inf"]},
- {"metric":{"__name__":"tokens_out:p50:rate5m","model":"llama"},"value":[1764430000, "-Inf"]}
-]},"stats":{"seriesFetched":"4","executionTimeMsec":1}}`
+// echo is an answer whose body and headers may repeat the request's credential (see groqtest.Fault.Echo).
+func echo(status int, header map[string]string, body string) groqtest.Fault {
+	f := reply(status, header, body)
+	f.Echo = true
+	return f
+}
 
 func TestQuerySuccess(t *testing.T) {
-	var gotPath, gotQuery, gotAccept string
-	srv, _ := serve(t, func(w http.ResponseWriter, r *http.Request) {
-		gotPath, gotQuery, gotAccept = r.URL.Path, r.URL.Query().Get("query"), r.Header.Get("Accept")
-		_, _ = io.WriteString(w, okBody)
-	})
-	c, rec := newTestClient(t, srv.URL+"/v1/metrics/prometheus/", nil)
+	srv := serve(t, reply(200, nil, groq.OKBody))
+	c, rec := newTestClient(t, srv.BaseURL()+"/", nil)
 	expr := `{__name__=~"requests:(rate1m)"}`
 	samples, err := c.Query(context.Background(), expr)
 	if err != nil {
 		t.Fatal(err)
 	}
+	call := srv.Calls()[0]
+	gotPath, gotQuery, gotAccept := groqtest.GatewayPrefix+call.Path, call.Query(), call.Header.Get("Accept")
 	if gotPath != "/v1/metrics/prometheus/api/v1/query" || gotQuery != expr || gotAccept != "application/json" {
 		t.Errorf("request: path %q, query %q, Accept %q", gotPath, gotQuery, gotAccept)
 	}
@@ -139,8 +111,8 @@ func TestQuerySuccess(t *testing.T) {
 }
 
 func TestQueryEmptyVector(t *testing.T) {
-	srv, _ := serve(t, reply(200, nil, `{"status":"success","data":{"resultType":"vector","result":[]}}`))
-	c, _ := newTestClient(t, srv.URL, nil)
+	srv := serve(t) // it has no series: "up" matches none
+	c, _ := newTestClient(t, srv.BaseURL(), nil)
 	samples, err := c.Query(context.Background(), "up")
 	if err != nil || len(samples) != 0 {
 		t.Fatalf("got %v, %v; want no samples and no error", samples, err)
@@ -154,7 +126,7 @@ func TestQueryErrorClasses(t *testing.T) {
 	const html = "<html><head><title>502 Bad Gateway</title></head><body>nginx</body></html>"
 	cases := []struct {
 		name       string
-		h          http.HandlerFunc
+		h          groqtest.Fault
 		kind       error
 		status     int
 		calls      int
@@ -162,48 +134,46 @@ func TestQueryErrorClasses(t *testing.T) {
 		notRetried bool
 	}{
 		{name: "401", h: reply(401, nil, `{"status":"error","errorType":"401","error":"invalid API key"}`),
-			kind: ErrUnauthorized, status: 401, calls: 1, detail: "invalid API key"},
-		{name: "403", h: reply(403, nil, `forbidden`), kind: ErrUnauthorized, status: 403, calls: 1, detail: "non-JSON body"},
-		{name: "404", h: reply(404, nil, `404 page not found`), kind: ErrNotFound, status: 404, calls: 1},
+			kind: groq.ErrUnauthorized, status: 401, calls: 1, detail: "invalid API key"},
+		{name: "403", h: reply(403, nil, `forbidden`), kind: groq.ErrUnauthorized, status: 403, calls: 1, detail: "non-JSON body"},
+		{name: "404", h: reply(404, nil, `404 page not found`), kind: groq.ErrNotFound, status: 404, calls: 1},
 		{name: "400 bad_data", h: reply(400, nil, `{"status":"error","errorType":"bad_data","error":"1:5: parse error: unexpected \"}\""}`),
-			kind: ErrRejected, status: 400, calls: 1, detail: "parse error"},
+			kind: groq.ErrRejected, status: 400, calls: 1, detail: "parse error"},
 		{name: "422 VictoriaMetrics", h: reply(422, nil, `{"status":"error","errorType":"422","error":"cannot parse query"}`),
-			kind: ErrRejected, status: 422, calls: 1, detail: "cannot parse query"},
+			kind: groq.ErrRejected, status: 422, calls: 1, detail: "cannot parse query"},
 		{name: "500", h: reply(500, nil, `{"status":"error","errorType":"500","error":"storage unavailable"}`),
-			kind: ErrServer, status: 500, calls: 3, detail: "storage unavailable"},
+			kind: groq.ErrServer, status: 500, calls: 3, detail: "storage unavailable"},
 		{name: "502 HTML", h: reply(502, map[string]string{"Content-Type": "text/html"}, html),
-			kind: ErrServer, status: 502, calls: 3, detail: "non-JSON body of 74 bytes (text/html)"},
-		{name: "503", h: reply(503, nil, ``), kind: ErrServer, status: 503, calls: 3},
+			kind: groq.ErrServer, status: 502, calls: 3, detail: "non-JSON body of 74 bytes (text/html)"},
+		{name: "503", h: reply(503, nil, ``), kind: groq.ErrServer, status: 503, calls: 3},
 		{name: "429", h: reply(429, map[string]string{"Retry-After": "0.001"}, `{"status":"error","errorType":"429","error":"too many requests"}`),
-			kind: ErrRateLimited, status: 429, calls: 3, detail: "too many requests"},
+			kind: groq.ErrRateLimited, status: 429, calls: 3, detail: "too many requests"},
 		{name: "200 HTML", h: reply(200, map[string]string{"Content-Type": "text/html"}, html),
-			kind: ErrBadResponse, status: 200, calls: 1, detail: "not JSON"},
-		{name: "200 text", h: reply(200, nil, "OK\n"), kind: ErrBadResponse, status: 200, calls: 1, detail: "not JSON"},
-		{name: "200 empty", h: reply(200, nil, ""), kind: ErrBadResponse, status: 200, calls: 1, detail: "empty body"},
-		{name: "200 truncated", h: reply(200, nil, okBody[:200]), kind: ErrBadResponse, status: 200, calls: 1, detail: "truncated JSON after 200 bytes"},
+			kind: groq.ErrBadResponse, status: 200, calls: 1, detail: "not JSON"},
+		{name: "200 text", h: reply(200, nil, "OK\n"), kind: groq.ErrBadResponse, status: 200, calls: 1, detail: "not JSON"},
+		{name: "200 empty", h: reply(200, nil, ""), kind: groq.ErrBadResponse, status: 200, calls: 1, detail: "empty body"},
+		{name: "200 truncated", h: reply(200, nil, groq.OKBody[:200]), kind: groq.ErrBadResponse, status: 200, calls: 1, detail: "truncated JSON after 200 bytes"},
 		{name: "200 status error", h: reply(200, nil, `{"status":"error","errorType":"timeout","error":"query timed out"}`),
-			kind: ErrRejected, status: 200, calls: 1, detail: "timeout: query timed out"},
-		{name: "200 status unknown", h: reply(200, nil, `{"status":"pending"}`), kind: ErrBadResponse, status: 200, calls: 1, detail: `status "pending"`},
+			kind: groq.ErrRejected, status: 200, calls: 1, detail: "timeout: query timed out"},
+		{name: "200 status unknown", h: reply(200, nil, `{"status":"pending"}`), kind: groq.ErrBadResponse, status: 200, calls: 1, detail: `status "pending"`},
 		{name: "200 matrix", h: reply(200, nil, `{"status":"success","data":{"resultType":"matrix","result":[{"metric":{},"values":[[1,"1"]]}]}}`),
-			kind: ErrBadResponse, status: 200, calls: 1, detail: `result type "matrix"`},
+			kind: groq.ErrBadResponse, status: 200, calls: 1, detail: `result type "matrix"`},
 		{name: "200 scalar", h: reply(200, nil, `{"status":"success","data":{"resultType":"scalar","result":[1764430000,"1"]}}`),
-			kind: ErrBadResponse, status: 200, calls: 1, detail: `result type "scalar"`},
+			kind: groq.ErrBadResponse, status: 200, calls: 1, detail: `result type "scalar"`},
 		{name: "200 string", h: reply(200, nil, `{"status":"success","data":{"resultType":"string","result":[1764430000,"x"]}}`),
-			kind: ErrBadResponse, status: 200, calls: 1, detail: `result type "string"`},
-		{name: "200 value not a number", h: reply(200, nil, `{"status":"success","data":{"resultType":"vector","result":[{"metric":{},"value":[1,"abc"]}]}}`),
-			kind: ErrBadResponse, status: 200, calls: 1, detail: "not a number"},
-		{name: "200 value unquoted", h: reply(200, nil, `{"status":"success","data":{"resultType":"vector","result":[{"metric":{},"value":[1,2]}]}}`),
-			kind: ErrBadResponse, status: 200, calls: 1, detail: "not a quoted number"},
-		{name: "200 value missing", h: reply(200, nil, `{"status":"success","data":{"resultType":"vector","result":[{"metric":{}}]}}`),
-			kind: ErrBadResponse, status: 200, calls: 1, detail: "no value"},
-		{name: "200 label not a string", h: reply(200, nil, `{"status":"success","data":{"resultType":"vector","result":[{"metric":{"model":1},"value":[1,"1"]}]}}`),
-			kind: ErrBadResponse, status: 200, calls: 1},
-		{name: "200 trailing garbage", h: reply(200, nil, okBody+"<html>"), calls: 1},
+			kind: groq.ErrBadResponse, status: 200, calls: 1, detail: `result type "string"`},
+		{name: "200 vector not a list", h: reply(200, nil, `{"status":"success","data":{"resultType":"vector","result":{"metric":{}}}}`),
+			kind: groq.ErrBadResponse, status: 200, calls: 1, detail: "vector result is an object, not a list of series"},
+		{name: "401 OpenAI-style", h: reply(401, nil, `{"error":{"message":"Invalid API Key","type":"invalid_request_error","code":"invalid_api_key"}}`),
+			kind: groq.ErrUnauthorized, status: 401, calls: 1, detail: "Invalid API Key (type invalid_request_error, code invalid_api_key)"},
+		{name: "200 OpenAI-style", h: reply(200, nil, `{"error":{"message":"organization has no metrics access","type":"permission_error"}}`),
+			kind: groq.ErrRejected, status: 200, calls: 1, detail: "organization has no metrics access (type permission_error)"},
+		{name: "200 trailing garbage", h: reply(200, nil, groq.OKBody+"<html>"), calls: 1},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			srv, ch := serve(t, tc.h)
-			c, rec := newTestClient(t, srv.URL, nil)
+			srv := serve(t, tc.h)
+			c, rec := newTestClient(t, srv.BaseURL(), nil)
 			_, err := c.Query(context.Background(), "up")
 			if tc.kind == nil {
 				if err != nil {
@@ -212,7 +182,7 @@ func TestQueryErrorClasses(t *testing.T) {
 				return
 			}
 			checkErr(t, err, tc.kind, tc.status, tc.detail)
-			if got := ch.calls(); got != tc.calls {
+			if got := srv.Requests(); got != tc.calls {
 				t.Errorf("upstream was called %d times, want %d", got, tc.calls)
 			}
 			reqs, retries := rec.counts()
@@ -233,12 +203,12 @@ func checkErr(t *testing.T, err error, kind error, status int, detail string) {
 	if !errors.Is(err, kind) {
 		t.Fatalf("error %v, want %v", err, kind)
 	}
-	for _, other := range []error{ErrUnauthorized, ErrNotFound, ErrRateLimited, ErrServer, ErrRejected, ErrBadResponse, ErrTooLarge, ErrTransport} {
+	for _, other := range []error{groq.ErrUnauthorized, groq.ErrNotFound, groq.ErrRateLimited, groq.ErrServer, groq.ErrRejected, groq.ErrBadResponse, groq.ErrTooLarge, groq.ErrTransport} {
 		if other != kind && errors.Is(err, other) {
 			t.Errorf("error %v is also %v", err, other)
 		}
 	}
-	var gerr *Error
+	var gerr *groq.Error
 	if !errors.As(err, &gerr) {
 		t.Fatalf("error %T is not a *groq.Error", err)
 	}
@@ -259,7 +229,7 @@ func TestQueryConnectionRefused(t *testing.T) {
 	l.Close() // nothing listens there any more
 	c, rec := newTestClient(t, "http://"+addr, nil)
 	_, err = c.Query(context.Background(), "up")
-	checkErr(t, err, ErrTransport, 0, "connection refused")
+	checkErr(t, err, groq.ErrTransport, 0, "connection refused")
 	if strings.Contains(err.Error(), "/api/v1/query") {
 		t.Errorf("error %q repeats the request URL", err)
 	}
@@ -270,20 +240,10 @@ func TestQueryConnectionRefused(t *testing.T) {
 }
 
 func TestQueryRetryThenSuccess(t *testing.T) {
-	var mu sync.Mutex
-	n := 0
-	srv, _ := serve(t, func(w http.ResponseWriter, _ *http.Request) {
-		mu.Lock()
-		n++
-		first := n == 1
-		mu.Unlock()
-		if first {
-			w.WriteHeader(http.StatusBadGateway)
-			return
-		}
-		_, _ = io.WriteString(w, okBody)
-	})
-	c, rec := newTestClient(t, srv.URL, nil)
+	first := reply(http.StatusBadGateway, nil, "")
+	first.Times = 1
+	srv := serve(t, first, reply(200, nil, groq.OKBody))
+	c, rec := newTestClient(t, srv.BaseURL(), nil)
 	if _, err := c.Query(context.Background(), "up"); err != nil {
 		t.Fatal(err)
 	}
@@ -293,32 +253,31 @@ func TestQueryRetryThenSuccess(t *testing.T) {
 }
 
 func TestQueryNoRetries(t *testing.T) {
-	srv, ch := serve(t, reply(500, nil, ""))
-	c, _ := newTestClient(t, srv.URL, func(c *Config) { c.MaxRetries = -1 })
+	srv := serve(t, reply(500, nil, ""))
+	c, _ := newTestClient(t, srv.BaseURL(), func(c *groq.Config) { c.MaxRetries = -1 })
 	_, err := c.Query(context.Background(), "up")
-	checkErr(t, err, ErrServer, 500, "")
-	if ch.calls() != 1 {
-		t.Errorf("%d calls with MaxRetries -1, want 1", ch.calls())
+	checkErr(t, err, groq.ErrServer, 500, "")
+	if srv.Requests() != 1 {
+		t.Errorf("%d calls with MaxRetries -1, want 1", srv.Requests())
 	}
 }
 
 // TestRetryAfterHonoured: the client waits as long as a 429's Retry-After
 // asks before it asks again (a lower bound, so the check cannot be flaky).
 func TestRetryAfterHonoured(t *testing.T) {
-	srv, ch := serve(t, reply(429, map[string]string{"Retry-After": "0.2"}, ""))
-	c, _ := newTestClient(t, srv.URL, func(c *Config) { c.MaxRetries = 1 })
+	srv := serve(t, reply(429, map[string]string{"Retry-After": "0.2"}, ""))
+	c, _ := newTestClient(t, srv.BaseURL(), func(c *groq.Config) { c.MaxRetries = 1 })
 	_, err := c.Query(context.Background(), "up")
-	checkErr(t, err, ErrRateLimited, 429, "")
-	var gerr *Error
+	checkErr(t, err, groq.ErrRateLimited, 429, "")
+	var gerr *groq.Error
 	if errors.As(err, &gerr); gerr.RetryAfter != 200*time.Millisecond {
 		t.Errorf("RetryAfter %v, want 200ms", gerr.RetryAfter)
 	}
-	ch.mu.Lock()
-	defer ch.mu.Unlock()
-	if len(ch.times) != 2 {
-		t.Fatalf("%d calls, want 2", len(ch.times))
+	calls := srv.Calls()
+	if len(calls) != 2 {
+		t.Fatalf("%d calls, want 2", len(calls))
 	}
-	if gap := ch.times[1].Sub(ch.times[0]); gap < 200*time.Millisecond {
+	if gap := calls[1].Time.Sub(calls[0].Time); gap < 200*time.Millisecond {
 		t.Errorf("asked again after %v, before Retry-After's 200ms", gap)
 	}
 }
@@ -328,17 +287,17 @@ func TestRetryAfterHonoured(t *testing.T) {
 func TestNoRetryPastDeadline(t *testing.T) {
 	for _, tc := range []struct {
 		name string
-		h    http.HandlerFunc
+		h    groqtest.Fault
 		kind error
 	}{
-		{"429 Retry-After 30s", reply(429, map[string]string{"Retry-After": "30"}, ""), ErrRateLimited},
-		{"503 Retry-After date", reply(503, map[string]string{"Retry-After": time.Now().Add(time.Minute).UTC().Format(http.TimeFormat)}, ""), ErrServer},
-		{"500 backoff", reply(500, nil, ""), ErrServer},
+		{"429 Retry-After 30s", reply(429, map[string]string{"Retry-After": "30"}, ""), groq.ErrRateLimited},
+		{"503 Retry-After date", reply(503, map[string]string{"Retry-After": time.Now().Add(time.Minute).UTC().Format(http.TimeFormat)}, ""), groq.ErrServer},
+		{"500 backoff", reply(500, nil, ""), groq.ErrServer},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			srv, ch := serve(t, tc.h)
-			c, rec := newTestClient(t, srv.URL, nil)
-			c.backoff = time.Hour
+			srv := serve(t, tc.h)
+			c, rec := newTestClient(t, srv.BaseURL(), nil)
+			groq.SetBackoff(c, time.Hour)
 			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 			defer cancel()
 			_, err := c.Query(ctx, "up")
@@ -348,113 +307,68 @@ func TestNoRetryPastDeadline(t *testing.T) {
 			if ctx.Err() != nil {
 				t.Errorf("the client waited until the deadline")
 			}
-			if _, retries := rec.counts(); ch.calls() != 1 || retries != 0 {
-				t.Errorf("%d calls and %d retries, want 1 and 0", ch.calls(), retries)
+			if _, retries := rec.counts(); srv.Requests() != 1 || retries != 0 {
+				t.Errorf("%d calls and %d retries, want 1 and 0", srv.Requests(), retries)
 			}
 		})
-	}
-}
-
-func TestParseRetryAfter(t *testing.T) {
-	now := time.Date(2025, 11, 29, 12, 0, 0, 0, time.UTC)
-	for _, tc := range []struct {
-		in   string
-		want time.Duration
-	}{
-		{"", 0},
-		{"5", 5 * time.Second},
-		{"0.5", 500 * time.Millisecond},
-		{"0", 0},
-		{"-3", 0},
-		{"3601", 0}, // absurd: fall back to the backoff
-		{"soon", 0},
-		{"Sat, 29 Nov 2025 12:00:30 GMT", 30 * time.Second},
-		{"Sat, 29 Nov 2025 11:59:00 GMT", 0}, // in the past
-		{"Saturday, 29-Nov-25 12:01:00 GMT", time.Minute},
-	} {
-		if got := parseRetryAfter(tc.in, now); got != tc.want {
-			t.Errorf("parseRetryAfter(%q) = %v, want %v", tc.in, got, tc.want)
-		}
 	}
 }
 
 // TestAttemptTimeout: an upstream that accepts and never answers costs one
 // Timeout per attempt, then fails as a transport error.
 func TestAttemptTimeout(t *testing.T) {
-	release := make(chan struct{})
-	srv, ch := serve(t, func(_ http.ResponseWriter, r *http.Request) {
-		select {
-		case <-r.Context().Done():
-		case <-release:
-		}
-	})
-	defer close(release)
-	c, rec := newTestClient(t, srv.URL, func(c *Config) { c.Timeout = 50 * time.Millisecond; c.MaxRetries = 1 })
+	srv := serve(t, groqtest.Fault{Hang: true})
+	c, rec := newTestClient(t, srv.BaseURL(), func(c *groq.Config) { c.Timeout = 50 * time.Millisecond; c.MaxRetries = 1 })
 	_, err := c.Query(context.Background(), "up")
-	checkErr(t, err, ErrTransport, 0, "deadline exceeded")
-	if !errors.Is(err, ErrTimeout) {
+	checkErr(t, err, groq.ErrTransport, 0, "deadline exceeded")
+	if !errors.Is(err, groq.ErrTimeout) {
 		t.Errorf("error %v is not ErrTimeout", err)
 	}
-	if reqs, retries := rec.counts(); ch.calls() != 2 || len(reqs) != 2 || retries != 1 {
-		t.Errorf("%d calls, observer %v and %d retries; want 2 calls, 1 retry", ch.calls(), reqs, retries)
+	if reqs, retries := rec.counts(); srv.Requests() != 2 || len(reqs) != 2 || retries != 1 {
+		t.Errorf("%d calls, observer %v and %d retries; want 2 calls, 1 retry", srv.Requests(), reqs, retries)
 	}
 }
 
 // TestTrickleBody: a 200 whose body arrives a byte at a time is cut off by the
 // caller's deadline, reported as a transport failure, and not retried.
 func TestTrickleBody(t *testing.T) {
-	srv, ch := serve(t, synth.Trickle(10*time.Millisecond))
-	c, _ := newTestClient(t, srv.URL, nil)
+	srv := serve(t, groqtest.Fault{Trickle: 10 * time.Millisecond})
+	c, _ := newTestClient(t, srv.BaseURL(), nil)
 	ctx, cancel := context.WithTimeout(context.Background(), 200*time.Millisecond)
 	defer cancel()
 	_, err := c.Query(ctx, "up")
-	checkErr(t, err, ErrTransport, 200, "reading the response")
-	if !errors.Is(err, ErrTimeout) {
+	checkErr(t, err, groq.ErrTransport, 200, "reading the response")
+	if !errors.Is(err, groq.ErrTimeout) {
 		t.Errorf("error %v is not ErrTimeout", err)
 	}
-	if ch.calls() != 1 {
-		t.Errorf("%d calls, want 1", ch.calls())
+	if srv.Requests() != 1 {
+		t.Errorf("%d calls, want 1", srv.Requests())
 	}
 }
 
-// endless writes a JSON body that never ends (a vector with ever more series)
-// until limit bytes or until the client goes away, and reports how much it wrote.
-func endless(limit int64, contentLength bool, wrote chan<- int64) http.HandlerFunc {
-	return func(w http.ResponseWriter, _ *http.Request) {
-		if contentLength {
-			w.Header().Set("Content-Length", fmt.Sprint(limit))
-		}
-		var n int64
-		defer func() { wrote <- n }()
-		head := `{"status":"success","data":{"resultType":"vector","result":[`
-		m, err := io.WriteString(w, head)
-		n += int64(m)
-		item := []byte(`{"metric":{"__name__":"requests:rate1m","model":"m","status_code":"200"},"value":[1,"1"]},`)
-		chunk := []byte(strings.Repeat(string(item), 32<<10/len(item)))
-		for err == nil && n+int64(len(chunk)) <= limit {
-			m, err = w.Write(chunk)
-			n += int64(m)
-		}
-	}
+// written closes the fake Groq, waiting for its handlers to end, and returns how many body bytes it
+// wrote to its first call.
+func written(srv *groqtest.GatewayServer) int64 {
+	srv.CloseClientConnections()
+	srv.Close()
+	return srv.Calls()[0].Written
 }
 
-// TestBodyTooLarge: a body over the cap fails as ErrTooLarge whether or not
+// TestBodyTooLarge: a body over the cap fails as groq.ErrTooLarge whether or not
 // Content-Length announced it; the client stops reading at the cap (the server
 // cannot write the whole 64 MiB into a closed connection).
 func TestBodyTooLarge(t *testing.T) {
 	const limit = 64 << 20
 	for _, cl := range []bool{true, false} {
 		t.Run(fmt.Sprintf("Content-Length=%v", cl), func(t *testing.T) {
-			wrote := make(chan int64, 1)
-			srv, ch := serve(t, endless(limit, cl, wrote))
-			c, _ := newTestClient(t, srv.URL, func(c *Config) { c.MaxResponseBytes = 1 << 20 })
+			srv := serve(t, groqtest.Fault{Endless: limit, ContentLength: cl})
+			c, _ := newTestClient(t, srv.BaseURL(), func(c *groq.Config) { c.MaxResponseBytes = 1 << 20 })
 			_, err := c.Query(context.Background(), "up")
-			checkErr(t, err, ErrTooLarge, 200, "more than 1048576 bytes")
-			if ch.calls() != 1 {
-				t.Errorf("%d calls, want 1 (too large is not retried)", ch.calls())
+			checkErr(t, err, groq.ErrTooLarge, 200, "more than 1048576 bytes")
+			if srv.Requests() != 1 {
+				t.Errorf("%d calls, want 1 (too large is not retried)", srv.Requests())
 			}
-			srv.CloseClientConnections()
-			if n := <-wrote; n >= limit {
+			if n := written(srv); n >= limit {
 				t.Errorf("the server wrote all %d bytes: the client read past the cap", n)
 			}
 		})
@@ -463,38 +377,12 @@ func TestBodyTooLarge(t *testing.T) {
 
 // TestErrorBodyCapped: a huge error page is read only as far as the detail needs.
 func TestErrorBodyCapped(t *testing.T) {
-	wrote := make(chan int64, 1)
-	srv, _ := serve(t, func(w http.ResponseWriter, r *http.Request) {
-		w.WriteHeader(http.StatusBadRequest)
-		endless(64<<20, false, wrote)(w, r)
-	})
-	c, _ := newTestClient(t, srv.URL, nil)
+	srv := serve(t, groqtest.Fault{Status: http.StatusBadRequest, Endless: 64 << 20})
+	c, _ := newTestClient(t, srv.BaseURL(), nil)
 	_, err := c.Query(context.Background(), "up")
-	checkErr(t, err, ErrRejected, 400, "non-JSON body of 65536 bytes")
-	srv.CloseClientConnections()
-	if n := <-wrote; n >= 64<<20 {
+	checkErr(t, err, groq.ErrRejected, 400, "non-JSON body of 65536 bytes")
+	if n := written(srv); n >= 64<<20 {
 		t.Errorf("the server wrote all %d bytes of the error page", n)
-	}
-}
-
-func TestCappedReader(t *testing.T) {
-	for _, tc := range []struct {
-		size, max int
-		tooLarge  bool
-	}{{0, 10, false}, {10, 10, false}, {11, 10, true}, {1000, 10, true}} {
-		r := &cappedReader{r: strings.NewReader(strings.Repeat("x", tc.size)), max: int64(tc.max)}
-		b, err := io.ReadAll(r)
-		if got := errors.Is(err, ErrTooLarge); got != tc.tooLarge || err != nil && !got {
-			t.Errorf("size %d max %d: error %v, want too large %v", tc.size, tc.max, err, tc.tooLarge)
-		}
-		if len(b) > tc.max+1 || r.n > int64(tc.max+1) {
-			t.Errorf("size %d max %d: read %d (counted %d) bytes, more than max+1", tc.size, tc.max, len(b), r.n)
-		}
-		if tc.tooLarge {
-			if n, err := r.Read(make([]byte, 10)); n != 0 || !errors.Is(err, ErrTooLarge) {
-				t.Errorf("read after the cap: %d, %v", n, err)
-			}
-		}
 	}
 }
 
@@ -502,56 +390,38 @@ func TestCappedReader(t *testing.T) {
 // Authorization header in a JSON error, in an HTML page, in a status field),
 // the error the client returns does not contain the key.
 func TestNoCredentialInErrors(t *testing.T) {
-	echoJSON := func(status int) http.HandlerFunc {
-		return func(w http.ResponseWriter, r *http.Request) {
-			w.WriteHeader(status)
-			fmt.Fprintf(w, `{"status":"error","errorType":"%d","error":"bad request with header Authorization: %s and key=%s"}`,
-				status, r.Header.Get("Authorization"), testKey)
-		}
+	echoJSON := func(status int) groqtest.Fault {
+		return echo(status, nil, fmt.Sprintf(`{"status":"error","errorType":"%d","error":"bad request with header Authorization: ${authorization} and key=%s"}`,
+			status, groq.TestKey))
 	}
-	cases := map[string]http.HandlerFunc{
-		"401 echo": echoJSON(401),
-		"400 echo": echoJSON(400),
-		"429 echo": echoJSON(429),
-		"500 echo": echoJSON(500),
-		"200 status error echo": func(w http.ResponseWriter, r *http.Request) {
-			fmt.Fprintf(w, `{"status":"error","errorType":"%s","error":"%s"}`, r.Header.Get("Authorization"), r.Header.Get("Authorization"))
-		},
-		"200 status echo": func(w http.ResponseWriter, r *http.Request) {
-			fmt.Fprintf(w, `{"status":"%s"}`, r.Header.Get("Authorization"))
-		},
-		"200 result type echo": func(w http.ResponseWriter, r *http.Request) {
-			fmt.Fprintf(w, `{"status":"success","data":{"resultType":"%s"}}`, testKey)
-		},
-		"200 result type echo, bad result": func(w http.ResponseWriter, r *http.Request) {
-			fmt.Fprintf(w, `{"status":"success","data":{"resultType":"%s","result":1}}`, r.Header.Get("Authorization"))
-		},
-		"200 HTML echo": func(w http.ResponseWriter, r *http.Request) {
-			w.Header().Set("Content-Type", "text/html; "+r.Header.Get("Authorization"))
-			fmt.Fprintf(w, "<html><body>Your request: Authorization: %s</body></html>", r.Header.Get("Authorization"))
-		},
-		"502 HTML echo": func(w http.ResponseWriter, r *http.Request) {
-			w.Header().Set("Content-Type", "text/html; key="+testKey)
-			w.WriteHeader(502)
-			fmt.Fprintf(w, "<html><body>Authorization: %s</body></html>", r.Header.Get("Authorization"))
-		},
-		"200 bad value echo": func(w http.ResponseWriter, r *http.Request) {
-			fmt.Fprintf(w, `{"status":"success","data":{"resultType":"vector","result":[{"metric":{},"value":[1,"%s"]}]}}`, testKey)
-		},
-		"200 bad pair echo": func(w http.ResponseWriter, r *http.Request) {
-			fmt.Fprintf(w, `{"status":"success","data":{"resultType":"vector","result":[{"metric":{},"value":"%s"}]}}`, testKey)
-		},
+	cases := map[string]groqtest.Fault{
+		"401 echo":                         echoJSON(401),
+		"400 echo":                         echoJSON(400),
+		"429 echo":                         echoJSON(429),
+		"500 echo":                         echoJSON(500),
+		"200 status error echo":            echo(200, nil, `{"status":"error","errorType":"${authorization}","error":"${authorization}"}`),
+		"200 status echo":                  echo(200, nil, `{"status":"${authorization}"}`),
+		"200 result type echo":             reply(200, nil, fmt.Sprintf(`{"status":"success","data":{"resultType":"%s"}}`, groq.TestKey)),
+		"200 result type echo, bad result": echo(200, nil, `{"status":"success","data":{"resultType":"${authorization}","result":1}}`),
+		"200 HTML echo": echo(200, map[string]string{"Content-Type": "text/html; ${authorization}"},
+			"<html><body>Your request: Authorization: ${authorization}</body></html>"),
+		"502 HTML echo": echo(502, map[string]string{"Content-Type": "text/html; key=" + groq.TestKey},
+			"<html><body>Authorization: ${authorization}</body></html>"),
+		"401 OpenAI-style echo": echo(401, nil, fmt.Sprintf(`{"error":{"message":"Invalid API Key: %s","type":"${authorization}","code":"%s"}}`, groq.TestKey, groq.TestKey[4:])),
 	}
 	for name, h := range cases {
 		t.Run(name, func(t *testing.T) {
-			srv, _ := serve(t, h)
-			hc := &http.Client{Transport: bearer{testKey}}
-			c, _ := newTestClient(t, srv.URL, func(c *Config) { c.HTTPClient = hc })
+			srv := serve(t, h)
+			hc := &http.Client{Transport: bearer{groq.TestKey}}
+			c, _ := newTestClient(t, srv.BaseURL(), func(c *groq.Config) { c.HTTPClient = hc })
 			_, err := c.Query(context.Background(), "up")
 			if err == nil {
 				t.Fatal("no error")
 			}
-			if strings.Contains(err.Error(), testKey) || strings.Contains(err.Error(), testKey[4:]) {
+			if auth := srv.Calls()[0].Header.Get("Authorization"); auth != "Bearer "+groq.TestKey {
+				t.Fatalf("the client sent Authorization %q, so nothing was echoed", auth)
+			}
+			if strings.Contains(err.Error(), groq.TestKey) || strings.Contains(err.Error(), groq.TestKey[4:]) {
 				t.Errorf("error shows the key: %q", err)
 			}
 		})
@@ -567,30 +437,14 @@ func (b bearer) RoundTrip(r *http.Request) (*http.Response, error) {
 	return http.DefaultTransport.RoundTrip(r)
 }
 
-func TestRedact(t *testing.T) {
-	for _, tc := range []struct{ in, want string }{
-		{"key gsk_abcDEF123 refused", "key gsk_<redacted> refused"},
-		{"Authorization: Bearer abc.def-ghi", "Authorization: Bearer <redacted>"},
-		{"authorization: bearer\tXYZ", "authorization: bearer <redacted>"},
-		{"line1\nline2\x7f", "line1 line2 "},
-		{"Bearer\vabc12345 Bearer\u00a0def67890 bearer\u2003ghi", "Bearer <redacted> Bearer <redacted> bearer <redacted>"},
-		{"a\u0085b\u200bc", "a b\u200bc"}, // NEL is a control character; a zero-width space is neither, and stays
-		{strings.Repeat("é", 300), strings.Repeat("é", 256) + "…"},
-	} {
-		if got := redact(tc.in); got != tc.want {
-			t.Errorf("redact(%.40q) = %.60q, want %.60q", tc.in, redact(tc.in), tc.want)
-		}
-	}
-}
-
 func TestNewRejectsBadURL(t *testing.T) {
 	for _, u := range []string{"ftp://x", "api.groq.com/v1", "http://", "http://a b/%zz"} {
-		if _, err := New(Config{URL: u}); err == nil {
-			t.Errorf("New(%q) accepted it", u)
+		if _, err := groq.New(groq.Config{URL: u}); err == nil {
+			t.Errorf("groq.New(%q) accepted it", u)
 		}
 	}
-	c, err := New(Config{})
-	if err != nil || c.URL() != DefaultURL {
+	c, err := groq.New(groq.Config{})
+	if err != nil || c.URL() != groq.DefaultURL {
 		t.Errorf("New with defaults: %v, %v", c, err)
 	}
 }
@@ -603,40 +457,27 @@ func TestRetryAfterKeepsQuiet(t *testing.T) {
 	for _, tc := range []struct {
 		status int
 		kind   error
-	}{{429, ErrRateLimited}, {503, ErrServer}} {
+	}{{429, groq.ErrRateLimited}, {503, groq.ErrServer}} {
 		t.Run(fmt.Sprint(tc.status), func(t *testing.T) {
-			var mu sync.Mutex
-			status := tc.status
-			srv, ch := serve(t, func(w http.ResponseWriter, _ *http.Request) {
-				mu.Lock()
-				defer mu.Unlock()
-				if status != 200 {
-					w.Header().Set("Retry-After", "0.3")
-					w.WriteHeader(status)
-					return
-				}
-				_, _ = io.WriteString(w, okBody)
-			})
-			c, rec := newTestClient(t, srv.URL, func(c *Config) { c.MaxRetries = -1 })
+			srv := serve(t, groqtest.Fault{Status: tc.status, RetryAfter: "0.3", Body: groqtest.EmptyBody})
+			c, rec := newTestClient(t, srv.BaseURL(), func(c *groq.Config) { c.MaxRetries = -1 })
 			_, err := c.Query(context.Background(), "up")
 			checkErr(t, err, tc.kind, tc.status, "")
 			for range 5 {
 				_, err = c.Query(context.Background(), "up")
 				checkErr(t, err, tc.kind, 0, "as its Retry-After said")
 			}
-			if reqs, _ := rec.counts(); ch.calls() != 1 || len(reqs) != 1 {
-				t.Errorf("%d calls to Groq (observer %v) within Retry-After, want 1", ch.calls(), reqs)
+			if reqs, _ := rec.counts(); srv.Requests() != 1 || len(reqs) != 1 {
+				t.Errorf("%d calls to Groq (observer %v) within Retry-After, want 1", srv.Requests(), reqs)
 			}
-			var gerr *Error
+			var gerr *groq.Error
 			if errors.As(err, &gerr); gerr.RetryAfter <= 0 || gerr.RetryAfter > 300*time.Millisecond {
 				t.Errorf("RetryAfter left %v, want in (0, 300ms]", gerr.RetryAfter)
 			}
-			mu.Lock()
-			status = 200
-			mu.Unlock()
+			srv.ClearFaults()                  // Groq answers again: with no series, an empty vector
 			time.Sleep(350 * time.Millisecond) // past Retry-After
-			if _, err := c.Query(context.Background(), "up"); err != nil || ch.calls() != 2 {
-				t.Errorf("after Retry-After: %v, %d calls, want success and 2", err, ch.calls())
+			if _, err := c.Query(context.Background(), "up"); err != nil || srv.Requests() != 2 {
+				t.Errorf("after Retry-After: %v, %d calls, want success and 2", err, srv.Requests())
 			}
 		})
 	}
@@ -647,16 +488,16 @@ func TestRetryAfterKeepsQuiet(t *testing.T) {
 // New refuses it, and its error does not repeat them.
 func TestURLWithCredentialsRefused(t *testing.T) {
 	for _, u := range []string{
-		"http://me:" + testKey + "@127.0.0.1:1/v1",
-		"https://" + testKey + "@api.groq.com/v1/metrics/prometheus",
-		"http://me:" + testKey + "@127.0.0.1:bad/v1", // unparsable, too
+		"http://me:" + groq.TestKey + "@127.0.0.1:1/v1",
+		"https://" + groq.TestKey + "@api.groq.com/v1/metrics/prometheus",
+		"http://me:" + groq.TestKey + "@127.0.0.1:bad/v1", // unparsable, too
 	} {
-		_, err := New(Config{URL: u})
+		_, err := groq.New(groq.Config{URL: u})
 		if err == nil {
 			t.Errorf("New(%s): no error", u)
 			continue
 		}
-		if strings.Contains(err.Error(), testKey) || strings.Contains(err.Error(), testKey[4:]) {
+		if strings.Contains(err.Error(), groq.TestKey) || strings.Contains(err.Error(), groq.TestKey[4:]) {
 			t.Errorf("New: error shows the credentials: %q", err)
 		}
 		if !strings.Contains(err.Error(), "invalid Groq URL") {
@@ -670,33 +511,21 @@ func TestURLWithCredentialsRefused(t *testing.T) {
 // every error, also where the upstream echoes it bare, without "Bearer".
 func TestSentCredentialNeverInErrors(t *testing.T) {
 	const odd = "s3cr3t.Token-Of~Another+Format/42" // no gsk_ prefix
-	for name, h := range map[string]http.HandlerFunc{
-		"401 JSON": func(w http.ResponseWriter, _ *http.Request) {
-			w.WriteHeader(401)
-			fmt.Fprintf(w, `{"error":"bad key %s"}`, odd)
-		},
-		"400 JSON at 240": func(w http.ResponseWriter, _ *http.Request) {
-			w.WriteHeader(400)
-			fmt.Fprintf(w, `{"error":"%s%s"}`, strings.Repeat("x", 240), odd)
-		},
-		"200 status error": func(w http.ResponseWriter, _ *http.Request) { fmt.Fprintf(w, `{"status":"error","error":"%s"}`, odd) },
-		"200 result type": func(w http.ResponseWriter, _ *http.Request) {
-			fmt.Fprintf(w, `{"status":"success","data":{"resultType":"%s"}}`, odd)
-		},
-		"200 bad value": func(w http.ResponseWriter, _ *http.Request) {
-			fmt.Fprintf(w, `{"status":"success","data":{"resultType":"vector","result":[{"metric":{},"value":[1,"%s"]}]}}`, odd)
-		},
-		"200 key without gsk_": func(w http.ResponseWriter, _ *http.Request) {
-			fmt.Fprintf(w, `{"status":"error","error":"%s"}`, strings.TrimPrefix(testKey, "gsk_"))
-		},
+	for name, h := range map[string]groqtest.Fault{
+		"401 JSON":                reply(401, nil, fmt.Sprintf(`{"error":"bad key %s"}`, odd)),
+		"400 JSON at 240":         reply(400, nil, fmt.Sprintf(`{"error":"%s%s"}`, strings.Repeat("x", 240), odd)),
+		"200 status error":        reply(200, nil, fmt.Sprintf(`{"status":"error","error":"%s"}`, odd)),
+		"200 result type":         reply(200, nil, fmt.Sprintf(`{"status":"success","data":{"resultType":"%s"}}`, odd)),
+		"429 OpenAI-style at 240": reply(429, nil, fmt.Sprintf(`{"error":{"message":"%s%s","type":"rate_limit"}}`, strings.Repeat("x", 240), odd)),
+		"200 key without gsk_":    reply(200, nil, fmt.Sprintf(`{"status":"error","error":"%s"}`, strings.TrimPrefix(groq.TestKey, "gsk_"))),
 	} {
 		t.Run(name, func(t *testing.T) {
-			srv, _ := serve(t, h)
+			srv := serve(t, h)
 			key := odd
 			if strings.Contains(name, "gsk_") {
-				key = testKey
+				key = groq.TestKey
 			}
-			c, _ := newTestClient(t, srv.URL, func(c *Config) { c.HTTPClient = &http.Client{Transport: bearer{key}} })
+			c, _ := newTestClient(t, srv.BaseURL(), func(c *groq.Config) { c.HTTPClient = &http.Client{Transport: bearer{key}} })
 			_, err := c.Query(context.Background(), "up")
 			if err == nil {
 				t.Fatal("no error")

@@ -3,79 +3,522 @@ package groq
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"strconv"
+	"unicode/utf8"
 )
 
+// Reasons a series of an answer is left out, as Answer.Dropped counts them:
+// fit for the reason label of groq_series_dropped.
+const (
+	// DropBadValue: the value is not [timestamp, "number"], or its number
+	// does not parse or is out of float64's range ("1e400").
+	DropBadValue = "bad_value"
+	// DropBadLabel: "metric" is not an object, or a label's value is an
+	// object or an array.
+	DropBadLabel = "bad_label"
+	// DropNoValue: the series has no value (or is not a series object at all).
+	DropNoValue = "no_value"
+)
+
+// Answer is what an instant query returned: the series that decoded, a count
+// of those that did not, and whether Groq said the answer is incomplete.
+//
+// One bad series never fails an answer: it is left out and counted in
+// Dropped, and the rest are returned. Label values that are JSON numbers or
+// booleans are kept as their JSON text (status_code 200 → "200"); null is "".
+type Answer struct {
+	Samples []Sample
+	// Dropped counts the series left out, by reason (DropBadValue,
+	// DropBadLabel, DropNoValue); nil when none was.
+	Dropped map[string]int
+	// DropExamples describes one left-out series per reason in Dropped: its
+	// name and what was wrong, safe to log (credentials redacted, capped).
+	DropExamples map[string]string
+	// Partial is VictoriaMetrics' "isPartial": some of Groq's storage did
+	// not answer, so series may be missing. What is there is right.
+	Partial bool
+	// Warnings are the answer's "warnings" (why it is partial, for one),
+	// safe to log, at most maxWarnings of them.
+	Warnings []string
+}
+
+// maxWarnings caps how many of an answer's warnings are kept; a last one
+// says how many more there were.
+const maxWarnings = 10
+
 // queryResponse is the Prometheus HTTP API envelope, as VictoriaMetrics sends it.
-// Fields it adds (stats, isPartial) are ignored.
 type queryResponse struct {
-	Status    string `json:"status"`
-	ErrorType string `json:"errorType"`
-	Error     string `json:"error"`
+	Status    string     `json:"status"`
+	ErrorType string     `json:"errorType"`
+	Error     errorField `json:"error"`
+	IsPartial bool       `json:"isPartial"`
+	Warnings  []string   `json:"warnings"`
 	Data      struct {
-		ResultType string         `json:"resultType"`
-		Result     []vectorSample `json:"result"`
+		ResultType string       `json:"resultType"`
+		Result     vectorResult `json:"result"`
 	} `json:"data"`
 }
 
-type vectorSample struct {
-	Metric map[string]string `json:"metric"`
-	Value  sampleValue       `json:"value"`
+// vectorResult decodes the result array of a vector answer one series at a
+// time, so that a bad series is counted and skipped instead of failing the
+// whole answer. It is decoded whatever the resultType says (the fields may
+// come in either order); DecodeAnswer checks the type afterwards.
+type vectorResult struct {
+	Answer
+	notArray string   // what the result was, when it was not an array (or null)
+	secrets  []string // removed from the examples, with anything like a credential
 }
 
-// sampleValue decodes a [timestamp, "value"] pair, keeping the value. Values
-// are strings in the API so that NaN and ±Inf survive JSON.
-type sampleValue struct {
-	v   float64
-	set bool
-}
+// DecodeAnswer reads an instant-query answer from r as a stream. A status
+// "error" answer (or one with only Groq's error object) is an *Error wrapping
+// ErrRejected; a result that is not a vector, or malformed JSON, wraps
+// ErrBadResponse (or is the decoder's error, which the Client classifies).
+// Series that cannot be decoded are counted in Answer.Dropped, not errors.
+func DecodeAnswer(r io.Reader) (*Answer, error) { return decodeAnswer(r, nil) }
 
-func (s *sampleValue) UnmarshalJSON(b []byte) error {
-	// The timestamp is a JSON number and cannot contain a comma.
-	i := bytes.IndexByte(b, ',')
-	j := bytes.LastIndexByte(b, ']')
-	if len(b) < 2 || b[0] != '[' || i < 0 || j < i {
-		return fmt.Errorf("sample value %.40q is not [timestamp, \"value\"]", b)
-	}
-	raw := bytes.TrimSpace(b[i+1 : j])
-	if len(raw) < 2 || raw[0] != '"' || raw[len(raw)-1] != '"' {
-		return fmt.Errorf("sample value %.40q is not a quoted number", raw)
-	}
-	v, err := strconv.ParseFloat(string(raw[1:len(raw)-1]), 64)
-	if err != nil {
-		return fmt.Errorf("sample value %.40q is not a number", raw)
-	}
-	s.v, s.set = v, true
-	return nil
-}
-
-// DecodeVector reads an instant-query answer from r as a stream and returns
-// its samples. A status "error" answer is an *Error wrapping ErrRejected; a
-// result that is not a vector, or any malformed JSON, wraps ErrBadResponse.
-func DecodeVector(r io.Reader) ([]Sample, error) {
+// decodeAnswer is DecodeAnswer removing secrets (the credentials the request
+// carried) from every text it keeps, before that text is capped.
+func decodeAnswer(r io.Reader, secrets []string) (*Answer, error) {
 	var resp queryResponse
+	resp.Data.Result.secrets = secrets
 	if err := json.NewDecoder(r).Decode(&resp); err != nil {
 		if resp.Data.ResultType != "" && resp.Data.ResultType != "vector" {
-			return nil, &Error{Kind: ErrBadResponse, Detail: redact(fmt.Sprintf("result type %q, want vector", resp.Data.ResultType))}
+			return nil, &Error{Kind: ErrBadResponse, Detail: redact(fmt.Sprintf("result type %q, want vector", resp.Data.ResultType), secrets...)}
 		}
 		return nil, err
 	}
 	switch {
-	case resp.Status == "error":
-		return nil, &Error{Kind: ErrRejected, Detail: redact(resp.ErrorType + ": " + resp.Error)}
-	case resp.Status != "success":
-		return nil, &Error{Kind: ErrBadResponse, Detail: redact(fmt.Sprintf("status %q, want success", resp.Status))}
-	case resp.Data.ResultType != "vector":
-		return nil, &Error{Kind: ErrBadResponse, Detail: redact(fmt.Sprintf("result type %q, want vector", resp.Data.ResultType))}
-	}
-	out := make([]Sample, 0, len(resp.Data.Result))
-	for _, s := range resp.Data.Result {
-		if !s.Value.set {
-			return nil, &Error{Kind: ErrBadResponse, Detail: "a series has no value"}
+	case resp.Status == "error" || resp.Status == "" && resp.Error.text != "":
+		detail := resp.Error.text
+		if resp.ErrorType != "" {
+			detail = resp.ErrorType + ": " + detail
 		}
-		out = append(out, Sample{Labels: s.Metric, Value: s.Value.v})
+		return nil, &Error{Kind: ErrRejected, Detail: redact(detail, secrets...)}
+	case resp.Status != "success":
+		return nil, &Error{Kind: ErrBadResponse, Detail: redact(fmt.Sprintf("status %q, want success", resp.Status), secrets...)}
+	case resp.Data.ResultType != "vector":
+		return nil, &Error{Kind: ErrBadResponse, Detail: redact(fmt.Sprintf("result type %q, want vector", resp.Data.ResultType), secrets...)}
+	case resp.Data.Result.notArray != "":
+		return nil, &Error{Kind: ErrBadResponse, Detail: "vector result is " + resp.Data.Result.notArray + ", not a list of series"}
 	}
-	return out, nil
+	a := resp.Data.Result.Answer
+	if a.Samples == nil {
+		a.Samples = []Sample{}
+	}
+	a.Partial = resp.IsPartial
+	for i, w := range resp.Warnings {
+		if i == maxWarnings {
+			a.Warnings = append(a.Warnings, fmt.Sprintf("and %d more warnings", len(resp.Warnings)-i))
+			break
+		}
+		a.Warnings = append(a.Warnings, redact(w, secrets...))
+	}
+	return &a, nil
+}
+
+// DecodeVector is DecodeAnswer for a caller that needs only the samples:
+// series that cannot be decoded are left out silently.
+func DecodeVector(r io.Reader) ([]Sample, error) {
+	a, err := DecodeAnswer(r)
+	if err != nil {
+		return nil, err
+	}
+	return a.Samples, nil
+}
+
+// maxInterned bounds the strings one answer shares between its series.
+const maxInterned = 4096
+
+// UnmarshalJSON decodes the result array. encoding/json has checked that b
+// is valid JSON before calling it; the parser still never reads past b.
+func (v *vectorResult) UnmarshalJSON(b []byte) error {
+	v.Answer, v.notArray = Answer{}, "" // a repeated "result" replaces the first
+	p := parser{b: b, show: v.show}
+	switch c := p.peek(); c {
+	case 'n':
+		return nil
+	case '[':
+	default:
+		v.notArray = jsonKind(c)
+		return nil
+	}
+	p.i++
+	// Thousands of series share a few dozen label names and values: one
+	// string each saves most of the allocations and the memory the samples
+	// hold. The key of an entry is its value, so it costs one allocation.
+	p.interned = make(map[string]string, 64)
+	v.Samples = make([]Sample, 0, bytes.Count(b, []byte(`"metric"`)))
+	for {
+		switch p.peek() {
+		case ']':
+			return nil
+		case ',':
+			p.i++
+		case 0:
+			return errors.New("vector result ends early")
+		}
+		if !v.series(&p) {
+			return errors.New("vector result is not valid JSON")
+		}
+	}
+}
+
+// series decodes one element of the result array, appending it to the
+// samples or counting it as dropped. It returns false only when b is not
+// valid JSON, which encoding/json rules out.
+func (v *vectorResult) series(p *parser) bool {
+	if c := p.peek(); c != '{' {
+		if !p.skip() {
+			return false
+		}
+		v.drop(DropNoValue, "a result element is "+jsonKind(c)+", not a series")
+		return true
+	}
+	p.i++
+	var (
+		labels   map[string]string
+		badLabel string // why the labels are unusable
+		value    float64
+		hasValue bool
+		badValue string // why the value is unusable
+	)
+	for {
+		c := p.peek()
+		if c == '}' {
+			p.i++
+			break
+		}
+		if c == ',' {
+			p.i++
+			c = p.peek()
+		}
+		if c != '"' {
+			return false
+		}
+		key, ok := p.rawString()
+		if !ok || p.peek() != ':' {
+			return false
+		}
+		p.i++
+		switch {
+		case p.fieldIs(key, "metric"):
+			var ok bool
+			if labels, badLabel, ok = p.labels(labels, badLabel); !ok {
+				return false
+			}
+		case p.fieldIs(key, "value"):
+			var ok bool
+			if value, hasValue, badValue, ok = p.value(); !ok {
+				return false
+			}
+		default:
+			if !p.skip() {
+				return false
+			}
+		}
+	}
+	switch {
+	case badLabel != "":
+		v.drop(DropBadLabel, v.name(labels)+": "+badLabel)
+	case !hasValue:
+		v.drop(DropNoValue, v.name(labels)+" has no value")
+	case badValue != "":
+		v.drop(DropBadValue, v.name(labels)+": "+badValue)
+	default:
+		v.Samples = append(v.Samples, Sample{Labels: labels, Value: value})
+	}
+	return true
+}
+
+// name names a dropped series in its example.
+func (v *vectorResult) name(labels map[string]string) string {
+	if n, ok := labels["__name__"]; ok {
+		return v.show(n)
+	}
+	return "a series"
+}
+
+// drop counts one series left out for reason; the first example is kept.
+func (v *vectorResult) drop(reason, example string) {
+	if v.Dropped == nil {
+		v.Dropped, v.DropExamples = map[string]int{}, map[string]string{}
+	}
+	v.Dropped[reason]++
+	if _, ok := v.DropExamples[reason]; !ok {
+		v.DropExamples[reason] = redact(example, v.secrets...)
+	}
+}
+
+// show quotes an upstream string for an example, shortened, after removing
+// credentials (shortening first could leave part of one).
+func (v *vectorResult) show(s string) string {
+	return fmt.Sprintf("%.60q", redact(s, v.secrets...))
+}
+
+// fieldIs matches a key (a string literal) as encoding/json matches a
+// struct field's name: exactly, or else case-insensitively.
+func (p *parser) fieldIs(key []byte, name string) bool {
+	k := key[1 : len(key)-1]
+	if bytes.IndexByte(k, '\\') >= 0 {
+		k = []byte(p.str(key))
+	}
+	return string(k) == name || bytes.EqualFold(k, []byte(name))
+}
+
+// labels decodes the value of "metric" into m (encoding/json merges a
+// repeated "metric" into the same map, and so does this). A label that is a
+// number or a boolean keeps its JSON text; null is ""; an object or an array
+// makes the labels unusable, and bad says why.
+func (p *parser) labels(m map[string]string, bad string) (map[string]string, string, bool) {
+	switch c := p.peek(); c {
+	case 'n':
+		return m, bad, p.skip()
+	case '{':
+	default:
+		if !p.skip() {
+			return nil, "", false
+		}
+		return m, "labels are " + jsonKind(c) + ", not an object", true
+	}
+	p.i++
+	if m == nil {
+		m = make(map[string]string, 4)
+	}
+	for {
+		c := p.peek()
+		if c == '}' {
+			p.i++
+			return m, bad, true
+		}
+		if c == ',' {
+			p.i++
+			c = p.peek()
+		}
+		if c != '"' {
+			return nil, "", false
+		}
+		lit, ok := p.rawString()
+		if !ok || p.peek() != ':' {
+			return nil, "", false
+		}
+		p.i++
+		k := p.str(lit)
+		switch c := p.peek(); c {
+		case '"':
+			lit, ok := p.rawString()
+			if !ok {
+				return nil, "", false
+			}
+			m[k] = p.str(lit)
+		case '{', '[':
+			if !p.skip() {
+				return nil, "", false
+			}
+			if bad == "" {
+				bad = "label " + p.show(k) + " is " + jsonKind(c)
+			}
+		case 'n':
+			p.literal()
+			m[k] = ""
+		default: // a number, true or false: its text is the label value
+			lit := p.literal()
+			if len(lit) == 0 {
+				return nil, "", false
+			}
+			m[k] = p.intern(lit)
+		}
+	}
+}
+
+// value decodes [timestamp, "number"]. A number that is not quoted is taken
+// too: its JSON text is as exact as a string. Anything else is a bad value,
+// and bad says why.
+func (p *parser) value() (v float64, has bool, bad string, ok bool) {
+	start := p.i
+	c := p.peek()
+	if c == 'n' {
+		p.literal()
+		return 0, false, "", true // "value": null is no value
+	}
+	notPair := func() (float64, bool, string, bool) {
+		p.i = start
+		if !p.skip() {
+			return 0, false, "", false
+		}
+		return 0, true, "value " + p.show(string(bytes.TrimSpace(p.b[start:p.i]))) + ` is not [timestamp, "number"]`, true
+	}
+	if c != '[' {
+		return notPair()
+	}
+	p.i++
+	if c := p.peek(); c != '-' && (c < '0' || c > '9') {
+		return notPair()
+	}
+	p.literal()
+	if p.peek() != ',' {
+		return notPair()
+	}
+	p.i++
+	var raw []byte
+	var text string
+	switch c := p.peek(); {
+	case c == '"':
+		lit, ok := p.rawString()
+		if !ok {
+			return 0, false, "", false
+		}
+		if bytes.IndexByte(lit, '\\') < 0 {
+			raw = lit[1 : len(lit)-1]
+		} else {
+			text = p.str(lit)
+		}
+	case c == '-' || c >= '0' && c <= '9':
+		raw = p.literal()
+	default:
+		return notPair()
+	}
+	if p.peek() != ']' {
+		return notPair()
+	}
+	p.i++
+	if raw != nil {
+		text = string(raw)
+	}
+	f, err := strconv.ParseFloat(text, 64)
+	switch {
+	case errors.Is(err, strconv.ErrRange):
+		return 0, true, "value " + p.show(text) + " is out of range", true
+	case err != nil:
+		return 0, true, "value " + p.show(text) + " is not a number", true
+	}
+	return f, true, "", true
+}
+
+// parser reads a JSON value that encoding/json has already validated. It
+// checks bounds anyway: on input that is not valid JSON it fails, never panics.
+type parser struct {
+	b        []byte
+	i        int
+	interned map[string]string
+	show     func(string) string // quotes upstream text in an example
+}
+
+// peek skips white space and returns the next byte, 0 at the end.
+func (p *parser) peek() byte {
+	for ; p.i < len(p.b); p.i++ {
+		switch c := p.b[p.i]; c {
+		case ' ', '\t', '\n', '\r':
+		default:
+			return c
+		}
+	}
+	return 0
+}
+
+// rawString reads the string literal at p.i, quotes included.
+func (p *parser) rawString() ([]byte, bool) {
+	start := p.i
+	for j := start + 1; j < len(p.b); j++ {
+		switch p.b[j] {
+		case '\\':
+			j++
+		case '"':
+			p.i = j + 1
+			return p.b[start:p.i], true
+		}
+	}
+	return nil, false
+}
+
+// literal reads a number, true, false or null at p.i.
+func (p *parser) literal() []byte {
+	start := p.i
+	for ; p.i < len(p.b); p.i++ {
+		switch p.b[p.i] {
+		case ' ', '\t', '\n', '\r', ',', ':', ']', '}', '[', '{', '"':
+			return p.b[start:p.i]
+		}
+	}
+	return p.b[start:p.i]
+}
+
+// skip reads past one value of any kind.
+func (p *parser) skip() bool {
+	depth := 0
+	for {
+		switch c := p.peek(); c {
+		case 0:
+			return false
+		case '{', '[':
+			depth++
+			p.i++
+			continue
+		case '}', ']':
+			depth--
+			p.i++
+		case ',', ':':
+			p.i++
+			continue
+		case '"':
+			if _, ok := p.rawString(); !ok {
+				return false
+			}
+		default:
+			if len(p.literal()) == 0 {
+				return false
+			}
+		}
+		if depth <= 0 {
+			return depth == 0
+		}
+	}
+}
+
+// str returns the string a string literal stands for, as encoding/json would
+// decode it: escapes resolved, invalid UTF-8 replaced.
+func (p *parser) str(lit []byte) string {
+	raw := lit[1 : len(lit)-1]
+	if bytes.IndexByte(raw, '\\') < 0 && utf8.Valid(raw) {
+		return p.intern(raw)
+	}
+	var s string
+	if json.Unmarshal(lit, &s) != nil {
+		return string(raw) // cannot happen: lit is a valid JSON string
+	}
+	return s
+}
+
+// intern returns b as a string, the same string for the same bytes.
+func (p *parser) intern(b []byte) string {
+	if s, ok := p.interned[string(b)]; ok {
+		return s
+	}
+	s := string(b)
+	if len(p.interned) < maxInterned && len(s) <= 128 {
+		if p.interned == nil {
+			p.interned = map[string]string{}
+		}
+		p.interned[s] = s
+	}
+	return s
+}
+
+// jsonKind names the kind of JSON value that starts with c.
+func jsonKind(c byte) string {
+	switch c {
+	case '{':
+		return "an object"
+	case '[':
+		return "an array"
+	case '"':
+		return "a string"
+	case 't', 'f':
+		return "a boolean"
+	case 'n':
+		return "null"
+	}
+	return "a number"
 }

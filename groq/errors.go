@@ -1,10 +1,13 @@
 package groq
 
 import (
+	"bytes"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
 	"regexp"
+	"strconv"
 	"strings"
 	"time"
 	"unicode"
@@ -120,4 +123,81 @@ func redact(s string, secrets ...string) string {
 		}
 	}
 	return string(out)
+}
+
+// errorField is the "error" of an answer, in either form Groq's side sends:
+// VictoriaMetrics' (and Prometheus's) plain string, or the OpenAI-style
+// object of Groq's API gateway, {"message":…,"type":…,"code":…}. Any other
+// form is ignored rather than failing the decoding of the rest.
+type errorField struct {
+	text string
+}
+
+func (e *errorField) UnmarshalJSON(b []byte) error {
+	switch b = bytes.TrimSpace(b); {
+	case len(b) > 0 && b[0] == '"':
+		return json.Unmarshal(b, &e.text)
+	case len(b) > 0 && b[0] == '{':
+		var obj struct {
+			Message, Type, Code json.RawMessage
+		}
+		if json.Unmarshal(b, &obj) != nil {
+			return nil
+		}
+		var extra []string
+		if t := scalarText(obj.Type); t != "" {
+			extra = append(extra, "type "+t)
+		}
+		if c := scalarText(obj.Code); c != "" {
+			extra = append(extra, "code "+c)
+		}
+		e.text = scalarText(obj.Message)
+		switch {
+		case len(extra) == 0:
+		case e.text == "":
+			e.text = strings.Join(extra, ", ")
+		default:
+			e.text += " (" + strings.Join(extra, ", ") + ")"
+		}
+	}
+	return nil
+}
+
+// scalarText is the text of a JSON string, number or boolean; "" for
+// anything else (null, objects, arrays, nothing).
+func scalarText(raw json.RawMessage) string {
+	var v any
+	if json.Unmarshal(raw, &v) != nil {
+		return ""
+	}
+	switch v := v.(type) {
+	case string:
+		return v
+	case float64, bool:
+		return strings.TrimSpace(string(raw))
+	}
+	return ""
+}
+
+// errorBody is a non-2xx answer's body when it is JSON.
+type errorBody struct {
+	ErrorType string     `json:"errorType"`
+	Error     errorField `json:"error"`
+}
+
+// errorMessage returns what an error body says, in Groq's own words, or ""
+// when it is not JSON or names no error. errorType is put in front when it
+// adds something: VictoriaMetrics' is the HTTP status again ("422"),
+// Prometheus's a class ("bad_data").
+func errorMessage(raw []byte, status int) string {
+	var body errorBody
+	// A field of an unexpected type fails Unmarshal but leaves the others set.
+	_ = json.Unmarshal(raw, &body)
+	if body.Error.text == "" {
+		return ""
+	}
+	if t := body.ErrorType; t != "" && t != strconv.Itoa(status) {
+		return t + ": " + body.Error.text
+	}
+	return body.Error.text
 }

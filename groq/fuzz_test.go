@@ -3,10 +3,12 @@ package groq
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"io"
 	"math"
 	"net/http"
+	"strconv"
 	"strings"
 	"testing"
 	"unicode/utf8"
@@ -147,5 +149,111 @@ func FuzzRedact(f *testing.F) {
 			t.Fatalf("redact(%q) = %q keeps the key", before+prefix+key+after, out)
 		}
 		checkSafe(t, out)
+	})
+}
+
+// refAnswer decodes an answer with encoding/json alone, strictly: every label
+// a string, every value [number, "number" or number]. It is what DecodeAnswer
+// must agree with whenever it succeeds.
+func refAnswer(body []byte) ([]Sample, bool) {
+	var resp struct {
+		Status string
+		Data   struct {
+			ResultType string
+			Result     []struct {
+				Metric map[string]string
+				Value  []json.RawMessage
+			}
+		}
+	}
+	if json.Unmarshal(body, &resp) != nil || resp.Status != "success" || resp.Data.ResultType != "vector" {
+		return nil, false
+	}
+	out := []Sample{}
+	for _, s := range resp.Data.Result {
+		if len(s.Value) != 2 || len(s.Value[0]) == 0 || s.Value[0][0] != '-' && (s.Value[0][0] < '0' || s.Value[0][0] > '9') {
+			return nil, false
+		}
+		text := string(s.Value[1])
+		if json.Unmarshal(s.Value[1], &text) != nil && (text[0] != '-' && (text[0] < '0' || text[0] > '9')) {
+			return nil, false
+		}
+		v, err := strconv.ParseFloat(text, 64)
+		if err != nil {
+			return nil, false
+		}
+		out = append(out, Sample{Labels: s.Metric, Value: v})
+	}
+	return out, true
+}
+
+// FuzzDecodeAnswer: on any body, DecodeAnswer either fails or accounts for
+// every element of the result (returned or dropped, with a safe example per
+// reason); where strict encoding/json decoding succeeds, it returns exactly
+// the same samples and drops nothing.
+func FuzzDecodeAnswer(f *testing.F) {
+	for _, s := range fuzzQuerySeeds {
+		f.Add([]byte(s))
+	}
+	for _, s := range []string{
+		vector(goodSeries, `{"metric":{"status_code":200,"a":true,"b":null,"c":{}},"value":[1,"1e400"]}`, `{"metric":{}}`, `1`),
+		vector(`{"METRIC":{"m\u0065":"\ud800\"\\"},"Value":[1,"\u0031"],"x":[{"value":[1,"2"]}]}`, `{"metric":{"a":"1"},"metric":{"b":"2"},"value":[1,2]}`),
+		`{"status":"success","isPartial":true,"warnings":["a","b"],"data":{"result":[{"metric":null,"value":[-1e3,"NaN"]}],"resultType":"vector"}}`,
+	} {
+		f.Add([]byte(s))
+	}
+	// As the client decodes: knowing the key the request carried.
+	sent := &http.Request{Header: http.Header{"Authorization": {"Bearer " + testKey}}}
+	f.Fuzz(func(t *testing.T, body []byte) {
+		a, err := decodeAnswer(bytes.NewReader(body), sentSecrets(sent))
+		ref, refOK := refAnswer(body)
+		if err != nil {
+			if refOK {
+				t.Fatalf("DecodeAnswer failed (%v) where encoding/json decodes %d samples", err, len(ref))
+			}
+			var gerr *Error
+			if errors.As(err, &gerr) {
+				checkSafe(t, gerr.Detail)
+			}
+			return
+		}
+		var whole struct {
+			Data struct{ Result []json.RawMessage }
+		}
+		if json.Unmarshal(body, &whole) == nil {
+			n := len(a.Samples)
+			for reason, k := range a.Dropped {
+				if k <= 0 || a.DropExamples[reason] == "" {
+					t.Fatalf("reason %q: %d dropped, example %q", reason, k, a.DropExamples[reason])
+				}
+				n += k
+			}
+			if n != len(whole.Data.Result) {
+				t.Fatalf("%d elements in the result, %d samples + dropped %v", len(whole.Data.Result), len(a.Samples), a.Dropped)
+			}
+		}
+		for _, s := range a.DropExamples {
+			checkSafe(t, s)
+		}
+		for _, s := range a.Warnings {
+			checkSafe(t, s)
+		}
+		if !refOK {
+			return
+		}
+		if a.Dropped != nil || len(a.Samples) != len(ref) {
+			t.Fatalf("%d samples and dropped %v (%v), encoding/json gives %d", len(a.Samples), a.Dropped, a.DropExamples, len(ref))
+		}
+		for i, s := range a.Samples {
+			r := ref[i]
+			if len(s.Labels) != len(r.Labels) || s.Value != r.Value && !(math.IsNaN(s.Value) && math.IsNaN(r.Value)) {
+				t.Fatalf("sample %d: %q %v, encoding/json gives %q %v", i, s.Labels, s.Value, r.Labels, r.Value)
+			}
+			for k, v := range r.Labels {
+				if got, ok := s.Labels[k]; !ok || got != v {
+					t.Fatalf("sample %d: %q, encoding/json gives %q", i, s.Labels, r.Labels)
+				}
+			}
+		}
 	})
 }

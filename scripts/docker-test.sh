@@ -1,22 +1,34 @@
 #!/usr/bin/env bash
-# Builds the groq_exporter image on an empty base (scratch) from a locally built static
-# binary and checks that the container works: it reads the key from a mounted file,
-# queries a fake Groq over HTTPS on loopback (trusting it through the CA bundle at the
-# path the image ships one), serves groq_up 1 and Groq's series on /metrics, and runs as
-# 65534:65534. Prints the image size.
+# Builds the groq_exporter images as a release does and checks them end to end:
+#
+#  - `make docker` builds linux/amd64 and linux/arm64 images on an empty base (scratch)
+#    from the binaries `make crossbuild` puts in .build/linux-<arch>/;
+#  - `make docker-push docker-manifest` pushes both to a local registry (Debian's
+#    docker-registry, started here on loopback) under one manifest list per tag
+#    (<version> and <major>.<minor>);
+#  - the manifest lists and both images' configuration and binaries are read back from the
+#    registry's HTTP API: platforms, entrypoint, user, version label, ELF machine;
+#  - every local image is removed, the manifest list is pulled back by tag (which gives
+#    the amd64 image on this host) and the arm64 image by digest, and their metadata
+#    checked;
+#  - the pulled amd64 container reads the key from a mounted file, queries a fake Groq over
+#    HTTPS on loopback (trusting it through the CA bundle at the path the image ships one),
+#    serves groq_up 1 and Groq's series on /metrics, and runs as 65534:65534.
+# Prints the image sizes.
 #
 # Needs root when no Docker daemon answers: it then installs docker.io with apt-get if
 # dockerd is missing and starts a daemon of its own (vfs storage, no iptables, no bridge;
-# the container uses the host's network), which it stops again at the end.
+# the container uses the host's network), which it stops again at the end. Installs
+# docker-registry with apt-get if it is missing.
 #
-# Environment: IMAGE (default groq_exporter:docker-test), DOCKER_HOST (use that daemon).
+# Environment: DOCKER_HOST (use that daemon), KEEP_LOGS=1 (print the container log).
 set -euo pipefail
 
 cd "$(dirname "$0")/.."
-IMAGE=${IMAGE:-groq_exporter:docker-test}
 CONTAINER=groq-exporter-docker-test-$$
 WORK=$(mktemp -d)
 DOCKERD_PID=""
+REGISTRY_PID=""
 FAKE_PID=""
 
 log() { printf '==> %s\n' "$*"; }
@@ -32,6 +44,7 @@ cleanup() {
 		docker rm -f "$CONTAINER" >/dev/null
 	fi
 	[ -n "$FAKE_PID" ] && kill "$FAKE_PID" 2>/dev/null && wait "$FAKE_PID" 2>/dev/null
+	[ -n "$REGISTRY_PID" ] && kill "$REGISTRY_PID" 2>/dev/null && wait "$REGISTRY_PID" 2>/dev/null
 	if [ -n "$DOCKERD_PID" ]; then
 		log "stopping the dockerd this script started"
 		kill "$DOCKERD_PID" 2>/dev/null
@@ -48,11 +61,11 @@ free_port() {
 	python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
 }
 
-# --- Docker daemon ------------------------------------------------------------------
-for cmd in python3 openssl curl; do
-	command -v "$cmd" >/dev/null ||
-		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$cmd" >/dev/null ||
-		die "$cmd is needed (Debian package $cmd)"
+# --- Tools and the Docker daemon --------------------------------------------------------
+for pkg in python3 openssl curl make docker-registry; do
+	command -v "$pkg" >/dev/null ||
+		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$pkg" >/dev/null ||
+		die "$pkg is needed (Debian package $pkg)"
 done
 if ! command -v docker >/dev/null || ! docker info >/dev/null 2>&1; then
 	if ! command -v dockerd >/dev/null || ! command -v docker >/dev/null; then
@@ -88,31 +101,141 @@ if ! command -v docker >/dev/null || ! docker info >/dev/null 2>&1; then
 fi
 log "Docker daemon $(docker version --format '{{.Server.Version}}'), storage driver $(docker info --format '{{.Driver}}')"
 
-# --- Binary and image ---------------------------------------------------------------
-VERSION=$(cat VERSION 2>/dev/null || git describe --tags --always 2>/dev/null || echo 0.0.0)
-REVISION=$(git rev-parse HEAD 2>/dev/null || echo unknown)
-BRANCH=$(git rev-parse --abbrev-ref HEAD 2>/dev/null || echo unknown)
-pkg=github.com/prometheus/common/version
-ldflags="-s -w -X $pkg.Version=$VERSION -X $pkg.Revision=$REVISION -X $pkg.Branch=$BRANCH"
-ldflags+=" -X $pkg.BuildUser=$(id -un)@$(hostname) -X $pkg.BuildDate=$(date -u +%Y%m%d-%H:%M:%S)"
-log "building .build/groq_exporter $VERSION (CGO_ENABLED=0)"
-mkdir -p .build
-CGO_ENABLED=0 go build -trimpath -ldflags "$ldflags" -o .build/groq_exporter .
-go version -m .build/groq_exporter | grep -q 'CGO_ENABLED=0' || die "binary is not built with CGO_ENABLED=0"
+# `make docker` builds through BuildKit, which records each image's platform: a Docker CLI
+# with the buildx plugin, or one older than 23.0, which has BuildKit built in.
+DOCKER_CLI=""
+for cli in $(type -ap docker); do
+	if "$cli" buildx version >/dev/null 2>&1; then
+		DOCKER_CLI=$cli
+		break
+	fi
+	major=$("$cli" version --format '{{.Client.Version}}' 2>/dev/null | cut -d. -f1)
+	if [[ "$major" =~ ^[0-9]+$ ]] && [ "$major" -lt 23 ]; then
+		DOCKER_CLI=$cli
+		break
+	fi
+done
+[ -n "$DOCKER_CLI" ] || die "no docker CLI on PATH builds with BuildKit: install the buildx plugin (docker-buildx) or docker.io"
 
+# --- Local registry -------------------------------------------------------------------------
+# Debian's docker-registry (the CNCF distribution registry) on loopback, storing in $WORK.
+# dockerd talks plain HTTP to registries on 127.0.0.0/8 without being configured to.
+REGISTRY=127.0.0.1:$(free_port)
+mkdir -p "$WORK/registry"
+printf 'version: 0.1\nlog:\n  level: warn\nstorage:\n  filesystem:\n    rootdirectory: %s\nhttp:\n  addr: %s\n' \
+	"$WORK/registry/data" "$REGISTRY" >"$WORK/registry/config.yml"
+docker-registry serve "$WORK/registry/config.yml" >"$WORK/registry/log" 2>&1 &
+REGISTRY_PID=$!
+for _ in $(seq 1 60); do
+	curl -fsS -o /dev/null "http://$REGISTRY/v2/" 2>/dev/null && break
+	kill -0 "$REGISTRY_PID" 2>/dev/null || { cat "$WORK/registry/log" >&2; REGISTRY_PID=""; die "docker-registry exited"; }
+	sleep 0.5
+done
+curl -fsS -o /dev/null "http://$REGISTRY/v2/" || die "docker-registry did not answer on $REGISTRY"
+log "registry on $REGISTRY ($(docker-registry --version 2>&1 | awk '{print $NF}'))"
+
+# --- Images for amd64 and arm64, one manifest list per tag -----------------------------------
+VERSION=$(cat VERSION)
+MAJOR_MINOR=$(cut -d. -f1,2 <<<"$VERSION")
+REPO=$REGISTRY/groq-exporter
+NAME=groq-exporter/groq_exporter
 CA=/etc/ssl/certs/ca-certificates.crt
 if [ ! -s "$CA" ]; then
 	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq ca-certificates >/dev/null
 fi
-cp "$CA" .build/ca-certificates.crt
+make_docker() {
+	make --no-print-directory DOCKER="$DOCKER_CLI" DOCKER_REPO="$REPO" DOCKER_ARCHS="amd64 arm64" \
+		BASE=scratch DOCKER_INSECURE=1 "$@" >"$WORK/make.log" 2>&1 ||
+		{ tail -n 30 "$WORK/make.log" >&2; die "make $* failed"; }
+}
+log "make docker: linux/amd64 and linux/arm64 on scratch ($DOCKER_CLI $("$DOCKER_CLI" version --format '{{.Client.Version}}'))"
+make_docker docker
+go version -m .build/linux-amd64/groq_exporter | grep -q 'CGO_ENABLED=0' || die "binary is not built with CGO_ENABLED=0"
+go version -m .build/linux-arm64/groq_exporter | grep -q 'GOARCH=arm64' || die ".build/linux-arm64/groq_exporter is not built for arm64"
+for arch in amd64 arm64; do
+	size=$(docker image inspect -f '{{.Size}}' "$REPO/groq_exporter-linux-$arch:$VERSION")
+	log "image groq_exporter-linux-$arch:$VERSION: $size bytes ($((size / 1024 / 1024)) MiB)"
+done
+log "make docker-push docker-manifest: tags $VERSION and $MAJOR_MINOR"
+make_docker docker-push docker-manifest
 
-log "building image $IMAGE on scratch"
-docker build --quiet \
-	--build-arg BASE=scratch \
-	--build-arg VERSION="$VERSION" \
-	--build-arg REVISION="$REVISION" \
-	-t "$IMAGE" . >/dev/null
+# Read back from the registry's HTTP API: each tag is a manifest list of linux/amd64 and
+# linux/arm64 (the same two images), and each image has the right platform, entrypoint,
+# user and version in its configuration and a binary for its architecture (ELF machine).
+python3 - "$REGISTRY" "$NAME" "$VERSION" "$MAJOR_MINOR" >"$WORK/arm64-digest" <<'PYTHON'
+import io, json, sys, tarfile, urllib.request
 
+registry, name, tags = sys.argv[1], sys.argv[2], sys.argv[3:]
+INDEX = "application/vnd.docker.distribution.manifest.list.v2+json, application/vnd.oci.image.index.v1+json"
+MANIFEST = "application/vnd.docker.distribution.manifest.v2+json, application/vnd.oci.image.manifest.v1+json"
+ELF_MACHINE = {"amd64": 62, "arm64": 183}
+
+def get(path, accept=None):
+    req = urllib.request.Request("http://%s/v2/%s/%s" % (registry, name, path))
+    if accept:
+        req.add_header("Accept", accept)
+    with urllib.request.urlopen(req) as r:
+        return r.read()
+
+def fail(msg):
+    sys.exit("FAIL: " + msg)
+
+lists = {}
+for tag in tags:
+    index = json.loads(get("manifests/" + tag, INDEX))
+    if "manifests" not in index:
+        fail("%s:%s is not a manifest list but %s" % (name, tag, index.get("mediaType")))
+    lists[tag] = {"%s/%s" % (m["platform"]["os"], m["platform"]["architecture"]): m["digest"]
+                  for m in index["manifests"]}
+    if sorted(lists[tag]) != ["linux/amd64", "linux/arm64"]:
+        fail("%s:%s lists %s, want linux/amd64 and linux/arm64" % (name, tag, sorted(lists[tag])))
+if any(l != lists[tags[0]] for l in lists.values()):
+    fail("the tags %s name different images: %s" % (tags, lists))
+
+for platform, digest in sorted(lists[tags[0]].items()):
+    arch = platform.split("/")[1]
+    manifest = json.loads(get("manifests/" + digest, MANIFEST))
+    config = json.loads(get("blobs/" + manifest["config"]["digest"]))
+    c = config["config"]
+    got = (config["os"], config["architecture"], c.get("Entrypoint"), c.get("User"),
+           (c.get("Labels") or {}).get("org.opencontainers.image.version"))
+    want = ("linux", arch, ["/bin/groq_exporter"], "65534:65534", tags[0])
+    if got != want:
+        fail("%s image (os, architecture, entrypoint, user, version) = %s, want %s" % (platform, got, want))
+    machine = None
+    for layer in manifest["layers"]:
+        with tarfile.open(fileobj=io.BytesIO(get("blobs/" + layer["digest"]))) as tar:
+            for member in tar.getmembers():
+                if member.name.lstrip("./") == "bin/groq_exporter":
+                    head = tar.extractfile(member).read(20)
+                    if head[:4] != b"\x7fELF":
+                        fail("%s: /bin/groq_exporter is not an ELF binary" % platform)
+                    machine = int.from_bytes(head[18:20], "little")
+    if machine != ELF_MACHINE[arch]:
+        fail("%s: /bin/groq_exporter has ELF machine %s, want %d" % (platform, machine, ELF_MACHINE[arch]))
+    print("==> registry: %s:%s %s is %s, entrypoint %s, user %s, ELF machine %d" % (
+        name, "/".join(tags), platform, digest[:19], c["Entrypoint"], c["User"], machine), file=sys.stderr)
+print(lists[tags[0]]["linux/arm64"])
+PYTHON
+ARM64_DIGEST=$(cat "$WORK/arm64-digest")
+
+# Forget every local image, so that what runs below is what the registry gives back.
+docker image ls --format '{{.Repository}}:{{.Tag}}' | grep "^$REGISTRY/" | xargs -r docker image rm -f >/dev/null
+[ -z "$(docker image ls -q "$REPO/groq_exporter-linux-amd64")" ] || die "the locally built images are still there"
+
+IMAGE=$REPO/groq_exporter:$VERSION
+log "pulling $IMAGE (the manifest list) on this linux/amd64 host"
+docker pull -q "$IMAGE" >/dev/null
+platform=$(docker image inspect -f '{{.Os}}/{{.Architecture}}' "$IMAGE")
+[ "$platform" = linux/amd64 ] || die "pulling $IMAGE gave a $platform image, want linux/amd64"
+log "pulling the arm64 image by digest ($ARM64_DIGEST)"
+docker pull -q --platform linux/arm64 "$REPO/groq_exporter@$ARM64_DIGEST" >/dev/null
+arm64=$(docker image inspect -f '{{.Os}}/{{.Architecture}} {{json .Config.Entrypoint}} {{.Config.User}}' "$REPO/groq_exporter@$ARM64_DIGEST")
+[ "$arm64" = 'linux/arm64 ["/bin/groq_exporter"] 65534:65534' ] ||
+	die "arm64 image: $arm64, want linux/arm64 [\"/bin/groq_exporter\"] 65534:65534"
+log "arm64 image: $arm64"
+
+# --- The pulled amd64 image -------------------------------------------------------------------
 user=$(docker image inspect -f '{{.Config.User}}' "$IMAGE")
 [ "$user" = "65534:65534" ] || die "image user is '$user', want 65534:65534"
 label=$(docker image inspect -f '{{index .Config.Labels "org.opencontainers.image.version"}}' "$IMAGE")

@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
-# Installs what the test suite needs on a Debian machine, and only what is
-# missing: VictoriaMetrics (the Groq stand-in), Prometheus and promtool,
-# Chromium (status page), squid (a forward proxy for the proxy tests), Docker
-# (image test) and Helm (chart test).
+# Installs what the tests built with the integration tag (make test) need on a
+# Debian machine, and only what is missing: VictoriaMetrics (the Groq
+# stand-in), Prometheus and promtool, Chromium (status page), squid (a forward
+# proxy for the proxy tests), Docker and a registry (image test), Helm (chart
+# test) and actionlint (workflow lint). Plain `go test ./...` needs none of them.
 set -euo pipefail
 
 need=()
@@ -11,6 +12,7 @@ command -v prometheus >/dev/null && command -v promtool >/dev/null || need+=(pro
 command -v chromium >/dev/null || need+=(chromium)
 command -v squid >/dev/null || [ -x /usr/sbin/squid ] || need+=(squid)
 command -v dockerd >/dev/null || need+=(docker.io)
+command -v docker-registry >/dev/null || need+=(docker-registry)
 if [ ${#need[@]} -gt 0 ]; then
   if [ "$(id -u)" -ne 0 ]; then
     echo "missing: ${need[*]}; install them with: sudo apt-get install -y ${need[*]}" >&2
@@ -25,4 +27,10 @@ HELM_VERSION=v3.22.0
 if ! command -v helm >/dev/null && [ ! -x "$(go env GOPATH)/bin/helm" ]; then
   echo "installing helm $HELM_VERSION"
   go install "helm.sh/helm/v3/cmd/helm@$HELM_VERSION"
+fi
+
+ACTIONLINT_VERSION=v1.7.12
+if ! command -v actionlint >/dev/null && [ ! -x "$(go env GOPATH)/bin/actionlint" ]; then
+  echo "installing actionlint $ACTIONLINT_VERSION"
+  go install "github.com/rhysd/actionlint/cmd/actionlint@$ACTIONLINT_VERSION"
 fi

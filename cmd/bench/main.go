@@ -29,7 +29,7 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/groq-exporter/groq_exporter/internal/synth"
+	"github.com/groq-exporter/groq_exporter/internal/groqtest"
 )
 
 const (
@@ -187,7 +187,7 @@ type upstream struct {
 
 func newUpstream() *upstream {
 	u := &upstream{n: map[string]int64{}, out: map[string]int64{}}
-	body := synth.Vector(series)
+	body := groqtest.Vector(series)
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		panic(err)
@@ -212,7 +212,7 @@ func newUpstream() *upstream {
 			if mode == "huge-cl" {
 				w.Header().Set("Content-Length", strconv.Itoa(hugeLen))
 			}
-			n, _ = io.Copy(w, synth.Endless(hugeLen))
+			n, _ = io.Copy(w, groqtest.Endless(hugeLen))
 		default:
 			http.NotFound(w, r)
 		}

@@ -1,6 +1,7 @@
 package groqtest
 
 import (
+	"bytes"
 	"crypto/tls"
 	"encoding/json"
 	"fmt"
@@ -33,40 +34,76 @@ const (
 	EmptyBody             // no body at all
 )
 
-// Fault is a misbehaviour of the Gateway for the next requests. The fields combine: Delay applies first,
-// then Hangup, then Status; Truncate applies to the proxied answer.
+// Fault is a misbehaviour of the Gateway for the next requests, or an answer it gives instead of the one
+// its series would give. The fields combine: Delay applies first, then Block, Hang, Hangup, then the answer
+// (Status, Text, Endless or Trickle); Truncate applies to the answer from the series.
 //
 // Go's http.Transport retries a GET once on a new connection when a reused keep-alive connection is
 // closed without an answer, so a single Hangup is invisible to a Go client with an idle connection: use
 // Times: 2 to make it see the error.
 type Fault struct {
-	Times      int           // requests the fault applies to; 0 means every request until ClearFaults
-	Delay      time.Duration // wait before answering (cut short when the client gives up)
-	Hangup     bool          // close the connection without answering (the client sees EOF; see above)
-	Status     int           // answer with this HTTP status and Body instead of asking VictoriaMetrics
-	RetryAfter string        // Retry-After header sent with Status, e.g. "1"
-	Body       Body          // what to answer with Status
-	Truncate   bool          // ask VictoriaMetrics, but send only the first half of its JSON body
+	Times  int             // requests the fault applies to; 0 means every request until ClearFaults
+	Query  string          // if set, the fault applies only to requests whose query is exactly this expression
+	Delay  time.Duration   // wait before answering (cut short when the client gives up)
+	Block  <-chan struct{} // wait until this is closed before answering (cut short when the client gives up)
+	Hang   bool            // accept the request and never answer, until the client gives up
+	Hangup bool            // close the connection without answering (the client sees EOF; see above)
+
+	// Status answers with this HTTP status instead of the series: with Text if set, else with a body of
+	// kind Body. With Text, Endless or Trickle set, it defaults to 200.
+	Status     int
+	RetryAfter string            // Retry-After header sent with the answer, e.g. "1" or an HTTP date
+	Header     map[string]string // more headers sent with the answer, e.g. Content-Type
+	Body       Body              // what to answer with Status when Text is empty
+	Text       string            // the body, verbatim (no Content-Type unless Header sets one)
+	// Echo replaces, in Text and in the Header values, ${authorization} with the request's Authorization
+	// header, ${key} with its bearer key and ${key#gsk_} with that key without the gsk_ prefix: what a
+	// careless upstream or proxy that repeats the credential would answer.
+	Echo bool
+
+	Endless       int64         // answer with a body of this many bytes: a vector that never closes (see Endless)
+	ContentLength bool          // with Endless: announce its length in Content-Length
+	Trickle       time.Duration // start a vector answer, then send one space per Trickle until the client goes away
+
+	Truncate bool // answer from the series, but send only the first half of the body
+}
+
+// answers says whether the fault replaces the answer from the series.
+func (f Fault) answers() bool {
+	return f.Status != 0 || f.Text != "" || f.Endless > 0 || f.Trickle > 0
 }
 
 // Call is one request the Gateway received.
 type Call struct {
 	Method string
-	Path   string     // below GatewayPrefix, e.g. /api/v1/query
-	Form   url.Values // query string and form body
+	Path   string      // below GatewayPrefix, e.g. /api/v1/query
+	Form   url.Values  // query string and form body
+	Header http.Header // the request's headers, Authorization included
+	Time   time.Time   // when it arrived
+	// Written is how many body bytes the Gateway wrote; final once the request is done (after
+	// GatewayServer.Close, for one the client gave up on).
+	Written int64
 }
 
-// Gateway is an http.Handler that behaves like Groq's metrics endpoint: it serves the Prometheus HTTP API
-// paths Groq offers below GatewayPrefix by proxying them to VictoriaMetrics' /api/v1/…, requires
-// "Authorization: Bearer <key>" with one of its accepted keys, answers everything else with a Groq-style
-// JSON 404, and misbehaves on demand (Inject). It records every request. It is safe for concurrent use.
-type Gateway struct {
-	upstream *url.URL
+// Query returns the request's MetricsQL expression (the query parameter).
+func (c Call) Query() string { return c.Form.Get("query") }
 
-	mu     sync.Mutex
-	keys   map[string]bool
-	faults []Fault
-	calls  []Call
+// Gateway is an http.Handler that behaves like Groq's metrics endpoint: it serves the Prometheus HTTP API
+// paths Groq offers below GatewayPrefix, requires "Authorization: Bearer <key>" with one of its accepted
+// keys (any request, with or without a key, when it has none), answers everything else with a Groq-style
+// JSON 404, and misbehaves on demand (Inject). It records every request. It is safe for concurrent use.
+//
+// A Gateway from NewGateway proxies to VictoriaMetrics' /api/v1/…; one from NewFake answers from the samples
+// it is given (see NewFake).
+type Gateway struct {
+	upstream *url.URL // nil for a fake
+
+	mu      sync.Mutex
+	keys    map[string]bool
+	faults  []Fault
+	calls   []Call
+	series  []Sample
+	answers map[string][]Sample
 }
 
 // NewGateway returns a Gateway in front of the VictoriaMetrics at upstream (its base URL) accepting keys.
@@ -80,7 +117,7 @@ func NewGateway(upstream string, keys ...string) (*Gateway, error) {
 	return g, nil
 }
 
-// SetKeys replaces the accepted API keys, e.g. to test key rotation.
+// SetKeys replaces the accepted API keys, e.g. to test key rotation. With none, every request is accepted.
 func (g *Gateway) SetKeys(keys ...string) {
 	g.mu.Lock()
 	defer g.mu.Unlock()
@@ -90,8 +127,9 @@ func (g *Gateway) SetKeys(keys ...string) {
 	}
 }
 
-// Inject queues faults. Each request is handled by the first queued fault, which is dropped once it has
-// been applied Times times; a fault with Times 0 stays until ClearFaults.
+// Inject queues faults. Each request is handled by the first queued fault that applies to it (see
+// Fault.Query), which is dropped once it has been applied Times times; a fault with Times 0 stays until
+// ClearFaults.
 func (g *Gateway) Inject(faults ...Fault) {
 	g.mu.Lock()
 	defer g.mu.Unlock()
@@ -119,25 +157,46 @@ func (g *Gateway) Calls() []Call {
 	return append([]Call(nil), g.calls...)
 }
 
+// CallsFor returns the number of requests whose query was exactly expr.
+func (g *Gateway) CallsFor(expr string) int {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	n := 0
+	for _, c := range g.calls {
+		if c.Query() == expr {
+			n++
+		}
+	}
+	return n
+}
+
 // ServeHTTP implements http.Handler. It checks, in order: the path (404), the queued fault (as a proxy in
-// front of Groq, before any key check), the key (401), the method (405); then it asks VictoriaMetrics.
-func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+// front of Groq, before any key check), the key (401), the method (405); then it answers from its series
+// or asks VictoriaMetrics.
+func (g *Gateway) ServeHTTP(rw http.ResponseWriter, r *http.Request) {
 	if err := r.ParseForm(); err != nil {
-		writeError(w, http.StatusBadRequest, err.Error())
+		writeError(rw, http.StatusBadRequest, err.Error())
 		return
 	}
 	path, found := strings.CutPrefix(r.URL.EscapedPath(), GatewayPrefix)
 	known := found && gatewayPaths.MatchString(path)
 	key, hasBearer := bearer(r)
 	g.mu.Lock()
-	g.calls = append(g.calls, Call{Method: r.Method, Path: path, Form: r.Form})
+	call := len(g.calls)
+	g.calls = append(g.calls, Call{Method: r.Method, Path: path, Form: r.Form, Header: r.Header.Clone(), Time: time.Now()})
 	var fault Fault
 	if known {
-		fault = g.nextFault()
+		fault = g.nextFault(r.Form.Get("query"))
 	}
-	validKey := g.keys[key]
+	open, validKey := len(g.keys) == 0, g.keys[key]
 	g.mu.Unlock()
 
+	w := &countingWriter{ResponseWriter: rw}
+	defer func() {
+		g.mu.Lock()
+		g.calls[call].Written = w.n
+		g.mu.Unlock()
+	}()
 	if !known {
 		writeError(w, http.StatusNotFound, fmt.Sprintf("unknown path %s", r.URL.Path))
 		return
@@ -149,15 +208,27 @@ func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
+	if fault.Block != nil {
+		select {
+		case <-fault.Block:
+		case <-r.Context().Done():
+			return
+		}
+	}
+	if fault.Hang {
+		<-r.Context().Done()
+		return
+	}
 	if fault.Hangup {
 		hangup(w)
 		return
 	}
-	if fault.Status != 0 {
-		writeFault(w, fault)
+	if fault.answers() {
+		writeFault(w, r, fault)
 		return
 	}
 	switch {
+	case open:
 	case !hasBearer:
 		writeError(w, http.StatusUnauthorized, `missing API key: send the header "Authorization: Bearer <API key>"`)
 		return
@@ -169,22 +240,36 @@ func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusMethodNotAllowed, "use GET or POST")
 		return
 	}
-	g.proxy(w, r, path, fault.Truncate)
+	var a answer
+	if g.upstream != nil {
+		a = g.proxy(r, path)
+	} else {
+		a = g.fromSeries(r, path)
+	}
+	if fault.Truncate {
+		a.body = a.body[:len(a.body)/2]
+	}
+	w.Header().Set("Content-Type", a.contentType)
+	w.Header().Set("Content-Length", strconv.Itoa(len(a.body)))
+	w.WriteHeader(a.status)
+	w.Write(a.body)
 }
 
-// nextFault returns the fault for this request and uses it up; g.mu must be held.
-func (g *Gateway) nextFault() Fault {
-	if len(g.faults) == 0 {
-		return Fault{}
-	}
-	f := g.faults[0]
-	if f.Times > 0 {
-		g.faults[0].Times--
-		if g.faults[0].Times == 0 {
-			g.faults = g.faults[1:]
+// nextFault returns the fault for a request with query expr and uses it up; g.mu must be held.
+func (g *Gateway) nextFault(expr string) Fault {
+	for i, f := range g.faults {
+		if f.Query != "" && f.Query != expr {
+			continue
 		}
+		if f.Times > 0 {
+			g.faults[i].Times--
+			if g.faults[i].Times == 0 {
+				g.faults = append(g.faults[:i:i], g.faults[i+1:]...)
+			}
+		}
+		return f
 	}
-	return f
+	return Fault{}
 }
 
 func bearer(r *http.Request) (string, bool) {
@@ -195,8 +280,20 @@ func bearer(r *http.Request) (string, bool) {
 	return key, true
 }
 
-// proxy asks VictoriaMetrics the same question at /api/v1/… and copies its status, content type and body.
-func (g *Gateway) proxy(w http.ResponseWriter, r *http.Request, path string, truncate bool) {
+// answer is what the Gateway answers a request with, before any Truncate.
+type answer struct {
+	status      int
+	contentType string
+	body        []byte
+}
+
+// errorAnswer is a Groq-style error (see writeError).
+func errorAnswer(code int, msg string) answer {
+	return answer{code, "application/json", errorBody(code, msg)}
+}
+
+// proxy asks VictoriaMetrics the same question at /api/v1/… and returns its status, content type and body.
+func (g *Gateway) proxy(r *http.Request, path string) answer {
 	u := strings.TrimSuffix(g.upstream.String(), "/") + path
 	if r.URL.RawQuery != "" {
 		u += "?" + r.URL.RawQuery
@@ -207,64 +304,112 @@ func (g *Gateway) proxy(w http.ResponseWriter, r *http.Request, path string, tru
 	}
 	req, err := http.NewRequestWithContext(r.Context(), r.Method, u, body)
 	if err != nil {
-		writeError(w, http.StatusInternalServerError, err.Error())
-		return
+		return errorAnswer(http.StatusInternalServerError, err.Error())
 	}
 	if body != nil {
 		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 	}
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
-		writeError(w, http.StatusBadGateway, "metrics backend unavailable")
-		return
+		return errorAnswer(http.StatusBadGateway, "metrics backend unavailable")
 	}
 	defer resp.Body.Close()
 	data, err := io.ReadAll(resp.Body)
 	if err != nil {
-		writeError(w, http.StatusBadGateway, "metrics backend unavailable")
-		return
+		return errorAnswer(http.StatusBadGateway, "metrics backend unavailable")
 	}
-	if truncate {
-		data = data[:len(data)/2]
-	}
-	w.Header().Set("Content-Type", resp.Header.Get("Content-Type"))
-	w.Header().Set("Content-Length", strconv.Itoa(len(data)))
-	w.WriteHeader(resp.StatusCode)
-	w.Write(data)
+	return answer{resp.StatusCode, resp.Header.Get("Content-Type"), data}
 }
 
-// writeError answers like Groq: {"status":"error","errorType":"unauthorized","error":"…"}, errorType being
+// errorBody is a Groq error: {"status":"error","errorType":"unauthorized","error":"…"}, errorType being
 // the status text in snake case.
-func writeError(w http.ResponseWriter, code int, msg string) {
-	w.Header().Set("Content-Type", "application/json")
-	w.WriteHeader(code)
-	enc := json.NewEncoder(w)
+func errorBody(code int, msg string) []byte {
+	var b bytes.Buffer
+	enc := json.NewEncoder(&b)
 	enc.SetEscapeHTML(false)
 	enc.Encode(struct {
 		Status    string `json:"status"`
 		ErrorType string `json:"errorType"`
 		Error     string `json:"error"`
 	}{"error", strings.ReplaceAll(strings.ToLower(http.StatusText(code)), " ", "_"), msg})
+	return b.Bytes()
 }
 
-func writeFault(w http.ResponseWriter, f Fault) {
+// writeError answers like Groq (see errorBody).
+func writeError(w http.ResponseWriter, code int, msg string) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(code)
+	w.Write(errorBody(code, msg))
+}
+
+func writeFault(w http.ResponseWriter, r *http.Request, f Fault) {
+	expand := func(s string) string { return s }
+	if f.Echo {
+		auth := r.Header.Get("Authorization")
+		key, _ := bearer(r)
+		expand = strings.NewReplacer("${authorization}", auth, "${key}", key, "${key#gsk_}", strings.TrimPrefix(key, "gsk_")).Replace
+	}
 	if f.RetryAfter != "" {
 		w.Header().Set("Retry-After", f.RetryAfter)
 	}
-	text := fmt.Sprintf("%d %s", f.Status, http.StatusText(f.Status))
+	for k, v := range f.Header {
+		w.Header().Set(k, expand(v))
+	}
+	status := f.Status
+	if status == 0 {
+		status = http.StatusOK
+	}
+	switch {
+	case f.Endless > 0:
+		if f.ContentLength {
+			w.Header().Set("Content-Length", strconv.FormatInt(f.Endless, 10))
+		}
+		w.WriteHeader(status)
+		io.Copy(w, Endless(f.Endless))
+		return
+	case f.Trickle > 0:
+		w.WriteHeader(status)
+		trickle(w, r, f.Trickle)
+		return
+	case f.Text != "":
+		w.WriteHeader(status)
+		io.WriteString(w, expand(f.Text))
+		return
+	}
+	text := fmt.Sprintf("%d %s", status, http.StatusText(status))
 	switch f.Body {
 	case JSONError:
-		writeError(w, f.Status, strings.ToLower(http.StatusText(f.Status)))
+		writeError(w, status, strings.ToLower(http.StatusText(status)))
 	case HTMLPage:
 		w.Header().Set("Content-Type", "text/html; charset=utf-8")
-		w.WriteHeader(f.Status)
+		w.WriteHeader(status)
 		fmt.Fprintf(w, "<html>\r\n<head><title>%s</title></head>\r\n<body>\r\n<center><h1>%s</h1></center>\r\n<hr><center>nginx</center>\r\n</body>\r\n</html>\r\n", text, text)
 	case PlainText:
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
-		w.WriteHeader(f.Status)
+		w.WriteHeader(status)
 		fmt.Fprintln(w, text)
 	case EmptyBody:
-		w.WriteHeader(f.Status)
+		w.WriteHeader(status)
+	}
+}
+
+// trickle starts a successful answer, then sends a space every interval until the client goes away: a
+// body that never ends.
+func trickle(w http.ResponseWriter, r *http.Request, every time.Duration) {
+	rc := http.NewResponseController(w)
+	io.WriteString(w, vectorHead)
+	for {
+		if _, err := io.WriteString(w, " "); err != nil {
+			return
+		}
+		if err := rc.Flush(); err != nil {
+			return
+		}
+		select {
+		case <-r.Context().Done():
+			return
+		case <-time.After(every):
+		}
 	}
 }
 
@@ -276,6 +421,21 @@ func hangup(w http.ResponseWriter) {
 	}
 	conn.Close()
 }
+
+// countingWriter counts the body bytes written; http.ResponseController reaches the writer below through
+// Unwrap.
+type countingWriter struct {
+	http.ResponseWriter
+	n int64
+}
+
+func (w *countingWriter) Write(p []byte) (int, error) {
+	n, err := w.ResponseWriter.Write(p)
+	w.n += int64(n)
+	return n, err
+}
+
+func (w *countingWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
 
 // GatewayServer serves a Gateway on a loopback httptest server that can be taken down and brought back on
 // the same address.

@@ -12,6 +12,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/groq-exporter/groq_exporter/collector"
 )
 
 // DefaultModels are the models a Loader writes when it is given none.
@@ -26,34 +28,51 @@ var Percentiles = []string{"p50", "p95", "p99"}
 // requestBase is the typical number of requests per minute with each status code for an average model.
 var requestBase = map[string]float64{"200": 300, "400": 6, "429": 12, "500": 1.5}
 
-// percentileFamilies are labelled by model, one series per percentile: <name>:<percentile>:rate5m. p50 is
-// the typical median for an average model; decimals is how values are rounded.
-var percentileFamilies = []struct {
-	name     string
+// A profile is how the values of a percentile family look: p50 is the typical median for an average model;
+// decimals is how values are rounded.
+type profile struct {
 	p50      float64
 	decimals int
-}{
-	{"e2e_latency_seconds", 0.8, 4},
-	{"ttft_latency_seconds", 0.15, 4},
-	{"queue_latency_seconds", 0.02, 4},
-	{"tokens_in", 450, 1},
-	{"tokens_out", 220, 1},
 }
 
-// SeriesNames returns the 17 Groq series names the Loader writes.
+// profiles gives the percentile families of collector.DocumentedSeries their values; a family without one
+// gets defaultProfile.
+var profiles = map[string]profile{
+	"e2e_latency_seconds":   {0.8, 4},
+	"ttft_latency_seconds":  {0.15, 4},
+	"queue_latency_seconds": {0.02, 4},
+	"tokens_in":             {450, 1},
+	"tokens_out":            {220, 1},
+}
+
+var defaultProfile = profile{1, 4}
+
+func profileOf(base string) profile {
+	if p, ok := profiles[base]; ok {
+		return p
+	}
+	return defaultProfile
+}
+
+// SeriesNames returns the Groq series names the Loader writes: collector.DocumentedSeries, with the
+// percentile families spelled with Percentiles.
 func SeriesNames() []string {
-	names := []string{"requests:increase1m", "requests:rate1m"}
-	for _, f := range percentileFamilies {
+	var names []string
+	for _, u := range collector.DocumentedSeries() {
+		if !u.Percentile {
+			names = append(names, u.Base)
+			continue
+		}
 		for _, p := range Percentiles {
-			names = append(names, f.name+":"+p+":rate5m")
+			names = append(names, u.Series(p))
 		}
 	}
 	return names
 }
 
-// Loader writes synthetic Groq-shaped series into VictoriaMetrics: for every model, requests:increase1m
-// and requests:rate1m per status code, and the p50/p95/p99 series of e2e, ttft and queue latency (seconds)
-// and of tokens in and out. Values are a pure function of the seed, the series and the timestamp: they
+// Loader writes synthetic Groq-shaped series into VictoriaMetrics: for every model, the series of
+// collector.DocumentedSeries: requests:increase1m and requests:rate1m per status code, and the p50/p95/p99
+// series of e2e, ttft and queue latency (seconds) and of tokens in and out. Values are a pure function of the seed, the series and the timestamp: they
 // drift slowly (a 10-minute wave) with a little noise, p50 < p95 < p99, and rate1m = increase1m / 60.
 // It is safe for concurrent use.
 type Loader struct {
@@ -125,28 +144,40 @@ func (l *Loader) WriteRounds(ctx context.Context, times ...time.Time) error {
 	return l.vm.Flush(ctx)
 }
 
-// Round returns the samples a round at t consists of, for predicting what VictoriaMetrics answers.
+// Round returns the samples a round at t consists of, for predicting what VictoriaMetrics answers, or for
+// a fake Gateway to serve (a Loader made with a nil VictoriaMetrics can only do this).
 func (l *Loader) Round(t time.Time) []Sample {
 	t = time.UnixMilli(t.UnixMilli())
+	names := collector.DocumentedSeries()
 	var out []Sample
 	for _, model := range l.Models() {
 		scale := 0.5 + 1.5*l.unit("scale", model) // how big and slow this model is, 0.5 to 2
 		for _, code := range StatusCodes {
 			increase := math.Round(requestBase[code] * scale * l.drift(t, "requests", model, code))
 			labels := map[string]string{"model": model, "status_code": code}
-			out = append(out,
-				sample("requests:increase1m", labels, increase, t),
-				sample("requests:rate1m", labels, round(increase/60, 4), t))
+			for _, u := range names {
+				switch {
+				case u.Percentile:
+				case strings.HasSuffix(u.Base, "rate1m"): // per second
+					out = append(out, sample(u.Base, labels, round(increase/60, 4), t))
+				default: // per minute
+					out = append(out, sample(u.Base, labels, increase, t))
+				}
+			}
 		}
-		for _, f := range percentileFamilies {
+		for _, u := range names {
+			if !u.Percentile {
+				continue
+			}
+			f := profileOf(u.Base)
 			// One drift per model and family, so the percentiles move together and keep their order: the
 			// spreads (p95 at least 1.8 × p50, p99 at least 1.3 × p95) are far wider than the ±5% noise.
-			v := f.p50 * scale * l.drift(t, f.name, model, "")
-			spread := []float64{1, 1.8 + 0.4*l.unit("spread", f.name, "p95", model), 1.3 + 0.3*l.unit("spread", f.name, "p99", model)}
+			v := f.p50 * scale * l.drift(t, u.Base, model, "")
+			spread := []float64{1, 1.8 + 0.4*l.unit("spread", u.Base, "p95", model), 1.3 + 0.3*l.unit("spread", u.Base, "p99", model)}
 			for i, p := range Percentiles {
 				v *= spread[i]
-				noisy := v * (1 + 0.05*(2*l.unit("noise", f.name, p, model, t.UnixMilli())-1))
-				out = append(out, sample(f.name+":"+p+":rate5m", map[string]string{"model": model}, round(noisy, f.decimals), t))
+				noisy := v * (1 + 0.05*(2*l.unit("noise", u.Base, p, model, t.UnixMilli())-1))
+				out = append(out, sample(u.Series(p), map[string]string{"model": model}, round(noisy, f.decimals), t))
 			}
 		}
 	}

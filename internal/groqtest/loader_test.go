@@ -1,10 +1,11 @@
 package groqtest
 
 import (
-	"context"
 	"slices"
 	"testing"
 	"time"
+
+	"github.com/groq-exporter/groq_exporter/collector"
 )
 
 func TestRoundIsPlausible(t *testing.T) {
@@ -24,18 +25,22 @@ func TestRoundIsPlausible(t *testing.T) {
 				t.Fatalf("round has %d series, want %d", len(got), want)
 			}
 			for _, m := range DefaultModels {
-				for _, f := range percentileFamilies {
-					key := func(p string) string { return f.name + ":" + p + `:rate5m{model="` + m + `"}` }
+				for _, u := range collector.DocumentedSeries() {
+					if !u.Percentile {
+						continue
+					}
+					f := profileOf(u.Base)
+					key := func(p string) string { return u.Series(p) + `{model="` + m + `"}` }
 					p50, p95, p99 := got[key("p50")], got[key("p95")], got[key("p99")]
 					if !(0 < p50 && p50 < p95 && p95 < p99) {
-						t.Fatalf("seed %d %s %s: p50 %v, p95 %v, p99 %v not increasing", seed, m, f.name, p50, p95, p99)
+						t.Fatalf("seed %d %s %s: p50 %v, p95 %v, p99 %v not increasing", seed, m, u.Base, p50, p95, p99)
 					}
 					limit := 60.0 // seconds
 					if f.decimals == 1 {
 						limit = 10000 // tokens
 					}
 					if p99 > limit || (f.decimals == 1 && p50 < 100) {
-						t.Fatalf("seed %d %s %s: implausible p50 %v p99 %v", seed, m, f.name, p50, p99)
+						t.Fatalf("seed %d %s %s: implausible p50 %v p99 %v", seed, m, u.Base, p50, p99)
 					}
 				}
 				for _, c := range StatusCodes {
@@ -68,78 +73,5 @@ func TestRoundIsDeterministicAndChanges(t *testing.T) {
 	}
 	if slices.Equal(strs(a.Round(t0)), strs(a.Round(t0.Add(time.Minute)))) {
 		t.Error("rounds a minute apart are the same")
-	}
-}
-
-func TestWriteNowIsQueryableAtOnce(t *testing.T) {
-	ctx := context.Background()
-	vm := VictoriaMetricsForTest(t)
-	l := NewLoader(vm, 1)
-	ts, err := l.WriteNow(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	// No waiting or retrying: WriteNow flushes, and its timestamp is old enough for an instant query.
-	want := map[string]string{}
-	for _, s := range l.Round(ts) {
-		want[s.String()] = s.Name()
-	}
-	for _, name := range SeriesNames() {
-		got, err := vm.Query(ctx, name)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if len(got) == 0 {
-			t.Fatalf("%s: no samples right after WriteNow", name)
-		}
-		for _, s := range got {
-			if _, ok := want[s.String()]; !ok {
-				t.Errorf("VictoriaMetrics answered %s, which is not in the round written at %v", s, ts)
-			}
-			delete(want, s.String())
-		}
-	}
-	for s := range want {
-		t.Errorf("written but not returned: %s", s)
-	}
-}
-
-func TestAddAndRemoveModel(t *testing.T) {
-	ctx := context.Background()
-	vm := VictoriaMetricsForTest(t)
-	l := NewLoader(vm, 1)
-	l.AddModel("qwen/qwen3-32b")
-	if _, err := l.WriteNow(ctx); err != nil {
-		t.Fatal(err)
-	}
-	count := func(query string) int {
-		t.Helper()
-		s, err := vm.Query(ctx, query)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return len(s)
-	}
-	perModel := 2*len(StatusCodes) + 5*len(Percentiles)
-	if n := count(`{model="qwen/qwen3-32b"}`); n != perModel {
-		t.Fatalf("added model has %d series, want %d", n, perModel)
-	}
-	if err := l.RemoveModel(ctx, "qwen/qwen3-32b"); err != nil {
-		t.Fatal(err)
-	}
-	if n := count(`{model="qwen/qwen3-32b"}`); n != 0 {
-		t.Fatalf("removed model still has %d series", n)
-	}
-	if n := count(`{__name__=~".+:.+"}`); n != len(DefaultModels)*perModel {
-		t.Fatalf("other models have %d series, want %d", n, len(DefaultModels)*perModel)
-	}
-	if slices.Contains(l.Models(), "qwen/qwen3-32b") {
-		t.Fatal("removed model is still in Models()")
-	}
-	if _, err := l.WriteNow(ctx); err != nil {
-		t.Fatal(err)
-	}
-	if n := count(`{model="qwen/qwen3-32b"}`); n != 0 {
-		t.Fatalf("removed model came back with %d series after the next round", n)
 	}
 }

@@ -8,9 +8,11 @@ import (
 	"math"
 	"net/http"
 	"net/url"
+	"os"
 	"sort"
 	"strconv"
 	"strings"
+	"testing"
 	"time"
 )
 
@@ -72,6 +74,16 @@ func instantQuery(ctx context.Context, apiURL, key, query string) ([]Sample, err
 	if err != nil {
 		return nil, fmt.Errorf("query %q: read response: %w", query, err)
 	}
+	samples, err := decodeVector(body, resp.StatusCode)
+	if err != nil {
+		return nil, fmt.Errorf("query %q: %w", query, err)
+	}
+	sort.Slice(samples, func(i, j int) bool { return samples[i].String() < samples[j].String() })
+	return samples, nil
+}
+
+// decodeVector decodes an instant query's answer (given with HTTP status code) into its samples.
+func decodeVector(body []byte, code int) ([]Sample, error) {
 	var r struct {
 		Status string `json:"status"`
 		Error  string `json:"error"`
@@ -84,28 +96,43 @@ func instantQuery(ctx context.Context, apiURL, key, query string) ([]Sample, err
 		} `json:"data"`
 	}
 	if err := json.Unmarshal(body, &r); err != nil {
-		return nil, fmt.Errorf("query %q: HTTP %d, undecodable body %.200q: %w", query, resp.StatusCode, body, err)
+		return nil, fmt.Errorf("HTTP %d, undecodable body %.200q: %w", code, body, err)
 	}
-	if resp.StatusCode != http.StatusOK || r.Status != "success" {
-		return nil, fmt.Errorf("query %q: HTTP %d: %s", query, resp.StatusCode, r.Error)
+	if code != http.StatusOK || r.Status != "success" {
+		return nil, fmt.Errorf("HTTP %d: %s", code, r.Error)
 	}
 	if r.Data.ResultType != "vector" {
-		return nil, fmt.Errorf("query %q: result type %q, want vector", query, r.Data.ResultType)
+		return nil, fmt.Errorf("result type %q, want vector", r.Data.ResultType)
 	}
 	samples := make([]Sample, 0, len(r.Data.Result))
 	for _, e := range r.Data.Result {
 		ts, ok := e.Value[0].(float64)
 		vs, ok2 := e.Value[1].(string)
 		if !ok || !ok2 {
-			return nil, fmt.Errorf("query %q: malformed value %v", query, e.Value)
+			return nil, fmt.Errorf("malformed value %v", e.Value)
 		}
 		v, err := strconv.ParseFloat(vs, 64)
 		if err != nil {
-			return nil, fmt.Errorf("query %q: value %q: %w", query, vs, err)
+			return nil, fmt.Errorf("value %q: %w", vs, err)
 		}
 		sec, frac := math.Modf(ts)
 		samples = append(samples, Sample{Labels: e.Metric, Value: v, Time: time.Unix(int64(sec), int64(frac*1e9))})
 	}
-	sort.Slice(samples, func(i, j int) bool { return samples[i].String() < samples[j].String() })
 	return samples, nil
+}
+
+// RecordedSamples reads a recorded answer of Groq to an instant query (such as
+// collector/testdata/all_families.json) and returns its samples in their order, or fails the test: for
+// a fake Gateway to serve.
+func RecordedSamples(t testing.TB, path string) []Sample {
+	t.Helper()
+	body, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	samples, err := decodeVector(body, http.StatusOK)
+	if err != nil {
+		t.Fatalf("%s: %v", path, err)
+	}
+	return samples
 }

@@ -24,7 +24,7 @@ app.kubernetes.io/managed-by: {{ .Release.Service }}
 helm.sh/chart: {{ printf "%s-%s" .Chart.Name .Chart.Version | replace "+" "_" }}
 {{- end -}}
 
-{{/* The Secret holding the API key: the existing one, or the one this chart creates. */}}
+{{/* The Secret holding the single organization's API key: the existing one, or the one this chart creates. */}}
 {{- define "groq-exporter.secretName" -}}
 {{- if .Values.apiKey.existingSecret -}}
 {{- .Values.apiKey.existingSecret -}}
@@ -33,4 +33,63 @@ helm.sh/chart: {{ printf "%s-%s" .Chart.Name .Chart.Version | replace "+" "_" }}
 {{- else -}}
 {{- fail "set apiKey.existingSecret to the name of a Secret holding the Groq API key, or apiKey.value to the key" -}}
 {{- end -}}
+{{- end -}}
+
+{{/* Where the Secrets and files are mounted in the container. */}}
+{{- define "groq-exporter.keyDir" -}}/etc/groq-exporter/key{{- end -}}
+{{- define "groq-exporter.configDir" -}}/etc/groq-exporter/config{{- end -}}
+{{- define "groq-exporter.webDir" -}}/etc/groq-exporter/web{{- end -}}
+{{- define "groq-exporter.tlsDir" -}}/etc/groq-exporter/tls{{- end -}}
+{{- define "groq-exporter.orgDir" -}}/etc/groq-exporter/organizations{{- end -}}
+
+{{/* The Secret holding one organization's key: its existing one, or one this chart creates. */}}
+{{- define "groq-exporter.orgSecretName" -}}
+{{- $org := .org -}}
+{{- if $org.existingSecret -}}
+{{- $org.existingSecret -}}
+{{- else if $org.apiKey -}}
+{{- printf "%s-org-%s" (include "groq-exporter.fullname" .root) ($org.name | lower | replace "_" "-" | replace "." "-") | trunc 63 | trimSuffix "-" -}}
+{{- else -}}
+{{- fail (printf "organization %q: set existingSecret to a Secret holding its Groq API key, or apiKey to the key" $org.name) -}}
+{{- end -}}
+{{- end -}}
+
+{{/* The configuration file, or nothing when no part of config is set. */}}
+{{- define "groq-exporter.config" -}}
+{{- $cfg := dict -}}
+{{- with .Values.config.builtin }}{{ $_ := set $cfg "builtin" . }}{{ end -}}
+{{- with .Values.config.queries }}{{ $_ := set $cfg "queries" . }}{{ end -}}
+{{- if .Values.config.organizations -}}
+{{- $orgs := list -}}
+{{- $names := dict -}}
+{{- range .Values.config.organizations -}}
+{{- if not .name -}}{{- fail "every entry of config.organizations needs a name" -}}{{- end -}}
+{{- if hasKey $names .name -}}{{- fail (printf "config.organizations: %q appears twice" .name) -}}{{- end -}}
+{{- $_ := set $names .name true -}}
+{{- $o := dict "name" .name "api_key_file" (printf "%s/%s/%s" (include "groq-exporter.orgDir" $) .name (.secretKey | default "api-key")) -}}
+{{- with .url }}{{ $_ := set $o "url" . }}{{ end -}}
+{{- with .http_client_config }}{{ $_ := set $o "http_client_config" . }}{{ end -}}
+{{- $orgs = append $orgs $o -}}
+{{- end -}}
+{{- $_ := set $cfg "organizations" $orgs -}}
+{{- end -}}
+{{- if $cfg }}{{ toYaml $cfg }}{{ end -}}
+{{- end -}}
+
+{{/* The exporter-toolkit web configuration, or nothing without TLS and basic auth. */}}
+{{- define "groq-exporter.webConfig" -}}
+{{- $web := dict -}}
+{{- if .Values.web.tls.enabled -}}
+{{- if not .Values.web.tls.existingSecret -}}{{- fail "web.tls.enabled needs web.tls.existingSecret, a kubernetes.io/tls Secret" -}}{{- end -}}
+{{- $_ := set $web "tls_server_config" (dict "cert_file" (printf "%s/tls.crt" (include "groq-exporter.tlsDir" .)) "key_file" (printf "%s/tls.key" (include "groq-exporter.tlsDir" .))) -}}
+{{- end -}}
+{{- if .Values.web.basicAuth.enabled -}}
+{{- if not .Values.web.basicAuth.users -}}{{- fail "web.basicAuth.enabled needs web.basicAuth.users (user name to bcrypt hash)" -}}{{- end -}}
+{{- $_ := set $web "basic_auth_users" .Values.web.basicAuth.users -}}
+{{- end -}}
+{{- if $web }}{{ toYaml $web }}{{ end -}}
+{{- end -}}
+
+{{- define "groq-exporter.scheme" -}}
+{{- if .Values.web.tls.enabled }}HTTPS{{ else }}HTTP{{ end -}}
 {{- end -}}

@@ -1,0 +1,65 @@
+package collector
+
+import (
+	"bytes"
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/common/expfmt"
+
+	"github.com/groq-exporter/groq_exporter/groq"
+)
+
+// Hooks for the tests of package collector_test: they use internal/groqtest, which imports this package,
+// so they cannot be in package collector.
+
+// SetClock makes c read the time from now.
+func SetClock(c *Collector, now func() time.Time) { c.now = now }
+
+// SetCacheTTL changes c's cache TTL; no refresh may run meanwhile.
+func SetCacheTTL(c *Collector, ttl time.Duration) { c.ttl = ttl }
+
+// BuiltinExpr returns the selector c asks Groq for its built-in families.
+func BuiltinExpr(c *Collector) string { return c.expr }
+
+// CachedSeries returns how many metrics the cache holds for c's first query.
+func CachedSeries(c *Collector) int { return len(c.state.queries[0].metrics) }
+
+// TranslateAndBuild is the part of a refresh after decoding: it translates samples as the built-in
+// families do and builds their metrics; dropped counts the samples translation refused.
+func TranslateAndBuild(samples []groq.Sample) (metrics []prometheus.Metric, dropped int) {
+	translated := make([]series, 0, len(samples))
+	tr := translator{}
+	for _, s := range samples {
+		out, reason := tr.translate(s)
+		if reason != "" {
+			dropped++
+			continue
+		}
+		translated = append(translated, out)
+	}
+	return build(translated, map[string]int{}), dropped
+}
+
+// Exposition renders what reg would serve, in the text format, without the
+// families named in skip.
+func Exposition(t *testing.T, reg prometheus.Gatherer, skip ...string) string {
+	t.Helper()
+	mfs, err := reg.Gather()
+	if err != nil {
+		t.Fatalf("gather: %v", err)
+	}
+	var buf bytes.Buffer
+	enc := expfmt.NewEncoder(&buf, expfmt.NewFormat(expfmt.TypeTextPlain))
+	for _, mf := range mfs {
+		if slices.Contains(skip, mf.GetName()) {
+			continue
+		}
+		if err := enc.Encode(mf); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return buf.String()
+}

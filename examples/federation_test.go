@@ -1,0 +1,160 @@
+//go:build integration
+
+package examples
+
+import (
+	"fmt"
+	"maps"
+	"os"
+	"path/filepath"
+	"slices"
+	"sort"
+	"strings"
+	"testing"
+	"time"
+)
+
+// teamInstance is the address both teams' Prometheus servers scrape their own exporter at,
+// as prometheus.yml says: the same instance label on both sides.
+const teamInstance = "localhost:10199"
+
+// TestFederation runs the two-level federation of examples/prometheus with real servers:
+// two teams, each with its own groq_exporter (reading the sandbox's Groq stand-in) scraped
+// by a team Prometheus configured from prometheus.yml, and a central Prometheus configured
+// from federation.yml pulling both through /federate. Both teams scrape their exporter as
+// job "groq", instance localhost:10199, so their series differ only in the team
+// Prometheus's external_labels; the central server must hold each team's series apart,
+// complete, with the original job and instance (honor_labels).
+func TestFederation(t *testing.T) {
+	groqURL, key := sandbox(t)
+	bin := exporterBinary(t)
+	keyFile := filepath.Join(t.TempDir(), "api-key")
+	if err := os.WriteFile(keyFile, []byte(key+"\n"), 0o400); err != nil {
+		t.Fatal(err)
+	}
+	rules, err := os.ReadFile(rulesFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	teams := []string{"search", "ads"}
+	teamProms := map[string]*prometheusServer{}
+	var teamTargets []any
+	for _, team := range teams {
+		addr, _ := startExporter(t, bin, "groq_exporter "+team,
+			"--groq.url="+groqURL, "--groq.api-key-file="+keyFile)
+		config := editYAML(t, filepath.Join(prometheusDir, "prometheus.yml"), func(doc map[string]any) {
+			global := doc["global"].(map[string]any)
+			labels, ok := global["external_labels"].(map[string]any)
+			if !ok || labels["cluster"] == nil || labels["team"] == nil {
+				t.Fatalf("prometheus.yml: want global.external_labels with cluster and team, got %v", global["external_labels"])
+			}
+			labels["team"] = team
+			global["scrape_interval"], global["evaluation_interval"] = "1s", "1s"
+			for _, sc := range scrapeConfigs(t, doc) {
+				sc["scrape_interval"], sc["scrape_timeout"] = "1s", "1s"
+				// The exporter of this test listens on a free port; the label stays what
+				// each team sees on its own host.
+				sc["static_configs"] = []any{map[string]any{"targets": []any{addr}}}
+				sc["relabel_configs"] = []any{map[string]any{"target_label": "instance", "replacement": teamInstance}}
+			}
+		})
+		p := startPrometheus(t, "prometheus "+team, config, map[string][]byte{filepath.Base(rulesFile): rules})
+		teamProms[team] = p
+		teamTargets = append(teamTargets, strings.TrimPrefix(p.url, "http://"))
+	}
+	central := startPrometheus(t, "prometheus central", editYAML(t, filepath.Join(prometheusDir, "federation.yml"), func(doc map[string]any) {
+		doc["global"].(map[string]any)["scrape_interval"] = "1s"
+		for _, sc := range scrapeConfigs(t, doc) {
+			sc["scrape_interval"], sc["scrape_timeout"] = "1s", "1s"
+			sc["static_configs"] = []any{map[string]any{"targets": teamTargets}}
+		}
+	}), nil)
+
+	// Every team's Groq series, and its up series, arrive with their team label.
+	for _, team := range teams {
+		for _, q := range []string{`groq_up{job="groq", team="%s"}`, `up{job="groq", team="%s"}`, `groq_requests_rate1m{job="groq", team="%s"}`} {
+			central.waitForSeries(t, fmt.Sprintf(q, team))
+		}
+	}
+
+	// The central server has exactly each team's series: the team Prometheus's own plus its
+	// external labels. Both sides refresh every second, so compare until they agree.
+	want := map[string][]string{}
+	var got map[string][]string
+	deadline := time.Now().Add(waitBound)
+	for {
+		for _, team := range teams {
+			s, err := teamProms[team].query(`{__name__=~"groq_.*"}`)
+			if err != nil {
+				t.Fatal(err)
+			}
+			want[team] = labelSets(s, nil)
+		}
+		s, err := central.query(`{__name__=~"groq_.*"}`)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got = map[string][]string{}
+		for _, smp := range s {
+			got[smp.Metric["team"]] = append(got[smp.Metric["team"]], labelSet(smp.Metric, []string{"team", "cluster"}))
+		}
+		for team := range got {
+			sort.Strings(got[team])
+		}
+		if slices.Equal(slices.Sorted(maps.Keys(got)), slices.Sorted(slices.Values(teams))) &&
+			slices.Equal(got["search"], want["search"]) && slices.Equal(got["ads"], want["ads"]) {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the central Prometheus does not hold each team's series apart:\nby team %v\nwant %v", got, want)
+		}
+		time.Sleep(500 * time.Millisecond)
+	}
+	if len(want["search"]) < 20 {
+		t.Errorf("the team Prometheus holds only %d groq_ series: %v", len(want["search"]), want["search"])
+	}
+
+	// Without the external labels the two teams' series would be the same series: what
+	// keeps them apart is cluster and team, nothing else.
+	if !slices.Equal(got["search"], got["ads"]) {
+		t.Errorf("the teams' series differ by more than their external labels; the test no longer shows why they are needed")
+	}
+
+	// honor_labels: the original job and instance, not the federation job's.
+	s, err := central.query(`count by (job, instance, team, cluster) ({__name__=~"groq_.*"})`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, smp := range s {
+		m := smp.Metric
+		if m["job"] != "groq" || m["instance"] != teamInstance || m["cluster"] == "" || m["cluster"] == "global" {
+			t.Errorf("central series with job=%q instance=%q cluster=%q team=%q; want job groq, instance %s and the team Prometheus's cluster",
+				m["job"], m["instance"], m["cluster"], m["team"], teamInstance)
+		}
+	}
+	if len(s) != len(teams) {
+		t.Errorf("central series fall into %d job/instance/team groups, want %d: %v", len(s), len(teams), s)
+	}
+}
+
+// labelSet renders a sample's labels, without those in drop, as one sortable string.
+func labelSet(m map[string]string, drop []string) string {
+	var parts []string
+	for _, k := range slices.Sorted(maps.Keys(m)) {
+		if !slices.Contains(drop, k) {
+			parts = append(parts, k+"="+m[k])
+		}
+	}
+	return strings.Join(parts, ",")
+}
+
+// labelSets renders every sample's labels, without those in drop, sorted.
+func labelSets(s []promSample, drop []string) []string {
+	var out []string
+	for _, smp := range s {
+		out = append(out, labelSet(smp.Metric, drop))
+	}
+	sort.Strings(out)
+	return out
+}

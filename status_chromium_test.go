@@ -1,0 +1,90 @@
+//go:build integration
+
+package main
+
+import (
+	"context"
+	"image/png"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+// TestStatusPageInChromium renders the page in headless Chromium, as a user
+// would see it: the DOM holds the live state, and the screenshot shows the
+// header and the green "succeeded" badge.
+func TestStatusPageInChromium(t *testing.T) {
+	chromium, err := exec.LookPath("chromium")
+	if err != nil {
+		t.Fatal("chromium not found: install it with `apt-get install -y chromium`")
+	}
+	const key = "gsk_chromiumSecret"
+	_, groqURL := newGroqFixture(t, key)
+	e := startExporter(t, map[string]string{"GROQ_API_KEY": key}, "--groq.url="+groqURL)
+	e.get(t, "/metrics")
+
+	dir := t.TempDir()
+	shot := filepath.Join(dir, "status.png")
+	browse := func(extra ...string) string {
+		ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
+		defer cancel()
+		args := append([]string{"--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+			"--disable-background-networking", "--disable-component-update", "--disable-sync",
+			"--user-data-dir=" + filepath.Join(dir, "profile"), "--window-size=1000,1400"}, extra...)
+		out, err := exec.CommandContext(ctx, chromium, append(args, e.url+"/")...).Output()
+		if err != nil {
+			t.Fatalf("chromium %v: %v", extra, err)
+		}
+		return string(out)
+	}
+
+	dom := browse("--dump-dom")
+	for _, want := range []string{"succeeded", "groq_requests_rate1m", "openai/gpt-oss-120b"} {
+		if !strings.Contains(dom, want) {
+			t.Errorf("rendered DOM lacks %q", want)
+		}
+	}
+
+	browse("--screenshot=" + shot)
+	f, err := os.Open(shot)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	img, err := png.Decode(f)
+	if err != nil {
+		t.Fatalf("screenshot: %v", err)
+	}
+	// Count the pixels of the header's orange and the badge's green.
+	var header, badge int
+	b := img.Bounds()
+	for y := b.Min.Y; y < b.Max.Y; y++ {
+		for x := b.Min.X; x < b.Max.X; x++ {
+			r, g, bl, _ := img.At(x, y).RGBA()
+			switch rgb := [3]uint32{r >> 8, g >> 8, bl >> 8}; {
+			case near(rgb, [3]uint32{0xf5, 0x50, 0x36}):
+				header++
+			case near(rgb, [3]uint32{0x1a, 0x7f, 0x37}):
+				badge++
+			}
+		}
+	}
+	if header < 10000 || badge < 200 {
+		t.Errorf("screenshot %dx%d has %d header and %d badge pixels: page not rendered with data?", b.Dx(), b.Dy(), header, badge)
+	}
+	if t.Failed() {
+		t.Logf("screenshot kept at %s", shot)
+	}
+}
+
+func near(a, b [3]uint32) bool {
+	for i := range a {
+		if d := int(a[i]) - int(b[i]); d > 8 || d < -8 {
+			return false
+		}
+	}
+	return true
+}
