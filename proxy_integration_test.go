@@ -3,7 +3,6 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"fmt"
 	"io"
@@ -139,8 +138,8 @@ func TestProxyAndCAFromEnvironment(t *testing.T) {
 			}
 		}
 		cmd.Env = append(env, append([]string{"GROQ_API_KEY=" + c.key}, extraEnv...)...)
-		var out bytes.Buffer
-		cmd.Stdout, cmd.Stderr = &out, &out
+		out := &groqtest.LogBuffer{}
+		cmd.Stdout, cmd.Stderr = out, out
 		if err := cmd.Start(); err != nil {
 			t.Fatal(err)
 		}
