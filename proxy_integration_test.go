@@ -61,19 +61,8 @@ func newCorpGroq(t *testing.T) *corpGroq {
 	return c
 }
 
-// tunnelled reports whether squid's access log shows a CONNECT to the
-// stand-in. Squid logs a tunnel once it is closed, so it waits (generously)
-// for the line.
-func (c *corpGroq) tunnelled() bool {
-	for deadline := time.Now().Add(15 * time.Second); ; time.Sleep(50 * time.Millisecond) {
-		if strings.Contains(c.squid.AccessLog(), "CONNECT groq.test:"+c.port) {
-			return true
-		}
-		if time.Now().After(deadline) {
-			return false
-		}
-	}
-}
+// tunnelled reports whether squid's access log shows a CONNECT to the stand-in.
+func (c *corpGroq) tunnelled() bool { return c.squid.Logged("CONNECT groq.test:" + c.port) }
 
 // TestProxyAndCAFromHTTPClientConfig: an organization whose
 // http_client_config names the proxy and the CA reaches the stand-in and

@@ -10,6 +10,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 )
 
 // Squid is a real forward proxy, Debian's squid, listening on a loopback port. It resolves the host names
@@ -105,6 +106,19 @@ func SquidForTest(t testing.TB, hosts map[string]string) *Squid {
 func (s *Squid) AccessLog() string {
 	b, _ := os.ReadFile(filepath.Join(s.p.dir, "access.log"))
 	return string(b)
+}
+
+// Logged waits until squid's access log holds s, which it writes once a request (or a CONNECT tunnel)
+// has ended, and reports whether it did within a generous bound.
+func (s *Squid) Logged(substr string) bool {
+	for deadline := time.Now().Add(15 * time.Second); ; time.Sleep(50 * time.Millisecond) {
+		if strings.Contains(s.AccessLog(), substr) {
+			return true
+		}
+		if time.Now().After(deadline) {
+			return false
+		}
+	}
 }
 
 // Log returns what squid wrote to its cache log and output, for failure messages.
