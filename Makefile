@@ -87,7 +87,7 @@ docker-manifest:
 # local sandbox (VictoriaMetrics with synthetic Groq traffic).
 run:
 	@if [ -n "$$GROQ_API_KEY" ]; then $(MAKE) --no-print-directory build && ./groq_exporter $(ARGS); \
-	else $(MAKE) --no-print-directory sandbox; fi
+	else $(MAKE) --no-print-directory sandbox SANDBOX_ARGS='$(ARGS)'; fi
 
 # Installs what the tests need (Debian packages, helm), then runs every test:
 # the hermetic ones (plain `go test ./...`, Go only) and those built with the
@@ -105,7 +105,8 @@ deps:
 # traffic behind a gateway that speaks Groq's API (cmd/groq-sandbox). Installs
 # victoria-metrics first if it is missing (as root; otherwise says how).
 # Depends on build so that `make run` keeps the binary with version information.
-# Extra exporter flags: make sandbox SANDBOX_ARGS=--log.level=debug
+# Extra exporter flags: make sandbox SANDBOX_ARGS=--log.level=debug (make run
+# passes its ARGS on as SANDBOX_ARGS).
 sandbox: build
 	@if [ ! -x /usr/bin/victoria-metrics ] && ! command -v victoria-metrics >/dev/null 2>&1; then \
 		if [ "$$(id -u)" = 0 ]; then \

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"flag"
@@ -53,6 +54,7 @@ func startExporter(t *testing.T, env map[string]string, args ...string) *instanc
 	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(20 * time.Millisecond) {
 		select {
 		case err := <-done:
+			done <- err // for the cleanup
 			t.Fatalf("exporter exited: %v\n%s", err, e.log)
 		default:
 		}
@@ -216,12 +218,55 @@ func TestStartupErrors(t *testing.T) {
 		{nil, "no Groq API key: set $GROQ_API_KEY or --groq.api-key-file"},
 		{[]string{"--groq.api-key-file=" + filepath.Join(dir, "missing")}, "cannot read the Groq API key"},
 		{[]string{"--groq.api-key-file=" + empty}, "is empty"},
-		{[]string{"--groq.url=ftp://example", "--groq.api-key-file=/dev/null"}, "is empty"},
+		{[]string{"--groq.url=ftp://example", "--groq.api-key-file=/dev/null"}, "--groq.url: invalid Groq URL: want http(s)://host/path"},
 		{[]string{"--log.level=loud"}, "enum value must be one of"},
 	} {
 		err := run(context.Background(), tc.args, func(string) string { return "" }, io.Discard, io.Discard)
 		if err == nil || !strings.Contains(err.Error(), tc.want) {
 			t.Errorf("run(%q) = %v, want an error containing %q", tc.args, err, tc.want)
+		}
+	}
+}
+
+// TestFlagErrors: a flag value that cannot work stops the start-up with an
+// error naming the flag, before anything listens (no panic, no "Listening
+// on" line first).
+func TestFlagErrors(t *testing.T) {
+	dir := t.TempDir()
+	brokenWeb := filepath.Join(dir, "web.yml")
+	if err := os.WriteFile(brokenWeb, []byte("tls_server_config:\n  cert_file: /nonexistent.crt\n  key_file: /nonexistent.key\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	badYAML := filepath.Join(dir, "bad-web.yml")
+	if err := os.WriteFile(badYAML, []byte("basic_auth_users: [\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"--groq.timeout=10"}, "--groq.timeout=10: a duration needs a unit, e.g. 10s"},
+		{[]string{"--groq.cache-ttl=soon"}, "--groq.cache-ttl=soon: not a duration (e.g. 10s, 1m30s)"},
+		{[]string{"--groq.max-stale=-1m"}, "--groq.cache-ttl and --groq.max-stale must not be negative"},
+		{[]string{"--groq.timeout=0s"}, "--groq.timeout=0s: must be positive"},
+		{[]string{"--groq.max-response-bytes=lots"}, "--groq.max-response-bytes=lots: not a size (e.g. 8MiB, 512KiB)"},
+		{[]string{"--web.idle-timeout=0s"}, "--web.idle-timeout=0s: must be positive"},
+		{[]string{"--web.telemetry-path=metrics"}, "--web.telemetry-path=metrics: must start with /, e.g. /metrics"},
+		{[]string{"--web.telemetry-path=/-/healthy"}, "--web.telemetry-path=/-/healthy: the exporter serves something else there"},
+		{[]string{"--web.telemetry-path=GET /metrics"}, "--web.telemetry-path=GET /metrics: must start with /"},
+		{[]string{"--web.telemetry-path=/metrics {x}"}, `--web.telemetry-path="/metrics {x}": must be a plain path`},
+		{[]string{"--web.config.file=" + brokenWeb}, "--web.config.file=" + brokenWeb + ": "},
+		{[]string{"--web.config.file=" + badYAML}, "--web.config.file=" + badYAML + ": "},
+		{[]string{"--web.config.file=" + filepath.Join(dir, "missing.yml")}, "--web.config.file=" + filepath.Join(dir, "missing.yml") + ": "},
+	} {
+		var log bytes.Buffer
+		args := append([]string{"--web.listen-address=" + groqtest.FreeAddr(t)}, tc.args...)
+		err := run(context.Background(), args, func(string) string { return "gsk_k" }, io.Discard, &log)
+		if err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("run(%q) = %v, want an error containing %q", tc.args, err, tc.want)
+		}
+		if strings.Contains(log.String(), "Listening on") {
+			t.Errorf("run(%q) logged \"Listening on\" before failing:\n%s", tc.args, log.String())
 		}
 	}
 	err := run(context.Background(), []string{"--groq.url=ftp://example"}, func(string) string { return "k" }, io.Discard, io.Discard)

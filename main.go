@@ -13,8 +13,12 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
+	"slices"
+	"strconv"
+	"strings"
 	"syscall"
 	"time"
+	"unicode"
 
 	"github.com/alecthomas/kingpin/v2"
 	"github.com/alecthomas/units"
@@ -39,6 +43,9 @@ const (
 	apiKeyEnv          = "GROQ_API_KEY"
 	readHeaderTimeout  = 10 * time.Second
 	shutdownTimeout    = 5 * time.Second
+	// defaultIdleTimeout closes a scraper's keep-alive connection after this
+	// long unused: longer than a 1m scrape interval, so that it is reused.
+	defaultIdleTimeout = 90 * time.Second
 )
 
 func main() {
@@ -56,7 +63,7 @@ func main() {
 // flags are what the command line says.
 type flags struct {
 	url, keyFile, configFile, metricsPath, logLevel, logFormat string
-	timeout, cacheTTL, maxStale                                time.Duration
+	timeout, cacheTTL, maxStale, idleTimeout                   time.Duration
 	maxBytes                                                   units.Base2Bytes
 	configCheck                                                bool
 	toolkit                                                    *web.FlagConfig
@@ -71,19 +78,20 @@ func parseFlags(args []string, stdout, stderr io.Writer) (*flags, error) {
 		Default(groq.DefaultURL).StringVar(&f.url)
 	app.Flag("groq.api-key-file", "File holding the Groq API key, re-read on every request so that a rotated key works without a restart. Without it the key comes from $"+apiKeyEnv+".").
 		PlaceHolder("PATH").StringVar(&f.keyFile)
-	app.Flag("groq.timeout", "Timeout of each request to Groq.").
-		Default(groq.DefaultTimeout.String()).DurationVar(&f.timeout)
-	app.Flag("groq.cache-ttl", "How long one answer from Groq is reused: Groq is asked at most once per TTL, however many Prometheus servers scrape. 0 asks on every scrape.").
-		Default(collector.DefaultCacheTTL.String()).DurationVar(&f.cacheTTL)
-	app.Flag("groq.max-stale", "How long the last good values are still served while refreshes from Groq fail.").
-		Default(collector.DefaultMaxStale.String()).DurationVar(&f.maxStale)
+	durationFlag(app, "groq.timeout", "Timeout of each request to Groq.", groq.DefaultTimeout, &f.timeout)
+	durationFlag(app, "groq.cache-ttl", "How long one answer from Groq is reused: Groq is asked at most once per TTL, however many Prometheus servers scrape. 0 asks on every scrape.",
+		collector.DefaultCacheTTL, &f.cacheTTL)
+	durationFlag(app, "groq.max-stale", "How long the last good values are still served while refreshes from Groq fail.",
+		collector.DefaultMaxStale, &f.maxStale)
+	f.maxBytes = groq.DefaultMaxResponseBytes
 	app.Flag("groq.max-response-bytes", "Largest response body read from Groq.").
-		Default(units.Base2Bytes(groq.DefaultMaxResponseBytes).String()).BytesVar(&f.maxBytes)
+		Default(units.Base2Bytes(groq.DefaultMaxResponseBytes).String()).SetValue(namedValue{"groq.max-response-bytes", (*bytesValue)(&f.maxBytes)})
 	app.Flag("config.file", "Optional YAML file: custom MetricsQL queries, the built-in families to export, several Groq organizations. Reloaded on SIGHUP and POST /-/reload.").
 		PlaceHolder("PATH").StringVar(&f.configFile)
 	app.Flag("config.check", "Validate --config.file (and the key files it names) without contacting Groq, print \"config OK\" or the errors, and exit.").BoolVar(&f.configCheck)
 	app.Flag("web.telemetry-path", "Path under which to expose metrics.").
 		Default(defaultMetricsPath).StringVar(&f.metricsPath)
+	durationFlag(app, "web.idle-timeout", "How long a scraper's keep-alive connection is kept open unused.", defaultIdleTimeout, &f.idleTimeout)
 	app.Flag("log.level", "Only log messages with the given severity or above. One of: [debug, info, warn, error]").
 		Default("info").EnumVar(&f.logLevel, "debug", "info", "warn", "error")
 	app.Flag("log.format", "Output format of log messages. One of: [logfmt, json]").
@@ -91,9 +99,84 @@ func parseFlags(args []string, stdout, stderr io.Writer) (*flags, error) {
 	f.toolkit = kingpinflag.AddFlags(app, defaultListenAddr)
 	app.Version(version.Print(exporter.Name))
 	app.HelpFlag.Short('h')
-	_, err := app.Parse(args)
-	return &f, err
+	if _, err := app.Parse(args); err != nil {
+		return nil, err
+	}
+	return &f, f.check()
 }
+
+// check refuses flag values that parse but cannot work.
+func (f *flags) check() error {
+	if _, err := groq.ParseURL(f.url); err != nil {
+		return fmt.Errorf("--groq.url: %w", err)
+	}
+	switch {
+	case !strings.HasPrefix(f.metricsPath, "/"):
+		return fmt.Errorf("--web.telemetry-path=%s: must start with /, e.g. /metrics", f.metricsPath)
+	case strings.ContainsFunc(f.metricsPath, func(r rune) bool { return unicode.IsSpace(r) || r == '{' || r == '}' }):
+		return fmt.Errorf("--web.telemetry-path=%q: must be a plain path, without white space or braces", f.metricsPath)
+	case slices.Contains(exporter.Paths(), f.metricsPath):
+		return fmt.Errorf("--web.telemetry-path=%s: the exporter serves something else there; choose another path", f.metricsPath)
+	case f.timeout <= 0:
+		return fmt.Errorf("--groq.timeout=%s: must be positive", f.timeout)
+	case f.cacheTTL < 0 || f.maxStale < 0:
+		return errors.New("--groq.cache-ttl and --groq.max-stale must not be negative")
+	case f.idleTimeout <= 0:
+		return fmt.Errorf("--web.idle-timeout=%s: must be positive", f.idleTimeout)
+	}
+	return nil
+}
+
+// durationFlag adds a duration flag whose errors name it: kingpin's own
+// say only 'time: missing unit in duration "10"'.
+func durationFlag(app *kingpin.Application, name, help string, def time.Duration, p *time.Duration) {
+	*p = def
+	app.Flag(name, help).Default(def.String()).SetValue(namedValue{name, (*durationValue)(p)})
+}
+
+type durationValue time.Duration
+
+func (d *durationValue) Set(s string) error {
+	v, err := time.ParseDuration(s)
+	if err != nil {
+		if _, nerr := strconv.ParseFloat(s, 64); nerr == nil {
+			return fmt.Errorf("a duration needs a unit, e.g. %ss", s)
+		}
+		return errors.New("not a duration (e.g. 10s, 1m30s)")
+	}
+	*d = durationValue(v)
+	return nil
+}
+
+func (d *durationValue) String() string { return time.Duration(*d).String() }
+
+type bytesValue units.Base2Bytes
+
+func (b *bytesValue) Set(s string) error {
+	v, err := units.ParseBase2Bytes(s)
+	if err != nil {
+		return errors.New("not a size (e.g. 8MiB, 512KiB)")
+	}
+	*b = bytesValue(v)
+	return nil
+}
+
+func (b *bytesValue) String() string { return units.Base2Bytes(*b).String() }
+
+// namedValue is a flag value whose parse errors name the flag and the value.
+type namedValue struct {
+	name string
+	v    kingpin.Value
+}
+
+func (n namedValue) Set(s string) error {
+	if err := n.v.Set(s); err != nil {
+		return fmt.Errorf("--%s=%s: %w", n.name, s, err)
+	}
+	return nil
+}
+
+func (n namedValue) String() string { return n.v.String() }
 
 // settings turns the flags into what the exporter package takes.
 func (f *flags) settings(getenv func(string) string, observer groq.Observer, logger log.Logger) exporter.Settings {
@@ -118,14 +201,14 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	}
 	base := newBaseLogger(stderr, f.logLevel, f.logFormat)
 	logger := log.With(base, "ts", log.DefaultTimestampUTC, "caller", log.DefaultCaller)
-	if err := serve(ctx, f, getenv, stdout, base, logger); err != nil {
+	if err := serve(ctx, f, getenv, stdout, stderr, base, logger); err != nil {
 		level.Error(logger).Log("msg", "groq_exporter stopped", "err", hint(err))
 		return loggedError{hint(err)}
 	}
 	return nil
 }
 
-func serve(ctx context.Context, f *flags, getenv func(string) string, stdout io.Writer, base, logger log.Logger) error {
+func serve(ctx context.Context, f *flags, getenv func(string) string, stdout, stderr io.Writer, base, logger log.Logger) error {
 	apiMetrics := collector.NewAPIMetrics()
 	orgs := exporter.NewOrganizations(f.settings(getenv, apiMetrics, logger))
 	if f.configCheck {
@@ -133,14 +216,25 @@ func serve(ctx context.Context, f *flags, getenv func(string) string, stdout io.
 			return errors.New("--config.check needs --config.file")
 		}
 		cfg, err := exporter.LoadConfig(f.configFile)
+		var warnings []string
 		if err == nil {
-			err = orgs.Check(cfg, f.configFile)
+			warnings, err = orgs.Check(cfg, f.configFile)
+		}
+		for _, w := range warnings {
+			fmt.Fprintln(stderr, "warning:", w)
 		}
 		if err != nil {
 			return err
 		}
 		fmt.Fprintln(stdout, "config OK")
 		return nil
+	}
+	if file := *f.toolkit.WebConfigFile; file != "" {
+		// Checked before anything starts, so that a broken file is the one
+		// error, not a failure after "Listening on".
+		if err := web.Validate(file); err != nil {
+			return fmt.Errorf("--web.config.file=%s: %w", file, err)
+		}
 	}
 
 	level.Info(logger).Log("msg", "Starting "+exporter.Name, "version", version.Info())
@@ -156,7 +250,7 @@ func serve(ctx context.Context, f *flags, getenv func(string) string, stdout io.
 	if f.configFile != "" {
 		reg.MustRegister(rl)
 	}
-	srv := &http.Server{ReadHeaderTimeout: readHeaderTimeout, Handler: exporter.NewHandler(exporter.HandlerOpts{
+	srv := &http.Server{ReadHeaderTimeout: readHeaderTimeout, IdleTimeout: f.idleTimeout, Handler: exporter.NewHandler(exporter.HandlerOpts{
 		MetricsPath: f.metricsPath, CacheTTL: f.cacheTTL, Orgs: orgs, Reloader: rl, Gatherer: reg, Logger: logger,
 	})}
 

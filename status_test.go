@@ -30,7 +30,7 @@ func TestStatusPage(t *testing.T) {
 	g.SetKeys("gsk_someOtherKey")
 	e.get(t, "/metrics")
 	_, page = e.get(t, "/")
-	for _, want := range []string{`id="outcome">failed`, "Groq rejected the API key", "invalid API key"} {
+	for _, want := range []string{`id="outcome">failed`, "Groq rejected the API key", "invalid API key", "<code>auth</code> 1"} {
 		if !strings.Contains(page, want) {
 			t.Errorf("after a failed refresh, / lacks %q:\n%s", want, page)
 		}

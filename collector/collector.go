@@ -93,7 +93,7 @@ const (
 // this package exports. No custom query may take them.
 func SelfMetrics() []string {
 	return []string{upName, durationName, lastSuccessName, droppedName, querySuccessName, queryDurationName,
-		apiRequestsName, apiRetriesName}
+		apiRequestsName, apiRetriesName, refreshErrorsName}
 }
 
 // Names are the metric names this package exports on its own, for the
@@ -118,6 +118,7 @@ type Collector struct {
 
 	upDesc, durationDesc, lastSuccessDesc, droppedDesc *prometheus.Desc
 	querySuccessDesc, queryDurationDesc                *prometheus.Desc
+	refreshErrors                                      *prometheus.CounterVec // by Reason; counted by query.update
 
 	refreshTimeout time.Duration
 	onRefresh      func()
@@ -141,6 +142,7 @@ type query struct {
 	timeout   time.Duration
 	translate func(groq.Sample) (series, string) // nil for the built-in selector: see translator
 	logger    log.Logger
+	errors    *prometheus.CounterVec // the Collector's refreshErrors
 }
 
 // state is the outcome of the refreshes so far; replaced whole, never mutated.
@@ -214,6 +216,10 @@ func New(q Querier, opts Options) (*Collector, error) {
 	var constLabels prometheus.Labels
 	if c.org != "" {
 		constLabels = prometheus.Labels{config.OrganizationLabel: c.org}
+	}
+	c.refreshErrors = newRefreshErrors(constLabels)
+	for i := range c.queries {
+		c.queries[i].errors = c.refreshErrors
 	}
 	up, lastSuccess := upHelp, lastSuccessHelp
 	if len(opts.Queries) > 0 {
@@ -443,6 +449,7 @@ func (q query) update(prev queryState, r result, start time.Time, org string) qu
 	qs.ran, qs.duration = true, r.duration
 	if r.err != nil {
 		qs.err = r.err
+		q.errors.WithLabelValues(Reason(r.err)).Inc()
 		if prev.err == nil || prev.err.Error() != r.err.Error() {
 			level.Warn(q.logger).Log("msg", "Refresh from Groq failed; serving the last good values until they are too old", "err", r.err, "last_success", formatTime(prev.lastSuccess))
 		} else {
@@ -509,6 +516,7 @@ func (c *Collector) Collect(ch chan<- prometheus.Metric) {
 	ch <- prometheus.MustNewConstMetric(c.upDesc, prometheus.GaugeValue, boolFloat(st.up))
 	ch <- prometheus.MustNewConstMetric(c.durationDesc, prometheus.GaugeValue, st.duration.Seconds())
 	ch <- prometheus.MustNewConstMetric(c.lastSuccessDesc, prometheus.GaugeValue, unixSeconds(st.lastSuccess))
+	c.refreshErrors.Collect(ch)
 	for _, reason := range []string{dropUnknownName, dropBadPercentile, dropDuplicate, dropInvalid} {
 		ch <- prometheus.MustNewConstMetric(c.droppedDesc, prometheus.GaugeValue, float64(st.dropped[reason]), reason)
 	}

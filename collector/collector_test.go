@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"flag"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -114,31 +115,47 @@ func TestGolden(t *testing.T) {
 }
 
 // TestUpstreamErrors: every class of failure gives groq_up 0 and a scrape
-// that still works, with the self-metrics present.
+// that still works, with the self-metrics present, and counts one failed
+// run under its reason in groq_refresh_errors_total.
 func TestUpstreamErrors(t *testing.T) {
 	for _, tc := range []struct {
 		name   string
 		status int
 		body   string
+		reason string
 	}{
-		{"bad key", 401, `{"status":"error","errorType":"unauthorized","error":"invalid API key"}`},
-		{"forbidden", 403, `{"status":"error","errorType":"forbidden","error":"no access"}`},
-		{"no feature", 404, `404 page not found`},
-		{"rate limited", 429, `{"status":"error","errorType":"429","error":"too many requests"}`},
-		{"groq failure", 503, `<html><body>Service Unavailable</body></html>`},
-		{"query rejected", 422, `{"status":"error","errorType":"422","error":"cannot parse query"}`},
-		{"html from a proxy", 200, `<!DOCTYPE html><html><body>Login</body></html>`},
-		{"empty body", 200, ``},
-		{"truncated JSON", 200, `{"status":"success","data":{"resultType":"vector","result":[{"metric":{"__name__":"requests:rate1m"`},
-		{"status error", 200, `{"status":"error","errorType":"execution","error":"query timed out"}`},
-		{"wrong result type", 200, `{"status":"success","data":{"resultType":"matrix","result":[{"metric":{},"values":[[1,"1"]]}]}}`},
-		{"scalar result", 200, `{"status":"success","data":{"resultType":"scalar","result":[1,"1"]}}`},
+		{"bad key", 401, `{"status":"error","errorType":"unauthorized","error":"invalid API key"}`, "auth"},
+		{"forbidden", 403, `{"status":"error","errorType":"forbidden","error":"no access"}`, "auth"},
+		{"no feature", 404, `404 page not found`, "not_found"},
+		{"rate limited", 429, `{"status":"error","errorType":"429","error":"too many requests"}`, "rate_limited"},
+		{"groq failure", 503, `<html><body>Service Unavailable</body></html>`, "server_error"},
+		{"query rejected", 422, `{"status":"error","errorType":"422","error":"cannot parse query"}`, "query_rejected"},
+		{"html from a proxy", 200, `<!DOCTYPE html><html><body>Login</body></html>`, "bad_body"},
+		{"empty body", 200, ``, "bad_body"},
+		{"truncated JSON", 200, `{"status":"success","data":{"resultType":"vector","result":[{"metric":{"__name__":"requests:rate1m"`, "bad_body"},
+		{"status error", 200, `{"status":"error","errorType":"execution","error":"query timed out"}`, "query_rejected"},
+		{"wrong result type", 200, `{"status":"success","data":{"resultType":"matrix","result":[{"metric":{},"values":[[1,"1"]]}]}}`, "bad_body"},
+		{"scalar result", 200, `{"status":"success","data":{"resultType":"scalar","result":[1,"1"]}}`, "bad_body"},
+		{"redirect", 307, ``, "redirect"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			c, reg, gw := newTestCollector(t, collector.Options{})
 			set(gw, answer(tc.status, []byte(tc.body)))
 			c.Refresh(context.Background())
-			compareGolden(t, collector.Exposition(t, reg), "down.metrics")
+			compareGolden(t, collector.Exposition(t, reg, "groq_refresh_errors_total"), "down.metrics")
+			exp := collector.Exposition(t, reg)
+			for _, r := range collector.Reasons {
+				n := 0
+				if r == tc.reason {
+					n = 1
+				}
+				if line := fmt.Sprintf("groq_refresh_errors_total{reason=%q} %d\n", r, n); !strings.Contains(exp, line) {
+					t.Errorf("the exposition lacks %q:\n%s", line, exp)
+				}
+			}
+			if got := c.RefreshErrors(); len(got) != 1 || got[tc.reason] != 1 {
+				t.Errorf("RefreshErrors() = %v, want %s: 1", got, tc.reason)
+			}
 			if st := c.Status(); st.Up || st.LastError == "" {
 				t.Errorf("status = %+v, want down with an error", st)
 			}

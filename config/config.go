@@ -67,8 +67,16 @@ type Organization struct {
 	// APIKey is the key itself. Prefer APIKeyFile. Never printed.
 	APIKey config.Secret `yaml:"api_key,omitempty"`
 	// URL is the base URL of the organization's metrics API; empty means the
-	// command line's.
+	// command line's. It may not hold credentials (user:password@).
 	URL string `yaml:"url,omitempty"`
+	// HTTPClientConfig is how the organization's requests travel: proxy,
+	// TLS (a private CA, a client certificate, the server name), redirects,
+	// HTTP/2. It is prometheus/common's HTTP client configuration without
+	// its credentials (authorization, basic_auth, oauth2, bearer_token): the
+	// key comes from api_key_file or api_key. Nil means what the command
+	// line's organization does: the proxy and CAs of the environment
+	// (HTTPS_PROXY, NO_PROXY, SSL_CERT_FILE, SSL_CERT_DIR).
+	HTTPClientConfig *config.HTTPClientConfig `yaml:"http_client_config,omitempty"`
 }
 
 // Query is a custom MetricsQL query exported as one gauge family.
@@ -147,7 +155,11 @@ func Load(filename string, names Names) (*Config, error) {
 	}
 	dir := filepath.Dir(filename)
 	for i := range cfg.Organizations {
-		cfg.Organizations[i].APIKeyFile = config.JoinDir(dir, cfg.Organizations[i].APIKeyFile)
+		org := &cfg.Organizations[i]
+		org.APIKeyFile = config.JoinDir(dir, org.APIKeyFile)
+		if org.HTTPClientConfig != nil {
+			org.HTTPClientConfig.SetDirectory(dir)
+		}
 	}
 	return cfg, nil
 }
@@ -293,8 +305,28 @@ func (c *Config) validate(names Names) []string {
 			add(where, "api_key_file is missing (only a single organization may take its key from the command line)")
 		}
 		if o.URL != "" {
-			if u, err := url.Parse(o.URL); err != nil || u.Scheme != "http" && u.Scheme != "https" || u.Host == "" {
+			// The URL is not repeated where it may hold a secret.
+			switch u, err := url.Parse(o.URL); {
+			case err != nil:
+				add(where, "url is not a valid URL")
+			case u.User != nil:
+				add(where, "url holds a user name or password (user:password@), which would replace the API key; remove them: the key is sent as a bearer token")
+			case u.Scheme != "http" && u.Scheme != "https" || u.Host == "":
 				add(where, "url %q is not an http(s)://host/path URL", o.URL)
+			}
+		}
+		if h := o.HTTPClientConfig; h != nil {
+			for _, f := range []struct {
+				name string
+				set  bool
+			}{
+				// Decoding moves bearer_token(_file) into authorization.
+				{"basic_auth", h.BasicAuth != nil}, {"oauth2", h.OAuth2 != nil},
+				{"authorization (nor bearer_token, bearer_token_file)", h.Authorization != nil || h.BearerToken != "" || h.BearerTokenFile != ""},
+			} {
+				if f.set {
+					add(where, "http_client_config: %s is not allowed: the key comes from api_key_file or api_key, and is sent as a bearer token", f.name)
+				}
 			}
 		}
 	}
@@ -418,12 +450,17 @@ func yamlErrors(err error) []string {
 		if m := unknownFieldRE.FindStringSubmatch(e); m != nil {
 			if s, ok := sections[m[3]]; ok {
 				e = fmt.Sprintf("line %s: unknown field %q in %s (known: %s)", m[1], m[2], s.name, knownFields(s.typ))
+			} else if m[3] == "plain" { // prometheus/common's types, all decoded through a type plain
+				e = fmt.Sprintf("line %s: unknown field %q in http_client_config or one of its sections (see %s)", m[1], m[2], httpConfigDoc)
 			}
 		}
 		out = append(out, oneLine(e))
 	}
 	return out
 }
+
+// httpConfigDoc documents the fields of http_client_config.
+const httpConfigDoc = "https://prometheus.io/docs/prometheus/latest/configuration/configuration/#http_config"
 
 var unknownFieldRE = regexp.MustCompile(`^line (\d+): field (.+) not found in type config\.(\w+)$`)
 

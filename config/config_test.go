@@ -129,6 +129,20 @@ func TestLoadBad(t *testing.T) {
 			`organization "staging": api_key_file is missing (only a single organization may take its key from the command line)`,
 			`organization "staging": url "http://" is not an http(s)://host/path URL`,
 		}},
+		{"bad-http-client-config.yml", []string{
+			`organization "basic": http_client_config: basic_auth is not allowed: the key comes from api_key_file or api_key, and is sent as a bearer token`,
+			`organization "bearer": http_client_config: authorization (nor bearer_token, bearer_token_file) is not allowed: the key comes from api_key_file or api_key, and is sent as a bearer token`,
+			`organization "oauth": http_client_config: oauth2 is not allowed: the key comes from api_key_file or api_key, and is sent as a bearer token`,
+			`organization "token": http_client_config: authorization (nor bearer_token, bearer_token_file) is not allowed: the key comes from api_key_file or api_key, and is sent as a bearer token`,
+			`organization "userinfo": url holds a user name or password (user:password@), which would replace the API key; remove them: the key is sent as a bearer token`,
+			`organization "unparsable": url is not a valid URL`,
+		}},
+		{"bad-unknown-field-http.yml", []string{
+			`line 8: unknown field "server_nme" in http_client_config or one of its sections (see https://prometheus.io/docs/prometheus/latest/configuration/configuration/#http_config)`,
+		}},
+		{"bad-http-client-values.yml", []string{
+			`if proxy_from_environment is configured, proxy_url must not be configured`,
+		}},
 		{"bad-builtin.yml", []string{
 			`builtin: unknown family "groq_nope" (known: groq_e2e_latency_seconds, groq_queue_latency_seconds, groq_requests_increase1m, groq_requests_rate1m, groq_tokens_in, groq_tokens_out, groq_ttft_latency_seconds)`,
 			`builtin: family groq_requests_rate1m is listed twice`,
@@ -188,6 +202,38 @@ queries:
 `
 	if _, errs := parse([]byte(doc), testNames); len(errs) > 0 {
 		t.Error(errs)
+	}
+}
+
+// http_client_config is prometheus/common's HTTPClientConfig, decoded with
+// its defaults (follow_redirects and enable_http2 on), its relative paths
+// taken from the directory of the file, and shown without the proxy's
+// password.
+func TestLoadHTTPClientConfig(t *testing.T) {
+	cfg, err := Load("testdata/good-http-client-config.yml", testNames)
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := cfg.Organizations[0].HTTPClientConfig
+	if h == nil {
+		t.Fatal("no http_client_config")
+	}
+	if h.ProxyURL.String() != "http://proxy:gsk_proxy_password@proxy.example.com:3128" ||
+		h.NoProxy != "localhost,.internal" || h.ProxyConnectHeader["X-Team"][0] != "ml" {
+		t.Errorf("proxy settings %q %q %v", h.ProxyURL.String(), h.NoProxy, h.ProxyConnectHeader)
+	}
+	if h.TLSConfig.CAFile != filepath.Join("testdata", "ca.pem") || h.TLSConfig.CertFile != "/etc/groq/client.crt" ||
+		h.TLSConfig.ServerName != "api.groq.com" || h.TLSConfig.MinVersion.String() != "TLS12" {
+		t.Errorf("tls_config %+v", h.TLSConfig)
+	}
+	if !h.FollowRedirects || h.EnableHTTP2 {
+		t.Errorf("follow_redirects %v enable_http2 %v, want the default true and the file's false", h.FollowRedirects, h.EnableHTTP2)
+	}
+	if cfg.Organizations[1].HTTPClientConfig != nil {
+		t.Error("an organization without http_client_config has one")
+	}
+	if s := cfg.String(); strings.Contains(s, "gsk_proxy_password") || !strings.Contains(s, "proxy_url: http://proxy:xxxxx@proxy.example.com:3128") {
+		t.Errorf("String() shows the proxy's password, or not the proxy:\n%s", s)
 	}
 }
 

@@ -9,6 +9,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io/fs"
 	"net/http"
 	"os"
 	"reflect"
@@ -208,21 +209,36 @@ func (o *Organizations) Apply(cfg *config.Config, configFile string) error {
 			kv = append(kv, "organization", org.name)
 		}
 		level.Info(o.settings.Logger).Log(kv...)
+		if org.client.InClear() {
+			level.Warn(o.settings.Logger).Log(append([]any{"msg", "The API key travels unencrypted: the Groq URL is plain http:// to a host that is not loopback; use https://"}, kv[2:]...)...)
+		}
 	}
 	return nil
 }
 
 // Check builds the organizations cfg describes, reading their key files,
-// without contacting Groq or serving them: --config.check.
-func (o *Organizations) Check(cfg *config.Config, configFile string) error {
+// without contacting Groq or serving them: --config.check. A key file that
+// does not exist (and no key at all for the command line's organization) is
+// not an error but a warning, one per organization: CI checks the file
+// where the secrets are absent. A key file that exists but cannot be read,
+// or is empty, is an error.
+func (o *Organizations) Check(cfg *config.Config, configFile string) (warnings []string, err error) {
 	for _, s := range specsOf(cfg) {
 		org, err := o.build(s, configFile)
-		if err != nil {
-			return err
+		var kerr *KeyError
+		switch {
+		case errors.As(err, &kerr) && errors.Is(kerr.Err, fs.ErrNotExist):
+			warnings = append(warnings, kerr.Error()+" (it must exist where the exporter runs)")
+			continue
+		case errors.Is(err, ErrNoKey):
+			warnings = append(warnings, err.Error()+" (the command line's organization needs one to run)")
+			continue
+		case err != nil:
+			return warnings, err
 		}
 		org.close()
 	}
-	return nil
+	return warnings, nil
 }
 
 // specsOf lists what each organization of cfg is built from.
@@ -273,8 +289,7 @@ func (o *Organizations) build(spec orgSpec, configFile string) (*organization, e
 	} else {
 		urlSource = fmt.Sprintf("url of organization %q in %s", org.Name, configFile)
 	}
-	httpClient, err := newHTTPClient(keyFile, key)
-	if err != nil {
+	if err := checkKey(keyFile, key); err != nil {
 		var kerr *KeyError
 		if errors.As(err, &kerr) && org.Name != "" && org.APIKeyFile != "" {
 			kerr.Organization, kerr.ConfigFile = org.Name, configFile
@@ -282,11 +297,16 @@ func (o *Organizations) build(spec orgSpec, configFile string) (*organization, e
 		}
 		return fail(err)
 	}
+	httpClient, err := newHTTPClient(org.HTTPClientConfig)
+	if err != nil {
+		return fail(fmt.Errorf("http_client_config: %w", err))
+	}
 	client, err := groq.New(groq.Config{
-		URL: url, HTTPClient: httpClient, Timeout: s.Timeout,
+		URL: url, HTTPClient: httpClient, KeyFile: keyFile, Key: key, Timeout: s.Timeout,
 		MaxResponseBytes: s.MaxResponseBytes, MaxRetries: groq.DefaultMaxRetries, Observer: s.Observer,
 	})
 	if err != nil {
+		httpClient.CloseIdleConnections()
 		return fail(err)
 	}
 	logger := log.With(s.Logger, "component", "collector")
@@ -315,7 +335,7 @@ type hinted struct {
 func (h hinted) Query(ctx context.Context, expr string) ([]groq.Sample, error) {
 	samples, err := h.Client.Query(ctx, expr)
 	switch {
-	case errors.Is(err, groq.ErrUnauthorized) && h.keySource != "":
+	case (errors.Is(err, groq.ErrUnauthorized) || errors.Is(err, groq.ErrKey)) && h.keySource != "":
 		err = fmt.Errorf("%w (the key comes from %s)", err, h.keySource)
 	case errors.Is(err, groq.ErrNotFound) && h.urlSource != "":
 		err = fmt.Errorf("%w (the URL comes from %s)", err, h.urlSource)
@@ -325,10 +345,9 @@ func (h hinted) Query(ctx context.Context, expr string) ([]groq.Sample, error) {
 	return samples, err
 }
 
-// newHTTPClient builds the client that talks to Groq, with the API key as a
-// bearer token: from keyFile (re-read on every request) or else key.
-func newHTTPClient(keyFile, key string) (*http.Client, error) {
-	auth := &commonconfig.Authorization{Type: "Bearer"}
+// checkKey checks that the key can be sent: keyFile (read again by the
+// client for every request) is readable and not empty, or else key is set.
+func checkKey(keyFile, key string) error {
 	switch {
 	case keyFile != "":
 		b, err := os.ReadFile(keyFile)
@@ -336,20 +355,33 @@ func newHTTPClient(keyFile, key string) (*http.Client, error) {
 			err = errEmptyKeyFile
 		}
 		if err != nil {
-			return nil, &KeyError{File: keyFile, Err: err}
+			return &KeyError{File: keyFile, Err: err}
 		}
-		auth.CredentialsFile = keyFile
-	case strings.TrimSpace(key) != "":
-		auth.Credentials = commonconfig.Secret(strings.TrimSpace(key))
-	default:
-		return nil, ErrNoKey
+	case strings.TrimSpace(key) == "":
+		return ErrNoKey
 	}
+	return nil
+}
+
+// idleConnTimeout is how long a connection to Groq is kept open unused:
+// longer than the cache TTL, so that refreshes reuse it.
+const idleConnTimeout = 90 * time.Second
+
+// newHTTPClient builds the client that carries an organization's requests
+// (the groq.Client adds the key): as hc says, or without it through the
+// proxy and CAs of the environment (HTTPS_PROXY, NO_PROXY, SSL_CERT_FILE,
+// SSL_CERT_DIR), as any Go program does.
+func newHTTPClient(hc *commonconfig.HTTPClientConfig) (*http.Client, error) {
 	cfg := commonconfig.DefaultHTTPClientConfig
-	cfg.Authorization = auth
-	if err := cfg.Validate(); err != nil {
-		return nil, fmt.Errorf("HTTP client configuration: %w", err)
+	cfg.ProxyFromEnvironment = true
+	if hc != nil {
+		cfg = *hc
 	}
-	return commonconfig.NewClientFromConfig(cfg, Name, commonconfig.WithUserAgent(version.ComponentUserAgent(Name)))
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	return commonconfig.NewClientFromConfig(cfg, Name, commonconfig.WithUserAgent(version.ComponentUserAgent(Name)),
+		commonconfig.WithIdleConnTimeout(idleConnTimeout))
 }
 
 // list returns the organizations being served.

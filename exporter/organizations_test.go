@@ -160,7 +160,7 @@ func TestHints(t *testing.T) {
 func TestCheckAsksNobody(t *testing.T) {
 	g := fakeGroq(t, testKey)
 	orgs := newOrgs(g.BaseURL())
-	if err := orgs.Check(twoOrgs(g.BaseURL(), g.BaseURL()), "orgs.yml"); err != nil {
+	if _, err := orgs.Check(twoOrgs(g.BaseURL(), g.BaseURL()), "orgs.yml"); err != nil {
 		t.Fatal(err)
 	}
 	if n := g.Requests(); n != 0 {

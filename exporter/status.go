@@ -32,6 +32,7 @@ type orgView struct {
 	CacheAge, Took    time.Duration
 	Status            collector.Status
 	Families, Dropped []count
+	Errors            []count // failed query runs so far, by reason (groq_refresh_errors_total)
 }
 
 // statusPage is the landing page: links, and what the last refreshes from
@@ -58,7 +59,7 @@ func statusPage(metricsPath string, cacheTTL time.Duration, orgs *Organizations)
 		for _, o := range orgs.list() {
 			st := o.coll.Status()
 			v := orgView{Name: o.name, OutcomeID: "outcome", URL: o.url, Status: st,
-				Families: counts(st.Families), Dropped: counts(st.Dropped), Took: st.Duration.Round(time.Millisecond)}
+				Families: counts(st.Families), Dropped: counts(st.Dropped), Errors: counts(o.coll.RefreshErrors()), Took: st.Duration.Round(time.Millisecond)}
 			if o.name != "" {
 				v.OutcomeID += "-" + o.name
 			}

@@ -16,6 +16,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -47,9 +48,14 @@ type Observer interface {
 type Config struct {
 	// URL is the base URL of the API, without /api/v1.
 	URL string
-	// HTTPClient sends the requests and adds the Authorization header
-	// (see prometheus/common/config). It must not have a Timeout shorter than Timeout.
+	// HTTPClient sends the requests (see prometheus/common/config: proxy,
+	// TLS, redirects). It must not have a Timeout shorter than Timeout.
 	HTTPClient *http.Client
+	// KeyFile holds the API key, read again for every request (a rotated key
+	// works at once; an unreadable or empty file sends nothing). Else Key is
+	// the key. The key is sent as a bearer token to URL's origin (scheme,
+	// host and port) only: a redirect elsewhere is not followed.
+	KeyFile, Key string
 	// Timeout bounds each attempt; the caller's context bounds the whole call.
 	Timeout time.Duration
 	// MaxResponseBytes caps the body read from Groq, whatever Content-Length says.
@@ -64,12 +70,14 @@ type Config struct {
 // Client queries Groq's metrics API. It is safe for concurrent use.
 type Client struct {
 	base     *url.URL
+	origin   origin
 	http     *http.Client
 	timeout  time.Duration
 	maxBytes int64
 	retries  int
 	observer Observer
 	backoff  time.Duration
+	closed   atomic.Bool
 
 	mu         sync.Mutex
 	quietUntil time.Time // Groq's Retry-After: no call before this
@@ -81,25 +89,24 @@ func New(cfg Config) (*Client, error) {
 	if cfg.URL == "" {
 		cfg.URL = DefaultURL
 	}
-	u, err := url.Parse(strings.TrimRight(cfg.URL, "/"))
+	u, err := ParseURL(cfg.URL)
 	if err != nil {
-		return nil, fmt.Errorf("invalid Groq URL: %w", err)
-	}
-	if u.Scheme != "http" && u.Scheme != "https" || u.Host == "" {
-		return nil, fmt.Errorf("invalid Groq URL %q: want http(s)://host/path", cfg.URL)
+		return nil, err
 	}
 	c := &Client{
 		base:     u,
-		http:     cfg.HTTPClient,
+		origin:   originOf(u),
 		timeout:  cfg.Timeout,
 		maxBytes: cfg.MaxResponseBytes,
 		retries:  cfg.MaxRetries,
 		observer: cfg.Observer,
 		backoff:  defaultBackoff,
 	}
-	if c.http == nil {
-		c.http = http.DefaultClient
+	hc := cfg.HTTPClient
+	if hc == nil {
+		hc = http.DefaultClient
 	}
+	c.http = c.guard(hc, cfg.KeyFile, cfg.Key)
 	if c.timeout <= 0 {
 		c.timeout = DefaultTimeout
 	}
@@ -117,8 +124,12 @@ func New(cfg Config) (*Client, error) {
 func (c *Client) URL() string { return c.base.Redacted() }
 
 // Close closes the idle connections of a Client that is no longer used, so
-// that a replaced Client leaves no connection or goroutine behind.
-func (c *Client) Close() { c.http.CloseIdleConnections() }
+// that a replaced Client leaves no connection or goroutine behind. A call
+// still under way closes its connection when it ends.
+func (c *Client) Close() {
+	c.closed.Store(true)
+	c.http.CloseIdleConnections()
+}
 
 // Query runs an instant query and returns its vector result. Series that
 // cannot be decoded are left out; QueryAnswer says how many, and whether
@@ -160,6 +171,11 @@ func (c *Client) do(ctx context.Context, endpoint string, params url.Values, dec
 	if err := c.quiet(endpoint); err != nil {
 		return err
 	}
+	defer func() {
+		if c.closed.Load() {
+			c.http.CloseIdleConnections()
+		}
+	}()
 	u := c.base.JoinPath("api", "v1", endpoint)
 	u.RawQuery = params.Encode()
 	for attempt := 0; ; attempt++ {
@@ -226,11 +242,13 @@ func (c *Client) attempt(ctx context.Context, endpoint, u string, decode func(io
 	req.Header.Set("Accept", "application/json")
 	resp, err := c.http.Do(req)
 	if err != nil {
-		c.observe(endpoint, "error")
-		return &Error{Kind: ErrTransport, Endpoint: endpoint, Detail: transportDetail(err)}
+		return c.doError(endpoint, resp, err)
 	}
 	defer resp.Body.Close()
 	c.observe(endpoint, strconv.Itoa(resp.StatusCode))
+	if resp.StatusCode/100 == 3 {
+		return redirectAnswer(endpoint, resp)
+	}
 
 	secrets := sentSecrets(resp.Request)
 	body := &cappedReader{r: resp.Body, max: c.maxBytes}
@@ -263,7 +281,10 @@ func bodyError(endpoint string, status int, body *cappedReader, err error, secre
 	case errors.Is(err, ErrTooLarge):
 		return &Error{Kind: ErrTooLarge, Endpoint: endpoint, StatusCode: status,
 			Detail: fmt.Sprintf("more than %d bytes (raise the size limit, or query less)", body.max)}
-	case errors.Is(err, context.DeadlineExceeded) || errors.Is(err, context.Canceled):
+	case errors.Is(err, context.DeadlineExceeded):
+		return &Error{Kind: ErrTimeout, Endpoint: endpoint, StatusCode: status,
+			Detail: fmt.Sprintf("reading the response: %v after %d bytes", err, body.n)}
+	case errors.Is(err, context.Canceled):
 		return &Error{Kind: ErrTransport, Endpoint: endpoint, StatusCode: status,
 			Detail: fmt.Sprintf("reading the response: %v after %d bytes", err, body.n)}
 	case body.n == 0:
@@ -327,6 +348,52 @@ func parseRetryAfter(v string, now time.Time) time.Duration {
 		return t.Sub(now)
 	}
 	return 0
+}
+
+// doError classifies a failed http.Client.Do: a key that cannot be read (no
+// request was sent), a redirect that was not followed, a deadline that
+// passed, or no answer at all.
+func (c *Client) doError(endpoint string, resp *http.Response, err error) *Error {
+	var kerr *keyError
+	if errors.As(err, &kerr) {
+		return &Error{Kind: ErrKey, Endpoint: endpoint, Detail: kerr.msg}
+	}
+	var rerr *redirectError
+	if errors.As(err, &rerr) {
+		c.observe(endpoint, strconv.Itoa(rerr.code))
+		return &Error{Kind: ErrRedirect, Endpoint: endpoint, StatusCode: rerr.code, Detail: "to " + rerr.detail()}
+	}
+	if resp != nil { // another redirect failure: too many
+		c.observe(endpoint, strconv.Itoa(resp.StatusCode))
+		return &Error{Kind: ErrRedirect, Endpoint: endpoint, StatusCode: resp.StatusCode, Detail: transportDetail(err)}
+	}
+	c.observe(endpoint, "error")
+	kind := ErrTransport
+	if isTimeout(err) {
+		kind = ErrTimeout
+	}
+	return &Error{Kind: kind, Endpoint: endpoint, Detail: transportDetail(err)}
+}
+
+// ParseURL checks a base URL of Groq's metrics API: http(s)://host/path,
+// without credentials (the key is sent as a bearer token, never in the URL).
+// Its errors do not repeat the URL, which may hold a secret.
+func ParseURL(raw string) (*url.URL, error) {
+	u, err := url.Parse(strings.TrimRight(raw, "/"))
+	if err != nil {
+		var uerr *url.Error
+		if errors.As(err, &uerr) {
+			err = uerr.Err
+		}
+		return nil, fmt.Errorf("invalid Groq URL: %w", err)
+	}
+	switch {
+	case u.Scheme != "http" && u.Scheme != "https" || u.Host == "":
+		return nil, fmt.Errorf("invalid Groq URL: want http(s)://host/path")
+	case u.User != nil:
+		return nil, fmt.Errorf("invalid Groq URL: it holds a user name or password (user:password@), which would replace the API key; remove them: the key is sent as a bearer token")
+	}
+	return u, nil
 }
 
 // transportDetail describes a failed round trip without repeating the full

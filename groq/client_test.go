@@ -321,6 +321,9 @@ func TestAttemptTimeout(t *testing.T) {
 	c, rec := newTestClient(t, srv.BaseURL(), func(c *groq.Config) { c.Timeout = 50 * time.Millisecond; c.MaxRetries = 1 })
 	_, err := c.Query(context.Background(), "up")
 	checkErr(t, err, groq.ErrTransport, 0, "deadline exceeded")
+	if !errors.Is(err, groq.ErrTimeout) {
+		t.Errorf("error %v is not ErrTimeout", err)
+	}
 	if reqs, retries := rec.counts(); srv.Requests() != 2 || len(reqs) != 2 || retries != 1 {
 		t.Errorf("%d calls, observer %v and %d retries; want 2 calls, 1 retry", srv.Requests(), reqs, retries)
 	}
@@ -335,6 +338,9 @@ func TestTrickleBody(t *testing.T) {
 	defer cancel()
 	_, err := c.Query(ctx, "up")
 	checkErr(t, err, groq.ErrTransport, 200, "reading the response")
+	if !errors.Is(err, groq.ErrTimeout) {
+		t.Errorf("error %v is not ErrTimeout", err)
+	}
 	if srv.Requests() != 1 {
 		t.Errorf("%d calls, want 1", srv.Requests())
 	}
@@ -477,22 +483,26 @@ func TestRetryAfterKeepsQuiet(t *testing.T) {
 	}
 }
 
-// TestURLRedacted: a password in the URL (a proxy's, say) is used for the
-// requests but not shown by URL(), which the log and the landing page print.
-func TestURLRedacted(t *testing.T) {
-	srv := serve(t, reply(200, nil, groq.OKBody))
-	u := strings.Replace(srv.BaseURL(), "http://", "http://me:"+groq.TestKey+"@", 1)
-	c, _ := newTestClient(t, u, nil)
-	if strings.Contains(c.URL(), groq.TestKey) || !strings.Contains(c.URL(), "me:xxxxx@") {
-		t.Errorf("URL() = %q", c.URL())
-	}
-	_, err := c.Query(context.Background(), "up")
-	var user, pass string
-	if calls := srv.Calls(); len(calls) == 1 {
-		user, pass, _ = (&http.Request{Header: calls[0].Header}).BasicAuth()
-	}
-	if err != nil || user != "me" || pass != groq.TestKey {
-		t.Errorf("request: %v, basic auth %q:%q", err, user, pass)
+// TestURLWithCredentialsRefused: a user name or password in the URL would
+// replace the bearer key with basic auth (Groq would never see the key), so
+// New refuses it, and its error does not repeat them.
+func TestURLWithCredentialsRefused(t *testing.T) {
+	for _, u := range []string{
+		"http://me:" + groq.TestKey + "@127.0.0.1:1/v1",
+		"https://" + groq.TestKey + "@api.groq.com/v1/metrics/prometheus",
+		"http://me:" + groq.TestKey + "@127.0.0.1:bad/v1", // unparsable, too
+	} {
+		_, err := groq.New(groq.Config{URL: u})
+		if err == nil {
+			t.Errorf("New(%s): no error", u)
+			continue
+		}
+		if strings.Contains(err.Error(), groq.TestKey) || strings.Contains(err.Error(), groq.TestKey[4:]) {
+			t.Errorf("New: error shows the credentials: %q", err)
+		}
+		if !strings.Contains(err.Error(), "invalid Groq URL") {
+			t.Errorf("New: error %q does not say what is wrong", err)
+		}
 	}
 }
 

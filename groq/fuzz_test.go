@@ -93,7 +93,7 @@ func FuzzQuery(f *testing.F) {
 			t.Fatalf("error %T %v is not a *groq.Error", err, err)
 		}
 		kinds := 0
-		for _, k := range []error{ErrUnauthorized, ErrNotFound, ErrRateLimited, ErrServer, ErrRejected, ErrBadResponse, ErrTooLarge, ErrTransport} {
+		for _, k := range []error{ErrUnauthorized, ErrNotFound, ErrRateLimited, ErrServer, ErrRejected, ErrBadResponse, ErrTooLarge, ErrTransport, ErrRedirect, ErrKey} {
 			if errors.Is(err, k) {
 				kinds++
 			}

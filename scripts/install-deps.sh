@@ -1,15 +1,16 @@
 #!/usr/bin/env bash
 # Installs what the tests built with the integration tag (make test) need on a
 # Debian machine, and only what is missing: VictoriaMetrics (the Groq
-# stand-in), Prometheus and promtool, Chromium (status page), Docker and a
-# registry (image test), Helm (chart test) and actionlint (workflow lint).
-# Plain `go test ./...` needs none of them.
+# stand-in), Prometheus and promtool, Chromium (status page), squid (a forward
+# proxy for the proxy tests), Docker and a registry (image test), Helm (chart
+# test) and actionlint (workflow lint). Plain `go test ./...` needs none of them.
 set -euo pipefail
 
 need=()
 command -v victoria-metrics >/dev/null || need+=(victoria-metrics)
 command -v prometheus >/dev/null && command -v promtool >/dev/null || need+=(prometheus)
 command -v chromium >/dev/null || need+=(chromium)
+command -v squid >/dev/null || [ -x /usr/sbin/squid ] || need+=(squid)
 command -v dockerd >/dev/null || need+=(docker.io)
 command -v docker-registry >/dev/null || need+=(docker-registry)
 if [ ${#need[@]} -gt 0 ]; then

@@ -18,6 +18,8 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"net"
+	"net/http"
 	"os"
 	"os/exec"
 	"os/signal"
@@ -28,7 +30,10 @@ import (
 	"github.com/groq-exporter/groq_exporter/internal/groqtest"
 )
 
-const exporterStopTimeout = 10 * time.Second
+const (
+	exporterStopTimeout  = 10 * time.Second
+	exporterReadyTimeout = 30 * time.Second
+)
 
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
@@ -69,6 +74,13 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 			return fmt.Errorf("exporter binary: %w (build it with: go build -o groq_exporter .)", err)
 		}
 		exporterPath = p
+		// Fail now, not after "is running": an exporter (or another sandbox)
+		// already listening there would answer in this one's place.
+		ln, err := net.Listen("tcp", *exporterAddr)
+		if err != nil {
+			return fmt.Errorf("%s is taken, by another exporter or sandbox? Stop it, or pass another -exporter.listen-address: %w", *exporterAddr, err)
+		}
+		ln.Close()
 	}
 
 	vm, err := groqtest.StartVictoriaMetrics()
@@ -115,6 +127,9 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		}
 		go func() { exited <- cmd.Wait() }()
 		defer stopExporter(cmd, exited)
+		if err := waitReady(ctx, "http://"+*exporterAddr+"/-/ready", exited); err != nil {
+			return err
+		}
 	}
 
 	printInfo(stdout, exporterPath, *exporterAddr, srv.BaseURL(), key, vm.URL, loader.Models(), *interval)
@@ -137,6 +152,32 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 			if _, err := loader.WriteNow(ctx); err != nil && ctx.Err() == nil {
 				fmt.Fprintln(stderr, "groq-sandbox: write round:", err)
 			}
+		}
+	}
+}
+
+// waitReady waits until the exporter answers url with 200, so that "is running" is printed only once
+// it is; it fails if the exporter exits first.
+func waitReady(ctx context.Context, url string, exited chan error) error {
+	deadline := time.Now().Add(exporterReadyTimeout)
+	for {
+		req, _ := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
+		if resp, err := http.DefaultClient.Do(req); err == nil {
+			resp.Body.Close()
+			if resp.StatusCode == http.StatusOK {
+				return nil
+			}
+		}
+		select {
+		case err := <-exited:
+			exited <- err // for stopExporter
+			return fmt.Errorf("the exporter exited while starting (%v); its log is above", err)
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(50 * time.Millisecond):
+		}
+		if time.Now().After(deadline) {
+			return fmt.Errorf("the exporter did not answer %s within %v", url, exporterReadyTimeout)
 		}
 	}
 }

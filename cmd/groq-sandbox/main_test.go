@@ -5,6 +5,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"os"
 	"strings"
@@ -51,5 +52,28 @@ func TestSandboxNeedsExporterBinary(t *testing.T) {
 	err := run(context.Background(), []string{"-exporter", "./no-such-groq_exporter"}, &out, &out)
 	if err == nil || !strings.Contains(err.Error(), "go build -o groq_exporter .") {
 		t.Fatalf("err = %v, want one that says how to build the exporter", err)
+	}
+}
+
+// TestSandboxPortTaken: when the exporter's address is taken (another
+// sandbox or exporter), the sandbox says so and stops before starting
+// anything, without claiming to be running.
+func TestSandboxPortTaken(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	self, err := os.Executable()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var stdout bytes.Buffer
+	err = run(context.Background(), []string{"-exporter", self, "-exporter.listen-address", ln.Addr().String()}, &stdout, io.Discard)
+	if err == nil || !strings.Contains(err.Error(), ln.Addr().String()+" is taken") {
+		t.Errorf("run = %v, want the address taken", err)
+	}
+	if strings.Contains(stdout.String(), "is running") {
+		t.Errorf("printed %q", stdout.String())
 	}
 }

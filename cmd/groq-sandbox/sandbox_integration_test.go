@@ -37,7 +37,8 @@ func TestSandboxRunsExporterAgainstGateway(t *testing.T) {
 
 	var page string
 	deadline := time.Now().Add(60 * time.Second) // start-up on a busy machine; not a timing assertion
-	for page == "" {
+	// The sandbox says it is running once the exporter answers, so wait for both.
+	for page == "" || !strings.Contains(out.String(), "is running") {
 		select {
 		case err := <-done:
 			t.Fatalf("run returned early: %v\n%s", err, out.String())

@@ -2,6 +2,7 @@ package groqtest
 
 import (
 	"bytes"
+	"crypto/tls"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -445,7 +446,15 @@ type GatewayServer struct {
 }
 
 // Start serves the Gateway on addr (host:port; "" for a free 127.0.0.1 port).
-func (g *Gateway) Start(addr string) (*GatewayServer, error) {
+func (g *Gateway) Start(addr string) (*GatewayServer, error) { return g.start(addr, nil) }
+
+// StartTLS serves the Gateway over HTTPS with cert (see CA.Issue) on addr ("" for a free 127.0.0.1
+// port). Its URL starts with https://127.0.0.1:port; a client reaches it under a name of cert.
+func (g *Gateway) StartTLS(addr string, cert tls.Certificate) (*GatewayServer, error) {
+	return g.start(addr, &tls.Config{Certificates: []tls.Certificate{cert}})
+}
+
+func (g *Gateway) start(addr string, tlsConfig *tls.Config) (*GatewayServer, error) {
 	if addr == "" {
 		addr = "127.0.0.1:0"
 	}
@@ -456,7 +465,12 @@ func (g *Gateway) Start(addr string) (*GatewayServer, error) {
 	srv := httptest.NewUnstartedServer(g)
 	srv.Listener.Close()
 	srv.Listener = ln
-	srv.Start()
+	if tlsConfig != nil {
+		srv.TLS = tlsConfig
+		srv.StartTLS()
+	} else {
+		srv.Start()
+	}
 	return &GatewayServer{Gateway: g, Server: srv, ln: ln}, nil
 }
 

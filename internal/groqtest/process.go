@@ -70,6 +70,20 @@ type process struct {
 // free loopback address and waits until GET http://addr+readyPath answers 200. It retries with another
 // port if the server exits while starting, as it does when the port was taken in between.
 func startServer(name, binary string, args func(dir, addr string) ([]string, error), readyPath string) (*process, string, error) {
+	return startServerReady(name, binary, args, func(ctx context.Context, addr string) bool {
+		req, _ := http.NewRequestWithContext(ctx, http.MethodGet, "http://"+addr+readyPath, nil)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			return false
+		}
+		resp.Body.Close()
+		return resp.StatusCode == http.StatusOK
+	})
+}
+
+// startServerReady is startServer for a server that says it is ready in another way than an HTTP 200:
+// ready(addr) is asked until it says true.
+func startServerReady(name, binary string, args func(dir, addr string) ([]string, error), ready func(ctx context.Context, addr string) bool) (*process, string, error) {
 	var lastErr error
 	for try := 0; try < startTries; try++ {
 		addr, err := freeAddr()
@@ -98,7 +112,7 @@ func startServer(name, binary string, args func(dir, addr string) ([]string, err
 			p.err = p.cmd.Wait()
 			close(p.done)
 		}()
-		if err := p.waitReady("http://" + addr + readyPath); err != nil {
+		if err := p.waitReady(addr, ready); err != nil {
 			lastErr = err
 			p.stop()
 			continue
@@ -108,24 +122,20 @@ func startServer(name, binary string, args func(dir, addr string) ([]string, err
 	return nil, "", lastErr
 }
 
-func (p *process) waitReady(url string) error {
+func (p *process) waitReady(addr string, ready func(ctx context.Context, addr string) bool) error {
 	ctx, cancel := context.WithTimeout(context.Background(), startTimeout)
 	defer cancel()
 	tick := time.NewTicker(50 * time.Millisecond)
 	defer tick.Stop()
 	for {
-		req, _ := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
-		if resp, err := http.DefaultClient.Do(req); err == nil {
-			resp.Body.Close()
-			if resp.StatusCode == http.StatusOK {
-				return nil
-			}
+		if ready(ctx, addr) {
+			return nil
 		}
 		select {
 		case <-p.done:
 			return fmt.Errorf("%s exited while starting (%v); its log:\n%s", p.name, p.err, p.log)
 		case <-ctx.Done():
-			return fmt.Errorf("%s not ready at %s after %v; its log:\n%s", p.name, url, startTimeout, p.log)
+			return fmt.Errorf("%s not ready at %s after %v; its log:\n%s", p.name, addr, startTimeout, p.log)
 		case <-tick.C:
 		}
 	}

@@ -1,0 +1,194 @@
+package groq
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"net/url"
+	"os"
+	"strings"
+)
+
+// More classes of failure. ErrTimeout refines ErrTransport (errors.Is
+// finds both); ErrKey and ErrRedirect stand alone.
+var (
+	// ErrTimeout: no answer, or not all of it, before the deadline (the
+	// request's timeout or the scrape's).
+	ErrTimeout = fmt.Errorf("%w in time", ErrTransport)
+	// ErrKey: the API key could not be read (its file is unreadable or
+	// empty); nothing was sent.
+	ErrKey = errors.New("cannot read the Groq API key")
+	// ErrRedirect: Groq's URL answered with a redirect that was not
+	// followed: to another origin (scheme, host and port) than the configured
+	// one, where the key must not go, or with redirects switched off.
+	ErrRedirect = errors.New("redirect not followed")
+)
+
+// maxRedirects is how many redirects within the configured origin are
+// followed, as net/http's default.
+const maxRedirects = 10
+
+// origin is the scheme, host and port of a URL: where the key may go.
+type origin struct{ scheme, host, port string }
+
+func originOf(u *url.URL) origin {
+	o := origin{scheme: strings.ToLower(u.Scheme), host: strings.ToLower(u.Hostname()), port: u.Port()}
+	if o.port == "" {
+		switch o.scheme {
+		case "http":
+			o.port = "80"
+		case "https":
+			o.port = "443"
+		}
+	}
+	return o
+}
+
+func (o origin) String() string {
+	return o.scheme + "://" + net.JoinHostPort(o.host, o.port)
+}
+
+// InClear reports whether the key travels unencrypted beyond this machine:
+// plain http:// to a host that is not loopback.
+func (c *Client) InClear() bool {
+	if c.origin.scheme != "http" {
+		return false
+	}
+	if c.origin.host == "localhost" {
+		return false
+	}
+	ip := net.ParseIP(c.origin.host)
+	return ip == nil || !ip.IsLoopback()
+}
+
+// guard wraps hc so that the key goes to the configured origin only: its
+// transport adds the key to requests for that origin and removes any
+// Authorization header from the others, and redirects to another origin are
+// not followed (Do fails with ErrRedirect). Redirects within the origin
+// follow hc's own policy.
+func (c *Client) guard(hc *http.Client, keyFile, key string) *http.Client {
+	g := *hc
+	next := g.Transport
+	if next == nil {
+		next = http.DefaultTransport
+	}
+	g.Transport = &keyTransport{next: next, origin: c.origin, keyFile: keyFile, key: strings.TrimSpace(key)}
+	policy := hc.CheckRedirect
+	g.CheckRedirect = func(req *http.Request, via []*http.Request) error {
+		if policy != nil {
+			if err := policy(req, via); err != nil {
+				return err // not followed (http.ErrUseLastResponse: the 3xx is the answer)
+			}
+		}
+		if o := originOf(req.URL); o != c.origin {
+			return &redirectError{to: req.URL, code: req.Response.StatusCode,
+				why: fmt.Sprintf("another origin than %s, the configured one: the key goes nowhere else", c.origin)}
+		}
+		if len(via) >= maxRedirects {
+			return fmt.Errorf("stopped after %d redirects", maxRedirects)
+		}
+		return nil
+	}
+	return &g
+}
+
+// redirectError is what the redirect policy returns for a redirect it does
+// not follow.
+type redirectError struct {
+	to   *url.URL
+	code int
+	why  string
+}
+
+func (e *redirectError) Error() string { return "to " + e.detail() }
+
+func (e *redirectError) detail() string { return showURL(e.to) + ", " + e.why }
+
+func (e *redirectError) Unwrap() error { return ErrRedirect }
+
+// showURL is a URL without its credentials, query and fragment: where a
+// redirect pointed, fit to log.
+func showURL(u *url.URL) string {
+	if u == nil {
+		return "an unknown location"
+	}
+	v := url.URL{Scheme: u.Scheme, Host: u.Host, Path: u.Path}
+	return redact(v.String())
+}
+
+// redirectAnswer describes a 3xx answer the HTTP client did not follow
+// (follow_redirects: false).
+func redirectAnswer(endpoint string, resp *http.Response) *Error {
+	to := "no Location"
+	if loc, err := resp.Location(); err == nil {
+		to = showURL(loc)
+	}
+	return &Error{Kind: ErrRedirect, Endpoint: endpoint, StatusCode: resp.StatusCode,
+		Detail: "to " + to + "; redirects are not followed (follow_redirects is false)"}
+}
+
+// keyTransport adds "Authorization: Bearer <key>" to requests for the
+// configured origin, reading the key file again for each, and sends requests
+// for any other origin without an Authorization header.
+type keyTransport struct {
+	next         http.RoundTripper
+	origin       origin
+	keyFile, key string
+}
+
+// keyError is a key that cannot be sent.
+type keyError struct{ msg string }
+
+func (e *keyError) Error() string { return e.msg }
+func (e *keyError) Unwrap() error { return ErrKey }
+
+func (t *keyTransport) RoundTrip(r *http.Request) (*http.Response, error) {
+	if originOf(r.URL) != t.origin {
+		if r.Header.Get("Authorization") == "" {
+			return t.next.RoundTrip(r)
+		}
+		r = r.Clone(r.Context())
+		r.Header.Del("Authorization")
+		return t.next.RoundTrip(r)
+	}
+	key := t.key
+	if t.keyFile != "" {
+		b, err := os.ReadFile(t.keyFile)
+		if err != nil {
+			return nil, &keyError{fmt.Sprintf("the key file cannot be read (%v); nothing was sent", pathErr(err))}
+		}
+		if key = strings.TrimSpace(string(b)); key == "" {
+			return nil, &keyError{fmt.Sprintf("the key file %s is empty; nothing was sent", t.keyFile)}
+		}
+	}
+	if key == "" {
+		return t.next.RoundTrip(r)
+	}
+	r = r.Clone(r.Context())
+	r.Header.Set("Authorization", "Bearer "+key)
+	return t.next.RoundTrip(r)
+}
+
+// pathErr says what went wrong with a file, naming it once.
+func pathErr(err error) string {
+	var perr *os.PathError
+	if errors.As(err, &perr) {
+		return perr.Path + ": " + perr.Err.Error()
+	}
+	return err.Error()
+}
+
+// CloseIdleConnections closes the idle connections of the transport below.
+func (t *keyTransport) CloseIdleConnections() {
+	if ci, ok := t.next.(interface{ CloseIdleConnections() }); ok {
+		ci.CloseIdleConnections()
+	}
+}
+
+// isTimeout reports whether err is a deadline that passed.
+func isTimeout(err error) bool {
+	var ne net.Error
+	return errors.Is(err, context.DeadlineExceeded) || errors.As(err, &ne) && ne.Timeout()
+}
