@@ -411,65 +411,16 @@ func jsonEqual(a, b any) bool {
 	return bytes.Equal(x, y)
 }
 
-// checkConfigAccepted runs groq_exporter --config.check on a configuration file. Fields in
-// awaitedConfigFields that the binary does not know yet are taken out first (and the test
-// fails once the binary knows them, so that the list shrinks).
+// checkConfigAccepted runs groq_exporter --config.check on a configuration file.
 func checkConfigAccepted(t *testing.T, bin, dir, config string) {
 	t.Helper()
-	check := func(text string) (string, error) {
-		f := filepath.Join(dir, "groq_exporter.yml")
-		if err := os.WriteFile(f, []byte(text), 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return run(dir, bin, "--config.check", "--config.file="+f)
+	f := filepath.Join(dir, "groq_exporter.yml")
+	if err := os.WriteFile(f, []byte(config), 0o644); err != nil {
+		t.Fatal(err)
 	}
-	out, err := check(config)
-	if err == nil {
-		for _, field := range awaitedConfigFields {
-			if strings.Contains(config, field+":") {
-				t.Errorf("groq_exporter now accepts %s: remove it from awaitedConfigFields", field)
-			}
-		}
-		return
-	}
-	stripped := config
-	for _, field := range awaitedConfigFields {
-		if strings.Contains(out, field) {
-			stripped = stripYAMLField(stripped, field)
-			t.Logf("groq_exporter does not know %s yet (awaitedConfigFields); checking the file without it", field)
-		}
-	}
-	if stripped == config {
+	if out, err := run(dir, bin, "--config.check", "--config.file="+f); err != nil {
 		t.Fatalf("groq_exporter --config.check rejects the rendered configuration: %v\n%s\n%s", err, out, config)
 	}
-	if out, err := check(stripped); err != nil {
-		t.Fatalf("groq_exporter --config.check rejects the rendered configuration: %v\n%s\n%s", err, out, stripped)
-	}
-}
-
-// awaitedConfigFields are fields of the configuration file the chart passes through before
-// the exporter reads them.
-var awaitedConfigFields = []string{
-	"http_client_config", // per organization: proxy_url, tls_config, ...
-}
-
-// stripYAMLField removes every "field:" key and the lines indented below it.
-func stripYAMLField(text, field string) string {
-	var out []string
-	skip := -1
-	for _, l := range strings.Split(text, "\n") {
-		indent := len(l) - len(strings.TrimLeft(l, " "))
-		if skip >= 0 && (indent > skip || strings.TrimSpace(l) == "") {
-			continue
-		}
-		skip = -1
-		if strings.HasPrefix(strings.TrimSpace(l), field+":") {
-			skip = indent
-			continue
-		}
-		out = append(out, l)
-	}
-	return strings.Join(out, "\n")
 }
 
 // TestHelmChartRollsOnConfigChange: a changed configuration file changes the pod template's

@@ -37,12 +37,6 @@ var exportedMetrics = []string{
 	"groq_refresh_errors_total",
 }
 
-// awaitedMetrics are in exportedMetrics, and used by the alerts and the dashboard, before
-// the exporter serves them. Tests that require a metric to be served (or a dashboard panel
-// to show data) accept its absence while it is listed here, and fail once the binary serves
-// it, so that the entry is removed and the requirement holds from then on.
-var awaitedMetrics = []string{}
-
 // exporterPort is the exporter's default listen port (--web.listen-address=:10199).
 const exporterPort = 10199
 
@@ -125,20 +119,6 @@ func TestMetricNamesWalk(t *testing.T) {
 		}
 		if !slices.Equal(got, want) {
 			t.Errorf("metricNames(%s) = %q, want %q", expr, got, want)
-		}
-	}
-}
-
-// checkAwaitedMetrics fails the test for every metric in awaitedMetrics that the exporter
-// serves (served holds the names of its # TYPE lines): the entry must go.
-func checkAwaitedMetrics(t *testing.T, served map[string]bool) {
-	t.Helper()
-	for _, n := range awaitedMetrics {
-		if served[n] {
-			t.Errorf("groq_exporter now serves %s: remove it from awaitedMetrics in metrics_test.go, "+
-				"so that the dashboard and alert tests require it", n)
-		} else {
-			t.Logf("%s is not served yet (awaitedMetrics): its data is not required", n)
 		}
 	}
 }

@@ -170,17 +170,6 @@ func startExporter(t *testing.T, bin, name string, args ...string) (addr, metric
 	return addr, metrics
 }
 
-// servedMetrics returns the metric names of the # TYPE lines of an exposition.
-func servedMetrics(exposition string) map[string]bool {
-	served := map[string]bool{}
-	for _, l := range strings.Split(exposition, "\n") {
-		if f := strings.Fields(l); len(f) >= 3 && f[0] == "#" && f[1] == "TYPE" {
-			served[f[2]] = true
-		}
-	}
-	return served
-}
-
 // prometheusServer is a Prometheus started by startPrometheus.
 type prometheusServer struct {
 	name   string
