@@ -3,17 +3,9 @@ package main
 import (
 	"bytes"
 	"context"
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
 	"crypto/tls"
-	"crypto/x509"
-	"crypto/x509/pkix"
-	"encoding/pem"
 	"fmt"
 	"io"
-	"math/big"
-	"net"
 	"net/http"
 	"os"
 	"os/exec"
@@ -195,7 +187,11 @@ func TestTracebackHasNoKey(t *testing.T) {
 // basic-auth credentials.
 func TestWebConfigTLSAndBasicAuth(t *testing.T) {
 	dir := t.TempDir()
-	certPEM := writeSelfSignedCert(t, dir)
+	ca := groqtest.CAForTest(t)
+	certFile, keyFile, err := ca.IssueFiles(dir, "127.0.0.1")
+	if err != nil {
+		t.Fatal(err)
+	}
 	const user, password = "prometheus", "correct horse battery staple"
 	hash, err := bcrypt.GenerateFromPassword([]byte(password), bcrypt.MinCost)
 	if err != nil {
@@ -203,7 +199,7 @@ func TestWebConfigTLSAndBasicAuth(t *testing.T) {
 	}
 	webConfig := filepath.Join(dir, "web-config.yml")
 	config := fmt.Sprintf("tls_server_config:\n  cert_file: %s\n  key_file: %s\nbasic_auth_users:\n  %s: %s\n",
-		filepath.Join(dir, "cert.pem"), filepath.Join(dir, "key.pem"), user, hash)
+		certFile, keyFile, user, hash)
 	if err := os.WriteFile(webConfig, []byte(config), 0o600); err != nil {
 		t.Fatal(err)
 	}
@@ -211,9 +207,7 @@ func TestWebConfigTLSAndBasicAuth(t *testing.T) {
 	e := startExporter(t, map[string]string{"GROQ_API_KEY": secretKey}, "--groq.url="+g.BaseURL(), "--web.config.file="+webConfig)
 	httpsURL := strings.Replace(e.url, "http://", "https://", 1)
 
-	roots := x509.NewCertPool()
-	roots.AppendCertsFromPEM(certPEM)
-	client := &http.Client{Timeout: 10 * time.Second, Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: roots}, DisableKeepAlives: true}}
+	client := &http.Client{Timeout: 10 * time.Second, Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: ca.Pool()}, DisableKeepAlives: true}}
 	get := func(url, user, password string) (int, string) {
 		t.Helper()
 		req, _ := http.NewRequest(http.MethodGet, url, nil)
@@ -258,41 +252,6 @@ func TestWebConfigTLSAndBasicAuth(t *testing.T) {
 	if g.Requests() != 1 {
 		t.Errorf("%d calls to Groq, want 1 (the refused scrapes must not refresh)", g.Requests())
 	}
-}
-
-// writeSelfSignedCert writes cert.pem and key.pem for 127.0.0.1 into dir and
-// returns the certificate.
-func writeSelfSignedCert(t *testing.T, dir string) []byte {
-	t.Helper()
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
-	tmpl := &x509.Certificate{
-		SerialNumber: big.NewInt(1),
-		Subject:      pkix.Name{CommonName: "groq_exporter test"},
-		NotBefore:    time.Now().Add(-time.Hour),
-		NotAfter:     time.Now().Add(time.Hour),
-		IPAddresses:  []net.IP{net.ParseIP("127.0.0.1")},
-		KeyUsage:     x509.KeyUsageDigitalSignature,
-		ExtKeyUsage:  []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
-	}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	keyDER, err := x509.MarshalECPrivateKey(key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	certPEM := pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der})
-	if err := os.WriteFile(filepath.Join(dir, "cert.pem"), certPEM, 0o600); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(filepath.Join(dir, "key.pem"), pem.EncodeToMemory(&pem.Block{Type: "EC PRIVATE KEY", Bytes: keyDER}), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	return certPEM
 }
 
 // TestNoTestCodeInBinary: nothing only the tests need (testing, httptest,

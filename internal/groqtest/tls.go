@@ -11,6 +11,7 @@ import (
 	"math/big"
 	"net"
 	"os"
+	"path/filepath"
 	"testing"
 	"time"
 )
@@ -91,6 +92,24 @@ func (ca *CA) Issue(names ...string) (tls.Certificate, error) {
 		return tls.Certificate{}, err
 	}
 	return tls.Certificate{Certificate: [][]byte{der}, PrivateKey: key}, nil
+}
+
+// IssueFiles issues a server certificate as Issue does and writes it and its key in PEM into dir, as
+// cert.pem and key.pem, for a server that reads files (exporter-toolkit's web configuration).
+func (ca *CA) IssueFiles(dir string, names ...string) (certFile, keyFile string, err error) {
+	cert, err := ca.Issue(names...)
+	if err != nil {
+		return "", "", err
+	}
+	key, err := x509.MarshalPKCS8PrivateKey(cert.PrivateKey)
+	if err != nil {
+		return "", "", err
+	}
+	certFile, keyFile = filepath.Join(dir, "cert.pem"), filepath.Join(dir, "key.pem")
+	if err := os.WriteFile(certFile, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: cert.Certificate[0]}), 0o644); err != nil {
+		return "", "", err
+	}
+	return certFile, keyFile, os.WriteFile(keyFile, pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: key}), 0o600)
 }
 
 // WriteFile writes the CA certificate in PEM to path.
