@@ -263,8 +263,8 @@ type hinted struct {
 	keySource, urlSource, maxBytesSource string
 }
 
-func (h hinted) Query(ctx context.Context, expr string) ([]groq.Sample, error) {
-	samples, err := h.Client.Query(ctx, expr)
+func (h hinted) QueryAnswer(ctx context.Context, expr string) (*groq.Answer, error) {
+	answer, err := h.Client.QueryAnswer(ctx, expr)
 	switch {
 	case errors.Is(err, groq.ErrUnauthorized) && h.keySource != "":
 		err = fmt.Errorf("%w (the key comes from %s)", err, h.keySource)
@@ -273,7 +273,7 @@ func (h hinted) Query(ctx context.Context, expr string) ([]groq.Sample, error) {
 	case errors.Is(err, groq.ErrTooLarge) && h.maxBytesSource != "":
 		err = fmt.Errorf("%w (the limit is %s)", err, h.maxBytesSource)
 	}
-	return samples, err
+	return answer, err
 }
 
 // newHTTPClient builds the client that talks to Groq, with the API key as a
