@@ -58,7 +58,7 @@ type flags struct {
 	url, keyFile, configFile, metricsPath, logLevel, logFormat string
 	timeout, cacheTTL, maxStale                                time.Duration
 	maxBytes                                                   units.Base2Bytes
-	configCheck                                                bool
+	configCheck, groqCheck                                     bool
 	toolkit                                                    *web.FlagConfig
 }
 
@@ -82,6 +82,7 @@ func parseFlags(args []string, stdout, stderr io.Writer) (*flags, error) {
 	app.Flag("config.file", "Optional YAML file: custom MetricsQL queries, the built-in families to export, several Groq organizations. Reloaded on SIGHUP and POST /-/reload.").
 		PlaceHolder("PATH").StringVar(&f.configFile)
 	app.Flag("config.check", "Validate --config.file (and the key files it names) without contacting Groq, print \"config OK\" or the errors, and exit.").BoolVar(&f.configCheck)
+	app.Flag("groq.check", "Ask Groq once with the configured key and URL, print whether the key works and what becomes of each series Groq serves, and exit 0 if it works, else 1.").BoolVar(&f.groqCheck)
 	app.Flag("web.telemetry-path", "Path under which to expose metrics.").
 		Default(defaultMetricsPath).StringVar(&f.metricsPath)
 	app.Flag("log.level", "Only log messages with the given severity or above. One of: [debug, info, warn, error]").
@@ -141,6 +142,13 @@ func serve(ctx context.Context, f *flags, getenv func(string) string, stdout io.
 		}
 		fmt.Fprintln(stdout, "config OK")
 		return nil
+	}
+	if f.groqCheck {
+		cfg, err := exporter.LoadConfig(f.configFile)
+		if err != nil {
+			return err
+		}
+		return orgs.CheckGroq(ctx, cfg, f.configFile, stdout)
 	}
 
 	level.Info(logger).Log("msg", "Starting "+exporter.Name, "version", version.Info())

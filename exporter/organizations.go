@@ -247,7 +247,7 @@ func (o *Organizations) build(spec orgSpec, configFile string) (*organization, e
 	}
 	coll, err := collector.New(hinted{client, keySource, urlSource, s.MaxBytesSource}, collector.Options{
 		CacheTTL: s.CacheTTL, MaxStale: s.MaxStale, Logger: logger, Organization: org.Name,
-		Builtin: &spec.builtin, Queries: spec.queries,
+		Builtin: &spec.builtin, Queries: spec.queries, Reserved: ConfigNames().Reserved,
 	})
 	if err != nil {
 		return fail(err)
