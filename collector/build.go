@@ -125,13 +125,13 @@ func build(all []series, d *drops) ([]prometheus.Metric, map[string]int) {
 			}
 			j, dup := seen.seen(values, len(kept))
 			if !dup {
-				kept = append(kept, keptSeries{values, s.value, s.src})
+				kept = append(kept, keptSeries{values, s.value, i})
 				continue
 			}
-			lost, won := s.src, kept[j].src
-			if rankOf(s.src) < rankOf(kept[j].src) {
+			lost, won := s.src, all[kept[j].from].src
+			if rankOf(lost) < rankOf(won) {
 				lost, won = won, lost
-				kept[j] = keptSeries{values, s.value, s.src}
+				kept[j] = keptSeries{values, s.value, i}
 			}
 			if lost == won {
 				example := name
@@ -154,8 +154,8 @@ func build(all []series, d *drops) ([]prometheus.Metric, map[string]int) {
 		fb := newFamilyBuilder(desc, labelNames, len(kept))
 		for _, k := range kept {
 			metrics = append(metrics, fb.add(k.values, k.value))
-			if k.src != nil {
-				k.src.kept++
+			if src := all[k.from].src; src != nil {
+				src.kept++
 			}
 		}
 		families[name] += len(kept)
@@ -166,7 +166,7 @@ func build(all []series, d *drops) ([]prometheus.Metric, map[string]int) {
 type keptSeries struct {
 	values []string // label values, in the order of the family's sorted label names
 	value  float64
-	src    *nameInfo
+	from   int // its index in all: no pointer, for the sort's and the GC's sake
 }
 
 // gauge is a const gauge, as prometheus.NewConstMetric makes one, whose
