@@ -227,15 +227,19 @@ func TestUpstreamFaults(t *testing.T) {
 					t.Errorf("label name with invalid UTF-8 not sanitized to re___gion (U+FFFD is three bytes): %v", v)
 				}
 			}},
-		{name: "duplicate series", up: 1, timeout: "3", log: []string{`reason=duplicate count=2`},
+		{name: "duplicate series", up: 1, timeout: "3", log: []string{`reason=duplicate count=1 example=requests:rate1m`,
+			`reason=name_collision count=1 example="tokens_in:0.99:rate5m → groq_tokens_in, as tokens_in:p99:rate5m is"`},
 			h: answer(200, `{"status":"success","data":{"resultType":"vector","result":[
 				{"metric":{"__name__":"requests:rate1m","model":"a","status_code":"200"},"value":[1,"1"]},
 				{"metric":{"__name__":"requests:rate1m","model":"a","status_code":"200"},"value":[1,"2"]},
 				{"metric":{"__name__":"tokens_in:p99:rate5m","model":"a"},"value":[1,"3"]},
 				{"metric":{"__name__":"tokens_in:0.99:rate5m","model":"a"},"value":[1,"4"]}]}}`),
 			check: func(t *testing.T, mfs map[string]*dto.MetricFamily) {
-				if v := gaugeValue(mfs, "groq_series_dropped", "reason", "duplicate"); v != 2 {
-					t.Errorf("groq_series_dropped{reason=duplicate} = %v, want 2", v)
+				if v := gaugeValue(mfs, "groq_series_dropped", "reason", "duplicate"); v != 1 {
+					t.Errorf("groq_series_dropped{reason=duplicate} = %v, want 1", v)
+				}
+				if v := gaugeValue(mfs, "groq_series_dropped", "reason", "name_collision"); v != 1 {
+					t.Errorf("groq_series_dropped{reason=name_collision} = %v, want 1", v)
 				}
 				if n := groqSeries(mfs); n != 2 {
 					t.Errorf("%d series, want 2", n)

@@ -65,7 +65,7 @@ type flags struct {
 	url, keyFile, configFile, metricsPath, logLevel, logFormat string
 	timeout, cacheTTL, maxStale, idleTimeout                   time.Duration
 	maxBytes                                                   units.Base2Bytes
-	configCheck                                                bool
+	configCheck, groqCheck                                     bool
 	toolkit                                                    *web.FlagConfig
 }
 
@@ -89,6 +89,7 @@ func parseFlags(args []string, stdout, stderr io.Writer) (*flags, error) {
 	app.Flag("config.file", "Optional YAML file: custom MetricsQL queries, the built-in families to export, several Groq organizations. Reloaded on SIGHUP and POST /-/reload.").
 		PlaceHolder("PATH").StringVar(&f.configFile)
 	app.Flag("config.check", "Validate --config.file (and the key files it names) without contacting Groq, print \"config OK\" or the errors, and exit.").BoolVar(&f.configCheck)
+	app.Flag("groq.check", "Ask Groq once with the configured key and URL, print whether the key works and what becomes of each series Groq serves, and exit 0 if it works, else 1.").BoolVar(&f.groqCheck)
 	app.Flag("web.telemetry-path", "Path under which to expose metrics.").
 		Default(defaultMetricsPath).StringVar(&f.metricsPath)
 	durationFlag(app, "web.idle-timeout", "How long a scraper's keep-alive connection is kept open unused.", defaultIdleTimeout, &f.idleTimeout)
@@ -228,6 +229,13 @@ func serve(ctx context.Context, f *flags, getenv func(string) string, stdout, st
 		}
 		fmt.Fprintln(stdout, "config OK")
 		return nil
+	}
+	if f.groqCheck {
+		cfg, err := exporter.LoadConfig(f.configFile)
+		if err != nil {
+			return err
+		}
+		return orgs.CheckGroq(ctx, cfg, f.configFile, stdout)
 	}
 	if file := *f.toolkit.WebConfigFile; file != "" {
 		// Checked before anything starts, so that a broken file is the one

@@ -3,7 +3,9 @@
 package main
 
 import (
+	"os"
 	"os/exec"
+	"path/filepath"
 	"strings"
 	"testing"
 )
@@ -18,6 +20,26 @@ func TestPromtoolCheckMetrics(t *testing.T) {
 	t.Run("organizations and custom queries", func(t *testing.T) {
 		promtoolCheckMetrics(t, startTwoOrganizations(t).body)
 	})
+}
+
+// TestPromtoolCheckGoldenFiles: every golden exposition (the collector's
+// cases, from the documented scheme to Groq's added families, the older
+// scheme's buckets and every percentile spelling, and the end-to-end one)
+// passes promtool's lint.
+func TestPromtoolCheckGoldenFiles(t *testing.T) {
+	files, err := filepath.Glob("collector/testdata/*.metrics")
+	if err != nil || len(files) == 0 {
+		t.Fatalf("no golden files: %v", err)
+	}
+	for _, f := range append(files, "testdata/e2e.metrics") {
+		t.Run(filepath.Base(f), func(t *testing.T) {
+			b, err := os.ReadFile(f)
+			if err != nil {
+				t.Fatal(err)
+			}
+			promtoolCheckMetrics(t, string(b))
+		})
+	}
 }
 
 // promtoolCheckMetrics runs `promtool check metrics` on an exposition.

@@ -17,8 +17,8 @@ const benchSeries = 10000
 // client does with what it reads from Groq.
 type decodingQuerier []byte
 
-func (b decodingQuerier) Query(context.Context, string) ([]groq.Sample, error) {
-	return groq.DecodeVector(bytes.NewReader(b))
+func (b decodingQuerier) QueryAnswer(context.Context, string) (*groq.Answer, error) {
+	return groq.DecodeAnswer(bytes.NewReader(b))
 }
 
 // BenchmarkDecodeVector10k is the floor for BenchmarkRefresh10k: only

@@ -18,6 +18,32 @@ type series struct {
 	labels map[string]string // upstream labels; __name__ and other "__" labels are left out
 	extra  []labelPair       // labels the exporter sets (percentile); they win over upstream ones
 	value  float64
+	src    *nameInfo // the upstream name it comes from; nil for a custom query's
+}
+
+// rankOf orders the upstream names of one family: when two give the same
+// series, the lower rank is kept. A custom query's series have no name.
+func rankOf(n *nameInfo) int {
+	if n == nil {
+		return 0
+	}
+	return n.rank
+}
+
+// drops counts the series of an answer that are not exported, by reason,
+// with one example of each for the log.
+type drops struct {
+	count   map[string]int
+	example map[string]string
+}
+
+func newDrops() *drops { return &drops{count: map[string]int{}, example: map[string]string{}} }
+
+func (d *drops) add(reason, example string) {
+	d.count[reason]++
+	if _, ok := d.example[reason]; !ok {
+		d.example[reason] = example
+	}
 }
 
 type labelPair struct{ name, value string }
@@ -25,8 +51,12 @@ type labelPair struct{ name, value string }
 // build turns translated series into const gauges. Every family gets one
 // label set, the union over its series (a label a series lacks is ""), so that
 // inconsistent upstream labels cannot break the exposition; series that end up
-// identical are collapsed to the first, and counted in dropped.
-func build(all []series, dropped map[string]int) []prometheus.Metric {
+// identical are collapsed to one, and counted in d: as duplicate when they
+// come from the same upstream name (the first is kept), as name_collision
+// when from two (the one of lower rank is kept, whatever the order).
+// It returns the metrics and how many each family has.
+func build(all []series, d *drops) ([]prometheus.Metric, map[string]int) {
+	families := map[string]int{}
 	byFamily := map[string][]int{}
 	var order []string
 	for i, s := range all {
@@ -65,7 +95,12 @@ func build(all []series, dropped map[string]int) []prometheus.Metric {
 		}
 		desc := prometheus.NewDesc(f.Name, f.Help, labelNames, nil)
 		if _, err := prometheus.NewConstMetric(desc, prometheus.GaugeValue, 0, make([]string, len(labelNames))...); err != nil {
-			dropped[dropInvalid] += len(idx) // cannot happen: the names are sanitized
+			for _, i := range idx { // cannot happen: the names are sanitized
+				d.add(dropInvalid, name)
+				if all[i].src != nil {
+					all[i].src.drop(dropInvalid, 1)
+				}
+			}
 			continue
 		}
 		seen := newDedup(len(idx))
@@ -81,15 +116,37 @@ func build(all []series, dropped map[string]int) []prometheus.Metric {
 			for _, p := range s.extra {
 				values[pos[p.name]] = p.value
 			}
-			if seen.seen(values) {
-				dropped[dropDuplicate]++
-				continue
-			}
 			if !validUTF8(values) {
-				dropped[dropInvalid]++
+				d.add(dropInvalid, name)
+				if s.src != nil {
+					s.src.drop(dropInvalid, 1)
+				}
 				continue
 			}
-			kept = append(kept, keptSeries{values, s.value})
+			j, dup := seen.seen(values, len(kept))
+			if !dup {
+				kept = append(kept, keptSeries{values, s.value, i})
+				continue
+			}
+			lost, won := s.src, all[kept[j].from].src
+			if rankOf(lost) < rankOf(won) {
+				lost, won = won, lost
+				kept[j] = keptSeries{values, s.value, i}
+			}
+			if lost == won {
+				example := name
+				if lost != nil {
+					example = lost.name
+					lost.drop(dropDuplicate, 1)
+				}
+				d.add(dropDuplicate, example)
+				continue
+			}
+			d.add(dropNameCollision, lost.name+" → "+name+", as "+won.name+" is")
+			lost.drop(dropNameCollision, 1)
+			if lost.detail == "" {
+				lost.detail = " → " + name + ", as " + won.name + " is"
+			}
 		}
 		// In the order the registry sorts them into on every scrape, so that
 		// its sort finds them sorted: sorted once per refresh, not per scrape.
@@ -97,14 +154,19 @@ func build(all []series, dropped map[string]int) []prometheus.Metric {
 		fb := newFamilyBuilder(desc, labelNames, len(kept))
 		for _, k := range kept {
 			metrics = append(metrics, fb.add(k.values, k.value))
+			if src := all[k.from].src; src != nil {
+				src.kept++
+			}
 		}
+		families[name] += len(kept)
 	}
-	return metrics
+	return metrics, families
 }
 
 type keptSeries struct {
 	values []string // label values, in the order of the family's sorted label names
 	value  float64
+	from   int // its index in all: no pointer, for the sort's and the GC's sake
 }
 
 // gauge is a const gauge, as prometheus.NewConstMetric makes one, whose
@@ -166,18 +228,25 @@ func (b *familyBuilder) add(labelValues []string, v float64) prometheus.Metric {
 }
 
 // dedup tells whether a series' label values were seen before in its family,
-// by hash, falling back to the joined values only for a hash collision.
+// and where it was kept, by hash, falling back to the joined values only for
+// a hash collision.
 type dedup struct {
 	seed  maphash.Seed
-	first map[uint64][]string
-	more  map[string]bool
+	first map[uint64]seenAt
+	more  map[string]int
+}
+
+type seenAt struct {
+	values []string
+	index  int
 }
 
 func newDedup(size int) *dedup {
-	return &dedup{seed: maphash.MakeSeed(), first: make(map[uint64][]string, size)}
+	return &dedup{seed: maphash.MakeSeed(), first: make(map[uint64]seenAt, size)}
 }
 
-func (d *dedup) seen(values []string) bool {
+// seen returns where values were kept before, or records them at index.
+func (d *dedup) seen(values []string, index int) (int, bool) {
 	var h maphash.Hash
 	h.SetSeed(d.seed)
 	for _, v := range values {
@@ -187,21 +256,21 @@ func (d *dedup) seen(values []string) bool {
 	sum := h.Sum64()
 	prev, ok := d.first[sum]
 	if !ok {
-		d.first[sum] = values
-		return false
+		d.first[sum] = seenAt{values, index}
+		return 0, false
 	}
-	if slices.Equal(prev, values) {
-		return true
+	if slices.Equal(prev.values, values) {
+		return prev.index, true
 	}
 	if d.more == nil {
-		d.more = map[string]bool{}
+		d.more = map[string]int{}
 	}
 	key := strings.Join(values, "\xff")
-	if d.more[key] {
-		return true
+	if j, ok := d.more[key]; ok {
+		return j, true
 	}
-	d.more[key] = true
-	return false
+	d.more[key] = index
+	return 0, false
 }
 
 func validUTF8(values []string) bool {

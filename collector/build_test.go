@@ -92,7 +92,7 @@ func TestDedup(t *testing.T) {
 		{[]string{"a", ""}, true},
 		{[]string{"a"}, false},
 	} {
-		if got := d.seen(tc.values); got != tc.seen {
+		if _, got := d.seen(tc.values, 0); got != tc.seen {
 			t.Errorf("seen(%q) = %v, want %v", tc.values, got, tc.seen)
 		}
 	}
@@ -102,8 +102,11 @@ func TestDedup(t *testing.T) {
 	h.SetSeed(d.seed)
 	h.WriteString("x")
 	h.WriteByte(0xff)
-	d.first[h.Sum64()] = []string{"y"} // as if ("y") had hashed as ("x") does
-	if d.seen([]string{"x"}) || !d.seen([]string{"x"}) {
+	d.first[h.Sum64()] = seenAt{[]string{"y"}, 0} // as if ("y") had hashed as ("x") does
+	if _, seen := d.seen([]string{"x"}, 1); seen {
+		t.Error("a collision with other values is taken for the same values")
+	}
+	if j, seen := d.seen([]string{"x"}, 2); !seen || j != 1 {
 		t.Error("a collision with other values is not handled by the full key")
 	}
 }

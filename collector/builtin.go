@@ -1,7 +1,9 @@
 package collector
 
 import (
+	"slices"
 	"sort"
+	"strconv"
 	"strings"
 
 	"github.com/groq-exporter/groq_exporter/groq"
@@ -43,9 +45,21 @@ func BuiltinFamilies() []string {
 	return names
 }
 
-// builtinSelector is the one MetricsQL selector that fetches every built-in
-// series in a single call. The percentile segment is matched by pattern, so a
-// new percentile or another spelling of one needs no code change.
+// allSelector fetches every recording-rule style series (every name with a
+// colon) in one call: the documented families, those Groq adds, and the older
+// scheme's. modelRegex, if set, restricts the models.
+func allSelector(modelRegex string) string {
+	sel := `{__name__=~".+:.+"`
+	if modelRegex != "" {
+		sel += `,model=~` + quote(modelRegex)
+	}
+	return sel + "}"
+}
+
+// builtinSelector is the one MetricsQL selector that fetches the documented
+// series in a single call, for documented_only or a list of families. The
+// percentile segment is matched by pattern, so a new percentile or another
+// spelling of one needs no code change.
 // An empty families list selects them all; modelRegex, if set, restricts the
 // models (fully anchored, as MetricsQL anchors regexes).
 func builtinSelector(families []string, modelRegex string) string {
@@ -86,61 +100,234 @@ func contains(list []string, s string) bool {
 }
 
 // Reasons a series Groq returned is not exported; the values of the reason
-// label of groq_series_dropped.
+// label of groq_series_dropped, with groq's DropBadValue, DropBadLabel and
+// DropNoValue (series the answer's decoding left out) and dropInvalid.
 const (
-	dropUnknownName   = "unknown_name"
-	dropBadPercentile = "bad_percentile"
+	// dropUnknownName: not one of the documented families the configuration
+	// keeps (builtin.documented_only or builtin.families).
+	dropUnknownName = "unknown_name"
+	// dropBadName: a name the naming rule cannot translate (no colon, more
+	// than four segments, an empty or invalid segment, a first segment of
+	// four that is not a level).
+	dropBadName = "bad_name"
+	// dropNameCollision: the series would be exported under the name and
+	// labels of another upstream name's series, which is kept, or under the
+	// name of one of the exporter's own metrics or of a custom query.
+	dropNameCollision = "name_collision"
 	dropDuplicate     = "duplicate"
 )
 
-// translateBuiltin maps one upstream sample onto its family and labels. The
-// percentile becomes a label; every other upstream label is kept.
-func translateBuiltin(s groq.Sample) (series, string) {
-	name := s.Labels["__name__"]
-	f, ok := builtinFamilies[name]
-	var pct string
-	if !ok || f.percentile { // a percentile family's series names its percentile
-		parts := strings.Split(name, ":")
-		if len(parts) != 3 || parts[2] != "rate5m" {
-			return series{}, dropUnknownName
-		}
-		if f, ok = builtinFamilies[parts[0]]; !ok || !f.percentile {
-			return series{}, dropUnknownName
-		}
-		var err error
-		if pct, err = NormalizePercentile(parts[1]); err != nil {
-			return series{}, dropBadPercentile
-		}
-	}
-	out := series{family: f, value: s.Value, labels: s.Labels}
-	if f.percentile {
-		out.extra = []labelPair{{"percentile", pct}}
-	}
-	return out, ""
+// droppedReasons are the values of groq_series_dropped's reason label, each
+// always served.
+var droppedReasons = []string{dropBadName, groq.DropBadLabel, groq.DropBadValue, dropDuplicate, dropInvalid,
+	dropNameCollision, groq.DropNoValue, dropUnknownName}
+
+// builtinRules are what decides which of Groq's series the built-in
+// translation exports.
+type builtinRules struct {
+	// documentedOnly keeps the documented families only.
+	documentedOnly bool
+	// families, if set, keeps only these documented families (exported names).
+	families []string
+	// reserved are exported names no family may take: the self-metrics and
+	// the custom queries.
+	reserved map[string]bool
 }
 
-// translator memoizes translateBuiltin per series name for one refresh: an
-// answer has thousands of series but a few dozen names, and the family and
-// percentile label depend on the name alone. The extra labels are shared
-// between the series of one name, read-only.
-type translator map[string]translation
+// nameInfo is what one refresh learnt of one upstream series name: how it
+// translates (memoised: an answer has thousands of series but a few dozen
+// names) and what became of its series.
+type nameInfo struct {
+	name   string
+	seg    []string        // nil: not two to four segments
+	labels map[string]bool // label names of its series, when parsing needs them
+	parsed parsedName
+	family Family      // its exported family, when reason is ""
+	extra  []labelPair // the percentile label; shared by its series, read-only
+	reason string      // why none of its series is exported
+	rank   int         // among the names of its family: the lowest wins a collision
+	detail string      // more words for the log and the status page
 
-type translation struct {
-	family Family
-	extra  []labelPair
-	reason string
+	series  int            // in the answer
+	kept    int            // exported
+	dropped map[string]int // by reason
 }
 
-func (t translator) translate(s groq.Sample) (series, string) {
-	name := s.Labels["__name__"]
-	tr, ok := t[name]
-	if !ok {
-		out, reason := translateBuiltin(s)
-		tr = translation{family: out.family, extra: out.extra, reason: reason}
-		t[name] = tr
+// canonical says whether the name spells its percentile as it is exported
+// (p99, not 0.99), or has none.
+func (n *nameInfo) canonical() bool {
+	return !n.parsed.hasPercentile || n.seg[len(n.seg)-2] == n.parsed.percentile
+}
+
+func (n *nameInfo) drop(reason string, k int) {
+	if n.dropped == nil {
+		n.dropped = map[string]int{}
 	}
-	if tr.reason != "" {
-		return series{}, tr.reason
+	n.dropped[reason] += k
+}
+
+// translate maps the samples of the built-in selector's answer onto their
+// families by the naming rule (names.go), and computes the percentiles of
+// histogram buckets. It returns the series to build and what became of each
+// name; series it refuses are counted in d.
+func (r builtinRules) translate(samples []groq.Sample, d *drops) ([]series, map[string]*nameInfo) {
+	names := map[string]*nameInfo{}
+	for _, s := range samples {
+		name := s.Labels["__name__"]
+		ni := names[name]
+		if ni == nil {
+			ni = &nameInfo{name: name}
+			if seg, ok := splitName(name); ok {
+				ni.seg = seg
+				if needsLabels(seg) {
+					ni.labels = map[string]bool{}
+				}
+			}
+			names[name] = ni
+		}
+		ni.series++
+		if ni.labels != nil {
+			for k := range s.Labels {
+				ni.labels[k] = true
+			}
+		}
 	}
-	return series{family: tr.family, value: s.Value, labels: s.Labels, extra: tr.extra}, ""
+	r.resolve(names)
+
+	out := make([]series, 0, len(samples))
+	var hists histograms
+	for _, s := range samples {
+		ni := names[s.Labels["__name__"]]
+		switch {
+		case ni.reason != "":
+			ni.drop(ni.reason, 1)
+			d.add(ni.reason, ni.name+ni.detail)
+		case ni.parsed.bucket:
+			hists.add(ni, s, d)
+		default:
+			out = append(out, series{family: ni.family, labels: s.Labels, extra: ni.extra, value: s.Value, src: ni})
+		}
+	}
+	return hists.quantiles(out), names
+}
+
+// resolve translates each name, and gives each family its HELP and each name
+// its rank within its family.
+func (r builtinRules) resolve(names map[string]*nameInfo) {
+	type candidate struct {
+		ni      *nameInfo
+		doc     bool
+		curated Family
+	}
+	groups := map[string][]candidate{}
+	for _, ni := range names {
+		p, ok := parsedName{}, ni.seg != nil
+		if ok {
+			p, ok = parseName(ni.seg, ni.labels)
+		}
+		if !ok {
+			ni.reason = dropBadName
+			continue
+		}
+		ni.parsed = p
+		f, doc := p.documented()
+		exported := p.exported()
+		switch {
+		case (r.documentedOnly || len(r.families) > 0) && !doc, len(r.families) > 0 && !contains(r.families, f.Name):
+			ni.reason = dropUnknownName
+		case r.reserved[exported]:
+			ni.reason, ni.detail = dropNameCollision, " → "+exported+", a name the exporter already serves"
+		default:
+			groups[exported] = append(groups[exported], candidate{ni, doc, f})
+		}
+	}
+	for exported, cs := range groups {
+		// Documented names first, then the current scheme before the older,
+		// series before buckets, then by name: the order is the answer's
+		// content only, never the order of the series in it.
+		sort.Slice(cs, func(i, j int) bool {
+			a, b := cs[i], cs[j]
+			if a.doc != b.doc {
+				return a.doc
+			}
+			if (a.ni.parsed.level == "") != (b.ni.parsed.level == "") {
+				return a.ni.parsed.level == ""
+			}
+			if a.ni.parsed.bucket != b.ni.parsed.bucket {
+				return !a.ni.parsed.bucket
+			}
+			if ca, cb := a.ni.canonical(), b.ni.canonical(); ca != cb {
+				return ca // p99 before 0.99
+			}
+			return a.ni.name < b.ni.name
+		})
+		f := Family{Name: exported, Help: cs[0].ni.parsed.undocumentedHelp(cs[0].ni.name)}
+		if cs[0].doc {
+			f = cs[0].curated
+		}
+		for i, c := range cs {
+			c.ni.rank, c.ni.family = i, f
+			if c.ni.parsed.hasPercentile {
+				c.ni.extra = []labelPair{{"percentile", c.ni.parsed.percentile}}
+			}
+		}
+	}
+}
+
+// histograms gathers bucket series by label set (all labels but le), in the
+// order the answer first names each, to compute their percentiles.
+type histograms struct {
+	byKey map[string]*histogram
+	order []*histogram
+}
+
+type histogram struct {
+	ni      *nameInfo
+	labels  map[string]string // without le
+	buckets []bucket
+}
+
+func (h *histograms) add(ni *nameInfo, s groq.Sample, d *drops) {
+	le, err := strconv.ParseFloat(s.Labels["le"], 64)
+	if err != nil {
+		ni.drop(groq.DropBadLabel, 1)
+		d.add(groq.DropBadLabel, ni.name+": le "+quote(s.Labels["le"])+" is not a number")
+		return
+	}
+	keys := make([]string, 0, len(s.Labels))
+	for k := range s.Labels {
+		if k != "le" {
+			keys = append(keys, k)
+		}
+	}
+	sort.Strings(keys)
+	var key strings.Builder
+	for _, k := range keys {
+		key.WriteString(k + "\xff" + s.Labels[k] + "\xff")
+	}
+	hg := h.byKey[key.String()]
+	if hg == nil {
+		labels := make(map[string]string, len(keys))
+		for _, k := range keys {
+			labels[k] = s.Labels[k]
+		}
+		hg = &histogram{ni: ni, labels: labels}
+		if h.byKey == nil {
+			h.byKey = map[string]*histogram{}
+		}
+		h.byKey[key.String()] = hg
+		h.order = append(h.order, hg)
+	}
+	hg.buckets = append(hg.buckets, bucket{le, s.Value})
+}
+
+// quantiles appends to out the percentiles of every histogram.
+func (h *histograms) quantiles(out []series) []series {
+	for _, hg := range h.order {
+		for _, p := range bucketPercentiles {
+			out = append(out, series{family: hg.ni.family, labels: hg.labels, value: bucketQuantile(p.q, slices.Clone(hg.buckets)),
+				extra: []labelPair{{"percentile", p.label}}, src: hg.ni})
+		}
+	}
+	return out
 }

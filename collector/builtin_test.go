@@ -1,6 +1,7 @@
 package collector
 
 import (
+	"math"
 	"strings"
 	"testing"
 
@@ -57,6 +58,89 @@ func TestNormalizePercentile(t *testing.T) {
 	for _, in := range []string{"", " ", "_", "٩٩", "\xff"} {
 		if got, err := NormalizePercentile(in); err == nil {
 			t.Errorf("NormalizePercentile(%q) = %q, want an error", in, got)
+		}
+	}
+}
+
+// TestNamingRule: every shape of name, and what it becomes.
+func TestNamingRule(t *testing.T) {
+	for _, tc := range []struct {
+		name     string
+		labels   []string // of its series
+		exported string   // "" when it cannot be translated
+		pct      string
+		doc      bool
+	}{
+		{"requests:rate1m", nil, "groq_requests_rate1m", "", true},
+		{"requests:increase1m", nil, "groq_requests_increase1m", "", true},
+		{"ttft_latency_seconds:p99:rate5m", nil, "groq_ttft_latency_seconds", "p99", true},
+		{"ttft_latency_seconds:0.99:rate5m", nil, "groq_ttft_latency_seconds", "p99", true},
+		{"ttft_latency_seconds:p99:rate1m", nil, "groq_ttft_latency_seconds", "p99", false},
+		{"cached_tokens:p99:rate5m", nil, "groq_cached_tokens", "p99", false},
+		{"cached_tokens:max:rate5m", []string{"model"}, "groq_cached_tokens", "max", false},
+		{"requests:increase5m", nil, "groq_requests_increase5m", "", false},
+		{"model_project_id_status_code:requests:rate5m", []string{"model", "project_id", "status_code"}, "groq_requests_rate5m", "", false},
+		{"model_project_id_status_code:requests:rate5m", []string{"model"}, "groq_requests_rate5m", "", false}, // Groq's labels
+		{"region_model:requests:rate5m", []string{"model", "region"}, "groq_requests_rate5m", "", false},
+		{"region_model:requests:rate5m", []string{"model"}, "groq_region_model", "requests", false}, // no level: a percentile kept
+		{"model:tokens_in:p99:rate5m", []string{"model"}, "groq_tokens_in", "p99", false},
+		{"le_model_project_id:e2e_latency_seconds_bucket:rate5m", []string{"le", "model", "project_id"}, "groq_e2e_latency_seconds", "", false},
+		{"requests_bucket:rate5m", []string{"model"}, "groq_requests_bucket_rate5m", "", false}, // no le: not a histogram
+		{"region:tokens_in:p99:rate5m", []string{"model"}, "", "", false},                       // four segments, no level
+		{"a:b:c:d:e", nil, "", "", false},
+		{"up", nil, "", "", false},
+		{"x::rate5m", nil, "", "", false},
+		{"9x:rate5m", nil, "", "", false},
+		{"x:rate-5m", nil, "", "", false},
+	} {
+		labels := map[string]bool{}
+		for _, l := range tc.labels {
+			labels[l] = true
+		}
+		seg, ok := splitName(tc.name)
+		var p parsedName
+		if ok {
+			p, ok = parseName(seg, labels)
+		}
+		if !ok {
+			if tc.exported != "" {
+				t.Errorf("%s %v: not translated, want %s", tc.name, tc.labels, tc.exported)
+			}
+			continue
+		}
+		_, doc := p.documented()
+		if p.exported() != tc.exported || p.percentile != tc.pct || doc != tc.doc {
+			t.Errorf("%s %v: %s{percentile=%q} documented %v, want %s{percentile=%q} documented %v",
+				tc.name, tc.labels, p.exported(), p.percentile, doc, tc.exported, tc.pct, tc.doc)
+		}
+	}
+}
+
+// TestBucketQuantile: Prometheus's histogram_quantile, case by case.
+func TestBucketQuantile(t *testing.T) {
+	inf := math.Inf(+1)
+	for _, tc := range []struct {
+		name    string
+		q       float64
+		buckets []bucket
+		want    float64
+	}{
+		{"interpolated", 0.5, []bucket{{0.1, 1}, {0.5, 6}, {1, 9}, {inf, 10}}, 0.42},
+		{"unsorted", 0.5, []bucket{{inf, 10}, {1, 9}, {0.5, 6}, {0.1, 1}}, 0.42},
+		{"first bucket from 0", 0.05, []bucket{{0.1, 1}, {inf, 10}}, 0.05},
+		{"into +Inf: the highest finite bound", 0.99, []bucket{{0.1, 1}, {0.5, 6}, {inf, 10}}, 0.5},
+		{"no +Inf bucket", 0.5, []bucket{{0.1, 1}, {0.5, 6}}, math.NaN()},
+		{"only +Inf", 0.5, []bucket{{inf, 10}}, math.NaN()},
+		{"no observations", 0.5, []bucket{{0.1, 0}, {inf, 0}}, math.NaN()},
+		{"a count that goes down is raised", 0.5, []bucket{{0.1, 2}, {0.2, 1.5}, {0.4, 4}, {inf, 4}}, 0.1},
+		{"the same bound twice is merged", 0.5, []bucket{{0.5, 1}, {0.5, 1}, {1, 4}, {inf, 4}}, 0.5},
+		{"a first bound at or below 0", 0.1, []bucket{{-1, 1}, {1, 4}, {inf, 4}}, -1},
+		{"q above 1", 1.5, []bucket{{1, 1}, {inf, 1}}, inf},
+		{"q below 0", -0.5, []bucket{{1, 1}, {inf, 1}}, math.Inf(-1)},
+	} {
+		got := bucketQuantile(tc.q, tc.buckets)
+		if !(got == tc.want || math.IsNaN(got) && math.IsNaN(tc.want) || math.Abs(got-tc.want) < 1e-9) {
+			t.Errorf("%s: %v, want %v", tc.name, got, tc.want)
 		}
 	}
 }

@@ -2,7 +2,7 @@
 // the exported names and labels, the translation of upstream names, the custom
 // queries, the cache that keeps Groq from being asked more than once per TTL,
 // and the self-metrics. It speaks no HTTP: a groq.Client (or anything with its
-// Query method) does that.
+// QueryAnswer method) does that.
 package collector
 
 import (
@@ -11,6 +11,7 @@ import (
 	"maps"
 	"slices"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -34,9 +35,10 @@ const (
 	DefaultConcurrency = 4
 )
 
-// Querier runs an instant MetricsQL query; *groq.Client is one.
+// Querier runs an instant MetricsQL query; *groq.Client is one. On success
+// the answer is never nil.
 type Querier interface {
-	Query(ctx context.Context, expr string) ([]groq.Sample, error)
+	QueryAnswer(ctx context.Context, expr string) (*groq.Answer, error)
 }
 
 // Options configures a Collector.
@@ -61,6 +63,10 @@ type Options struct {
 	// Concurrency bounds how many queries of one refresh run at once; zero
 	// means DefaultConcurrency.
 	Concurrency int
+	// Reserved are more metric names that no family translated from Groq
+	// may take (the exporter's own, beyond SelfMetrics); a series that would
+	// is dropped as name_collision.
+	Reserved []string
 	// Organization, if set, is the value of the organization label on every
 	// series and self-metric. Empty means no such label: the single
 	// organization the flags configure.
@@ -78,13 +84,15 @@ const (
 	droppedName       = namespace + "_series_dropped"
 	querySuccessName  = namespace + "_query_success"
 	queryDurationName = namespace + "_query_duration_seconds"
+	partialName       = namespace + "_response_partial"
 
 	upHelp               = "1 if the last refresh from Groq succeeded, else 0."
 	upHelpQueries        = "1 if every query of the last refresh from Groq succeeded (the built-in families and each custom query), else 0; groq_query_success tells the custom queries apart."
 	durationHelp         = "How long the last refresh from Groq took, in seconds. Groq is asked at most once per --groq.cache-ttl; scrapes in between are served from the cache."
 	lastSuccessHelp      = "Unix time of the last successful refresh from Groq; 0 if there was none."
 	lastSuccessHelpQuery = "Unix time of the last refresh from Groq in which every query succeeded; 0 if there was none."
-	droppedHelp          = "Series in Groq's last answer that are not exported, by reason (unknown_name, bad_percentile, duplicate, invalid)."
+	droppedHelp          = "Series in Groq's last answer that are not exported, by reason: bad_name (the naming rule cannot translate it), name_collision (another upstream name gives the same series, or the name is taken), unknown_name (not a documented family the configuration keeps), bad_value, bad_label, no_value (not decodable), duplicate, invalid."
+	partialHelp          = "1 if Groq said its last answer is partial (some of its storage did not answer, so series may be missing), else 0."
 	querySuccessHelp     = "1 if the last run of the custom query against Groq succeeded, else 0."
 	queryDurationHelp    = "How long the last run of the custom query against Groq took, in seconds."
 )
@@ -93,7 +101,7 @@ const (
 // this package exports. No custom query may take them.
 func SelfMetrics() []string {
 	return []string{upName, durationName, lastSuccessName, droppedName, querySuccessName, queryDurationName,
-		apiRequestsName, apiRetriesName, refreshErrorsName}
+		partialName, apiRequestsName, apiRetriesName, refreshErrorsName}
 }
 
 // Names are the metric names this package exports on its own, for the
@@ -117,7 +125,7 @@ type Collector struct {
 	now         func() time.Time
 
 	upDesc, durationDesc, lastSuccessDesc, droppedDesc *prometheus.Desc
-	querySuccessDesc, queryDurationDesc                *prometheus.Desc
+	querySuccessDesc, queryDurationDesc, partialDesc   *prometheus.Desc
 	refreshErrors                                      *prometheus.CounterVec // by Reason; counted by query.update
 
 	refreshTimeout time.Duration
@@ -140,7 +148,8 @@ type query struct {
 	name      string // "" for the built-in selector, else the custom query's metric name
 	expr      string
 	timeout   time.Duration
-	translate func(groq.Sample) (series, string) // nil for the built-in selector: see translator
+	translate func(groq.Sample) (series, string) // a custom query's; nil for the built-in selector
+	rules     *builtinRules                      // the built-in selector's
 	logger    log.Logger
 	errors    *prometheus.CounterVec // the Collector's refreshErrors
 }
@@ -156,6 +165,8 @@ type state struct {
 	dropped     map[string]int // by reason, over each query's last successful run
 	families    map[string]int // series per exported family
 	models      []string
+	partial     bool         // a query's last answer was partial
+	names       []NameStatus // the built-in selector's last successful answer, by upstream name
 }
 
 // queryState is what the runs of one query found so far.
@@ -166,8 +177,12 @@ type queryState struct {
 	lastSuccess time.Time
 	metrics     []prometheus.Metric // from the last successful run
 	dropped     map[string]int
+	examples    map[string]string // one dropped series per reason
 	families    map[string]int
 	models      []string
+	partial     bool     // of the last answer
+	warnings    []string // of the last answer
+	names       []NameStatus
 }
 
 // New returns a Collector that queries q.
@@ -205,8 +220,18 @@ func New(q Querier, opts Options) (*Collector, error) {
 		c.refreshTimeout = DefaultRefreshTimeout
 	}
 	if builtin.Enabled {
-		c.expr = builtinSelector(builtin.Families, builtin.Models)
-		c.queries = append(c.queries, query{expr: c.expr, logger: c.logger})
+		rules := &builtinRules{documentedOnly: builtin.DocumentedOnly, families: builtin.Families, reserved: map[string]bool{}}
+		for _, n := range append(SelfMetrics(), opts.Reserved...) {
+			rules.reserved[n] = true
+		}
+		for _, q := range opts.Queries {
+			rules.reserved[q.Name] = true
+		}
+		c.expr = allSelector(builtin.Models)
+		if builtin.DocumentedOnly || len(builtin.Families) > 0 {
+			c.expr = builtinSelector(builtin.Families, builtin.Models)
+		}
+		c.queries = append(c.queries, query{expr: c.expr, rules: rules, logger: c.logger})
 	}
 	for _, q := range opts.Queries {
 		c.queries = append(c.queries, query{name: q.Name, expr: q.Query, timeout: time.Duration(q.Timeout),
@@ -231,6 +256,7 @@ func New(q Querier, opts Options) (*Collector, error) {
 	c.droppedDesc = prometheus.NewDesc(droppedName, droppedHelp, []string{"reason"}, constLabels)
 	c.querySuccessDesc = prometheus.NewDesc(querySuccessName, querySuccessHelp, []string{"query"}, constLabels)
 	c.queryDurationDesc = prometheus.NewDesc(queryDurationName, queryDurationHelp, []string{"query"}, constLabels)
+	c.partialDesc = prometheus.NewDesc(partialName, partialHelp, nil, constLabels)
 	return c, nil
 }
 
@@ -358,7 +384,7 @@ func Wait(timeoutSeconds float64) time.Duration {
 
 // result is what one run of a query returned.
 type result struct {
-	samples  []groq.Sample
+	answer   *groq.Answer
 	err      error
 	duration time.Duration
 }
@@ -385,8 +411,11 @@ func (c *Collector) run(ctx context.Context) []result {
 				defer cancel()
 			}
 			start := c.now()
-			samples, err := c.querier.Query(qctx, q.expr)
-			results[i] = result{samples: samples, err: err, duration: c.now().Sub(start)}
+			answer, err := c.querier.QueryAnswer(qctx, q.expr)
+			if err == nil && answer == nil {
+				answer = &groq.Answer{}
+			}
+			results[i] = result{answer: answer, err: err, duration: c.now().Sub(start)}
 		})
 	}
 	wg.Wait()
@@ -433,6 +462,10 @@ func (c *Collector) refresh(ctx context.Context) state {
 			models[m] = true
 		}
 		n += len(qs.metrics)
+		st.partial = st.partial || qs.err == nil && qs.partial
+		if q.rules != nil {
+			st.names = qs.names
+		}
 	}
 	st.models = slices.Sorted(maps.Keys(models))
 	if st.up {
@@ -458,38 +491,55 @@ func (q query) update(prev queryState, r result, start time.Time, org string) qu
 		return qs
 	}
 
-	dropped := map[string]int{}
-	examples := map[string]string{}
-	translated := make([]series, 0, len(r.samples))
-	translate := q.translate
-	if translate == nil {
-		translate = translator{}.translate // memoised for this run only
+	a := r.answer
+	d := newDrops()
+	for reason, k := range a.Dropped { // by the decoding of the answer
+		d.count[reason] += k
+		d.example[reason] = a.DropExamples[reason]
 	}
-	for _, s := range r.samples {
-		out, reason := translate(s)
-		if reason != "" {
-			dropped[reason]++
-			examples[reason] = s.Labels["__name__"]
-			continue
+	var translated []series
+	var names map[string]*nameInfo
+	if q.rules != nil {
+		translated, names = q.rules.translate(a.Samples, d)
+	} else {
+		translated = make([]series, 0, len(a.Samples))
+		for _, s := range a.Samples {
+			out, reason := q.translate(s)
+			if reason != "" {
+				d.add(reason, s.Labels["__name__"])
+				continue
+			}
+			translated = append(translated, out)
 		}
-		if org != "" {
-			out.extra = append(slices.Clip(out.extra), labelPair{config.OrganizationLabel, org})
-		}
-		translated = append(translated, out)
 	}
-	qs.metrics = build(translated, dropped)
-	qs.err, qs.lastSuccess, qs.dropped = nil, start, dropped
-	qs.families, qs.models = summarize(translated)
+	if org != "" {
+		for i := range translated {
+			translated[i].extra = append(slices.Clip(translated[i].extra), labelPair{config.OrganizationLabel, org})
+		}
+	}
+	qs.metrics, qs.families = build(translated, d)
+	qs.err, qs.lastSuccess, qs.dropped, qs.examples = nil, start, d.count, d.example
+	qs.models = models(translated)
+	qs.partial, qs.warnings, qs.names = a.Partial, a.Warnings, nameStatuses(names)
 
 	if prev.err != nil {
 		level.Info(q.logger).Log("msg", "Refresh from Groq succeeded again", "series", len(qs.metrics))
 	}
 	lvl := level.Debug
-	if !maps.Equal(dropped, prev.dropped) {
+	if !maps.Equal(d.count, prev.dropped) || !maps.Equal(d.example, prev.examples) {
 		lvl = level.Warn
 	}
-	for _, reason := range slices.Sorted(maps.Keys(dropped)) {
-		lvl(q.logger).Log("msg", "Series from Groq not exported", "reason", reason, "count", dropped[reason], "example", examples[reason])
+	for _, reason := range slices.Sorted(maps.Keys(d.count)) {
+		lvl(q.logger).Log("msg", "Series from Groq not exported", "reason", reason, "count", d.count[reason], "example", d.example[reason])
+	}
+	if a.Partial {
+		lvl := level.Debug
+		if !prev.partial || !slices.Equal(a.Warnings, prev.warnings) {
+			lvl = level.Warn
+		}
+		lvl(q.logger).Log("msg", "Groq's answer is partial: some of its storage did not answer, series may be missing; serving what it sent", "warnings", strings.Join(a.Warnings, "; "))
+	} else if prev.partial {
+		level.Info(q.logger).Log("msg", "Groq's answer is complete again")
 	}
 	return qs
 }
@@ -517,9 +567,10 @@ func (c *Collector) Collect(ch chan<- prometheus.Metric) {
 	ch <- prometheus.MustNewConstMetric(c.durationDesc, prometheus.GaugeValue, st.duration.Seconds())
 	ch <- prometheus.MustNewConstMetric(c.lastSuccessDesc, prometheus.GaugeValue, unixSeconds(st.lastSuccess))
 	c.refreshErrors.Collect(ch)
-	for _, reason := range []string{dropUnknownName, dropBadPercentile, dropDuplicate, dropInvalid} {
+	for _, reason := range droppedReasons {
 		ch <- prometheus.MustNewConstMetric(c.droppedDesc, prometheus.GaugeValue, float64(st.dropped[reason]), reason)
 	}
+	ch <- prometheus.MustNewConstMetric(c.partialDesc, prometheus.GaugeValue, boolFloat(st.partial))
 	for i, qs := range st.queries {
 		if q := c.queries[i]; q.name != "" {
 			ch <- prometheus.MustNewConstMetric(c.querySuccessDesc, prometheus.GaugeValue, boolFloat(qs.err == nil), q.name)
@@ -539,7 +590,43 @@ type Status struct {
 	Families     map[string]int
 	Models       []string
 	Dropped      map[string]int
-	Queries      []QueryStatus // the custom queries, in configuration order
+	// Partial: Groq said a query's last answer was incomplete.
+	Partial bool
+	// Names is what became of each upstream series name in the last
+	// successful answer to the built-in selector, sorted by name.
+	Names   []NameStatus
+	Queries []QueryStatus // the custom queries, in configuration order
+}
+
+// NameStatus is what became of the series of one upstream name.
+type NameStatus struct {
+	Name     string // as Groq names it
+	Series   int    // in Groq's answer
+	Family   string // the family they went to; "" if none did
+	Exported int    // series exported into Family (percentiles, for buckets)
+	// Histogram: the series are buckets, exported as percentiles.
+	Histogram bool
+	Dropped   map[string]int // series not exported, by reason
+	// Note says why, in words, for a name none or not all of whose series
+	// were exported ("→ groq_up, a name the exporter already serves").
+	Note string
+}
+
+func nameStatuses(names map[string]*nameInfo) []NameStatus {
+	if names == nil {
+		return nil
+	}
+	out := make([]NameStatus, 0, len(names))
+	for _, n := range names {
+		ns := NameStatus{Name: n.name, Series: n.series, Exported: n.kept, Histogram: n.parsed.bucket && n.reason == "",
+			Dropped: n.dropped, Note: strings.TrimPrefix(n.detail, " ")}
+		if n.reason == "" {
+			ns.Family = n.family.Name
+		}
+		out = append(out, ns)
+	}
+	slices.SortFunc(out, func(a, b NameStatus) int { return strings.Compare(a.Name, b.Name) })
+	return out
 }
 
 // QueryStatus is what the last run of a custom query found.
@@ -559,7 +646,8 @@ func (c *Collector) Status() Status {
 	st := c.state
 	c.mu.Unlock()
 	s := Status{Organization: c.org, Up: st.up, LastRefresh: st.lastRefresh, LastSuccess: st.lastSuccess,
-		Duration: st.duration, Families: st.families, Models: st.models, Dropped: st.dropped}
+		Duration: st.duration, Families: st.families, Models: st.models, Dropped: st.dropped,
+		Partial: st.partial, Names: st.names}
 	if st.lastErr != nil {
 		s.LastError = st.lastErr.Error()
 	}
@@ -580,16 +668,14 @@ func (c *Collector) Status() Status {
 	return s
 }
 
-func summarize(all []series) (map[string]int, []string) {
-	families := map[string]int{}
+func models(all []series) []string {
 	models := map[string]bool{}
 	for _, s := range all {
-		families[s.family.Name]++
 		if m, ok := s.labels["model"]; ok {
 			models[m] = true
 		}
 	}
-	return families, slices.Sorted(maps.Keys(models))
+	return slices.Sorted(maps.Keys(models))
 }
 
 func boolFloat(b bool) float64 {

@@ -16,6 +16,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/testutil"
 
 	"github.com/groq-exporter/groq_exporter/collector"
+	"github.com/groq-exporter/groq_exporter/config"
 	"github.com/groq-exporter/groq_exporter/groq"
 	"github.com/groq-exporter/groq_exporter/internal/groqtest"
 )
@@ -97,15 +98,26 @@ func TestGolden(t *testing.T) {
 	for _, tc := range []struct {
 		fixture, golden string
 		status          int
+		opts            collector.Options
 	}{
-		{"all_families.json", "all_families.metrics", 200},
-		{"spellings.json", "spellings.metrics", 200},
-		{"odd_values.json", "odd_values.metrics", 200},
-		{"messy_labels.json", "messy_labels.metrics", 200},
-		{"empty.json", "empty.metrics", 200},
+		{"all_families.json", "all_families.metrics", 200, collector.Options{}},
+		{"spellings.json", "spellings.metrics", 200, collector.Options{}},
+		{"odd_values.json", "odd_values.metrics", 200, collector.Options{}},
+		{"messy_labels.json", "messy_labels.metrics", 200, collector.Options{}},
+		{"empty.json", "empty.metrics", 200, collector.Options{}},
+		// families Groq adds, collisions between names and with the exporter's own metrics, untranslatable names
+		{"added_families.json", "added_families.metrics", 200, collector.Options{Reserved: []string{"groq_exporter_build_info"}}},
+		// the same answer, with the export kept to the documented families
+		{"added_families.json", "documented_only.metrics", 200, collector.Options{Builtin: &config.Builtin{Enabled: true, DocumentedOnly: true}}},
+		// the older scheme: levels of label names, histogram buckets made percentiles
+		{"older_scheme.json", "older_scheme.metrics", 200, collector.Options{}},
+		// every percentile spelling
+		{"percentiles.json", "percentiles.metrics", 200, collector.Options{}},
+		// series that do not decode, in a partial answer
+		{"partial_bad_values.json", "partial_bad_values.metrics", 200, collector.Options{}},
 	} {
-		t.Run(tc.fixture, func(t *testing.T) {
-			c, reg, gw := newTestCollector(t, collector.Options{})
+		t.Run(tc.golden, func(t *testing.T) {
+			c, reg, gw := newTestCollector(t, tc.opts)
 			set(gw, answer(tc.status, fixture(t, tc.fixture)))
 			c.Refresh(context.Background())
 			compareGolden(t, collector.Exposition(t, reg), tc.golden)

@@ -20,7 +20,7 @@ type blockingQuerier struct {
 	release       chan struct{}
 }
 
-func (q *blockingQuerier) Query(ctx context.Context, expr string) ([]groq.Sample, error) {
+func (q *blockingQuerier) QueryAnswer(ctx context.Context, expr string) (*groq.Answer, error) {
 	n := q.running.Add(1)
 	defer q.running.Add(-1)
 	for {

@@ -30,17 +30,13 @@ func CachedSeries(c *Collector) int { return len(c.state.queries[0].metrics) }
 // TranslateAndBuild is the part of a refresh after decoding: it translates samples as the built-in
 // families do and builds their metrics; dropped counts the samples translation refused.
 func TranslateAndBuild(samples []groq.Sample) (metrics []prometheus.Metric, dropped int) {
-	translated := make([]series, 0, len(samples))
-	tr := translator{}
-	for _, s := range samples {
-		out, reason := tr.translate(s)
-		if reason != "" {
-			dropped++
-			continue
-		}
-		translated = append(translated, out)
+	d := newDrops()
+	translated, _ := builtinRules{}.translate(samples, d)
+	metrics, _ = build(translated, d)
+	for _, k := range d.count {
+		dropped += k
 	}
-	return build(translated, map[string]int{}), dropped
+	return metrics, dropped
 }
 
 // Exposition renders what reg would serve, in the text format, without the

@@ -24,7 +24,9 @@ import (
 // fuzzSamples is a Querier that returns fixed samples.
 type fuzzSamples []groq.Sample
 
-func (s fuzzSamples) Query(context.Context, string) ([]groq.Sample, error) { return s, nil }
+func (s fuzzSamples) QueryAnswer(context.Context, string) (*groq.Answer, error) {
+	return &groq.Answer{Samples: s}, nil
+}
 
 // percentileRE matches a percentile as NormalizePercentile writes it:
 // p<percent> with 0 <= percent <= 100, without redundant zeros.
@@ -88,32 +90,52 @@ func asciiUpper(s string) string {
 	return string(b)
 }
 
-// FuzzTranslateName: any upstream series name is either dropped with a known
-// reason or lands in a built-in family, with a valid percentile label exactly
-// when the family has one.
+// FuzzTranslateName: any upstream series name is either dropped as one the
+// naming rule cannot translate, or lands in a family with a valid metric name
+// (no colon), with a valid percentile label exactly when its name has a
+// percentile segment; a documented name lands in its documented family.
 func FuzzTranslateName(f *testing.F) {
 	for _, s := range []string{"requests:rate1m", "requests:increase1m", "requests:rate5m", "ttft_latency_seconds:p99:rate5m",
 		"e2e_latency_seconds:0.95:rate5m", "tokens_in:p50:rate1m", "tokens_out:p50", "queue_latency_seconds::rate5m",
-		"queue_latency_seconds:p99.9:rate5m", "requests:p99:rate5m", ":::", "", "up", "tokens_in:p50:rate5m:x"} {
+		"queue_latency_seconds:p99.9:rate5m", "requests:p99:rate5m", ":::", "", "up", "tokens_in:p50:rate5m:x",
+		"model_project_id_status_code:requests:rate5m", "le_model_project_id:e2e_latency_seconds_bucket:rate5m",
+		"model:tokens_in:p99:rate5m", "cached_tokens:median:rate5m", "a:b:c:d:e", "1a:rate5m", "x:max:rate-5m"} {
 		f.Add(s)
 	}
+	metricNameRE := regexp.MustCompile(`^groq_[a-zA-Z_][a-zA-Z0-9_]*$`)
 	f.Fuzz(func(t *testing.T, name string) {
-		out, reason := translateBuiltin(groq.Sample{Labels: map[string]string{"__name__": name, "model": "m"}, Value: 1})
-		switch reason {
+		d := newDrops()
+		out, names := builtinRules{}.translate([]groq.Sample{{Labels: map[string]string{"__name__": name, "model": "m", "le": "+Inf"}, Value: 1}}, d)
+		ni := names[name]
+		switch ni.reason {
 		case "":
-		case dropUnknownName, dropBadPercentile:
+		case dropBadName:
+			if len(out) != 0 || d.count[dropBadName] != 1 {
+				t.Fatalf("%q dropped as bad_name, yet %d series out, drops %v", name, len(out), d.count)
+			}
 			return
 		default:
-			t.Fatalf("%q dropped for unknown reason %q", name, reason)
+			t.Fatalf("%q dropped for unexpected reason %q", name, ni.reason)
 		}
-		if !contains(BuiltinFamilies(), out.family.Name) {
-			t.Fatalf("%q became family %q, not a built-in one", name, out.family.Name)
+		if ni.parsed.bucket {
+			if len(out) != len(bucketPercentiles) {
+				t.Fatalf("%q: a bucket gives %d series", name, len(out))
+			}
+		} else if len(out) != 1 {
+			t.Fatalf("%q: %d series out", name, len(out))
 		}
-		if out.family.percentile != (len(out.extra) == 1) {
-			t.Fatalf("%q: family %s, extra labels %v", name, out.family.Name, out.extra)
+		if !metricNameRE.MatchString(out[0].family.Name) {
+			t.Fatalf("%q became family %q", name, out[0].family.Name)
 		}
-		if out.family.percentile && !labelValueRE.MatchString(out.extra[0].value) {
-			t.Fatalf("%q: percentile label %q", name, out.extra[0].value)
+		if f, doc := ni.parsed.documented(); doc && out[0].family != f {
+			t.Fatalf("%q is documented as %s, became %s", name, f.Name, out[0].family.Name)
+		}
+		hasPct := ni.parsed.hasPercentile || ni.parsed.bucket
+		if hasPct != (len(out[0].extra) == 1) {
+			t.Fatalf("%q: family %s, extra labels %v", name, out[0].family.Name, out[0].extra)
+		}
+		if hasPct && !labelValueRE.MatchString(out[0].extra[0].value) {
+			t.Fatalf("%q: percentile label %q", name, out[0].extra[0].value)
 		}
 	})
 }
@@ -173,7 +195,7 @@ func checkExposition(t *testing.T, samples []groq.Sample) {
 			}
 			continue
 		}
-		if contains(BuiltinFamilies(), name) {
+		if !contains(SelfMetrics(), name) {
 			exported += len(mf.Metric)
 			for _, m := range mf.Metric {
 				checkLabels(t, name, m)

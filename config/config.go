@@ -54,6 +54,10 @@ type Builtin struct {
 	// Models, a regular expression matched against the whole model name,
 	// restricts the models of the built-in families; empty means all.
 	Models string `yaml:"models,omitempty"`
+	// DocumentedOnly keeps the export to the families Groq documents; by
+	// default every series Groq serves with a recording-rule style name is
+	// exported. Families implies it.
+	DocumentedOnly bool `yaml:"documented_only,omitempty"`
 }
 
 // Organization is one Groq organization and the key that reads its metrics.
@@ -276,6 +280,9 @@ func (c *Config) validate(names Names) []string {
 		} else if _, err := regexp.Compile("^(?:" + c.Builtin.Models + ")$"); err != nil {
 			add("builtin", "models is not a valid regular expression: %v", err)
 		}
+	}
+	if c.Builtin.DocumentedOnly && !c.Builtin.Enabled {
+		add("builtin", "documented_only is set but enabled is false")
 	}
 	if !c.Builtin.Enabled && len(c.Queries) == 0 {
 		add("builtin", "nothing to export: enabled is false and there are no queries")

@@ -25,9 +25,10 @@ func TestLoadGood(t *testing.T) {
 	}
 	want := &Config{
 		Builtin: Builtin{
-			Enabled:  true,
-			Families: []string{"groq_requests_rate1m", "groq_ttft_latency_seconds"},
-			Models:   `llama-3\..*|qwen.*`,
+			Enabled:        true,
+			Families:       []string{"groq_requests_rate1m", "groq_ttft_latency_seconds"},
+			Models:         `llama-3\..*|qwen.*`,
+			DocumentedOnly: true,
 		},
 		Organizations: []Organization{
 			{Name: "prod", APIKeyFile: filepath.Join("testdata", "keys", "prod.key"), URL: "https://api.groq.com/v1/metrics/prometheus"},
@@ -151,6 +152,7 @@ func TestLoadBad(t *testing.T) {
 		{"bad-builtin-off.yml", []string{
 			`builtin: families are listed but enabled is false`,
 			`builtin: models is set but enabled is false`,
+			`builtin: documented_only is set but enabled is false`,
 			`builtin: nothing to export: enabled is false and there are no queries`,
 		}},
 		{"bad-nothing.yml", []string{

@@ -32,6 +32,7 @@ var exportedMetrics = []string{
 	"groq_config_last_reload_successful",
 	"groq_config_last_reload_success_timestamp_seconds",
 	"groq_series_dropped",
+	"groq_response_partial",
 	"groq_query_success",
 	"groq_query_duration_seconds",
 	"groq_refresh_errors_total",

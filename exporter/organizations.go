@@ -315,7 +315,7 @@ func (o *Organizations) build(spec orgSpec, configFile string) (*organization, e
 	}
 	coll, err := collector.New(hinted{client, keySource, urlSource, s.MaxBytesSource}, collector.Options{
 		CacheTTL: s.CacheTTL, MaxStale: s.MaxStale, Logger: logger, Organization: org.Name,
-		Builtin: &spec.builtin, Queries: spec.queries, OnRefresh: func() { o.render() },
+		Builtin: &spec.builtin, Queries: spec.queries, Reserved: ConfigNames().Reserved, OnRefresh: func() { o.render() },
 		RefreshTimeout: max(s.Timeout, collector.DefaultRefreshTimeout),
 	})
 	if err != nil {
@@ -332,8 +332,8 @@ type hinted struct {
 	keySource, urlSource, maxBytesSource string
 }
 
-func (h hinted) Query(ctx context.Context, expr string) ([]groq.Sample, error) {
-	samples, err := h.Client.Query(ctx, expr)
+func (h hinted) QueryAnswer(ctx context.Context, expr string) (*groq.Answer, error) {
+	answer, err := h.Client.QueryAnswer(ctx, expr)
 	switch {
 	case (errors.Is(err, groq.ErrUnauthorized) || errors.Is(err, groq.ErrKey)) && h.keySource != "":
 		err = fmt.Errorf("%w (the key comes from %s)", err, h.keySource)
@@ -342,7 +342,7 @@ func (h hinted) Query(ctx context.Context, expr string) ([]groq.Sample, error) {
 	case errors.Is(err, groq.ErrTooLarge) && h.maxBytesSource != "":
 		err = fmt.Errorf("%w (the limit is %s)", err, h.maxBytesSource)
 	}
-	return samples, err
+	return answer, err
 }
 
 // checkKey checks that the key can be sent: keyFile (read again by the

@@ -3,10 +3,12 @@ package exporter
 import (
 	"bytes"
 	_ "embed"
+	"fmt"
 	"html/template"
 	"maps"
 	"net/http"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/prometheus/common/version"
@@ -33,6 +35,45 @@ type orgView struct {
 	Status            collector.Status
 	Families, Dropped []count
 	Errors            []count // failed query runs so far, by reason (groq_refresh_errors_total)
+	Names             []nameRow
+}
+
+// nameRow is one line of the table of what Groq serves.
+type nameRow struct {
+	Name    string
+	Series  int
+	Outcome string
+}
+
+// nameRows says, for each upstream series name, what became of its series.
+func nameRows(names []collector.NameStatus) []nameRow {
+	rows := make([]nameRow, 0, len(names))
+	for _, n := range names {
+		rows = append(rows, nameRow{n.Name, n.Series, NameOutcome(n)})
+	}
+	return rows
+}
+
+// NameOutcome says in words what became of the series of one upstream name:
+// the family they went to, and those that were not exported, by reason.
+func NameOutcome(n collector.NameStatus) string {
+	var parts []string
+	if n.Family != "" && n.Exported > 0 {
+		s := n.Family
+		if n.Histogram {
+			s += fmt.Sprintf(" (%d percentiles, by histogram_quantile)", n.Exported)
+		} else if n.Exported != n.Series {
+			s += fmt.Sprintf(" (%d)", n.Exported)
+		}
+		parts = append(parts, s)
+	}
+	for _, reason := range slices.Sorted(maps.Keys(n.Dropped)) {
+		parts = append(parts, fmt.Sprintf("not exported: %d %s", n.Dropped[reason], reason))
+	}
+	if n.Note != "" {
+		parts = append(parts, n.Note)
+	}
+	return strings.Join(parts, "; ")
 }
 
 // statusPage is the landing page: links, and what the last refreshes from
@@ -59,7 +100,8 @@ func statusPage(metricsPath string, cacheTTL time.Duration, orgs *Organizations)
 		for _, o := range orgs.list() {
 			st := o.coll.Status()
 			v := orgView{Name: o.name, OutcomeID: "outcome", URL: o.url, Status: st,
-				Families: counts(st.Families), Dropped: counts(st.Dropped), Errors: counts(o.coll.RefreshErrors()), Took: st.Duration.Round(time.Millisecond)}
+				Families: counts(st.Families), Dropped: counts(st.Dropped), Errors: counts(o.coll.RefreshErrors()), Took: st.Duration.Round(time.Millisecond),
+				Names: nameRows(st.Names)}
 			if o.name != "" {
 				v.OutcomeID += "-" + o.name
 			}
