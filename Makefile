@@ -120,9 +120,11 @@ sandbox: build
 	./.build/groq-sandbox -exporter ./groq_exporter -- $(SANDBOX_ARGS)
 
 # Measures what the exporter costs and prints the table of docs/benchmarks.md:
-# calls to Groq, a scrape from cache and a refresh against their floors, and
-# the resident memory of the built binary with 10,000 series and with a 1 GiB
-# body. BENCH_ARGS=-count=10 for steadier medians.
+# at 69, 2,300 and 23,000 series, the built binary against a static handler
+# serving the same bytes (CPU and latency of a scrape from cache, p99 with a
+# slow Groq), its peak memory under concurrent scrapes and with a hostile
+# 1 GiB body, and a refresh against decoding only. About three minutes.
+# BENCH_ARGS="-rounds 9 -count 10" for steadier medians.
 .PHONY: bench fuzz
 bench: build
 	$(GO) run ./cmd/bench -exporter ./groq_exporter $(BENCH_ARGS)

@@ -2,10 +2,10 @@ package collector
 
 import (
 	"hash/maphash"
-	"maps"
 	"slices"
 	"sort"
 	"strings"
+	"sync"
 	"unicode/utf8"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -70,20 +70,38 @@ func build(all []series, d *drops) ([]prometheus.Metric, map[string]int) {
 		idx := byFamily[name]
 		f := all[idx[0]].family
 
-		// Name every label the family's series carry, once.
+		// Name every label the family's series carry, once. Series mostly
+		// carry the same labels: a series whose labels are all known already
+		// is checked by lookups, without walking its map.
 		set := map[string]bool{}
 		upstream := map[string]bool{}
+		var known []string
 		for _, i := range idx {
 			for _, p := range all[i].extra {
 				set[p.name] = true
 			}
-			for k := range all[i].labels {
-				if !strings.HasPrefix(k, "__") {
+			labels := all[i].labels
+			n := 0
+			if _, ok := labels["__name__"]; ok {
+				n++
+			}
+			for _, k := range known {
+				if _, ok := labels[k]; ok {
+					n++
+				}
+			}
+			if n == len(labels) {
+				continue
+			}
+			for k := range labels {
+				if !strings.HasPrefix(k, "__") && !upstream[k] {
 					upstream[k] = true
+					known = append(known, k)
 				}
 			}
 		}
-		exported := exportLabelNames(slices.Sorted(maps.Keys(upstream)), set) // upstream label name → exported label name
+		slices.Sort(known)
+		exported := exportLabelNames(known, set) // upstream label name → exported label name
 		labelNames := make([]string, 0, len(set))
 		for n := range set {
 			labelNames = append(labelNames, n)
@@ -93,8 +111,12 @@ func build(all []series, d *drops) ([]prometheus.Metric, map[string]int) {
 		for i, n := range labelNames {
 			pos[n] = i
 		}
-		desc := prometheus.NewDesc(f.Name, f.Help, labelNames, nil)
-		if _, err := prometheus.NewConstMetric(desc, prometheus.GaugeValue, 0, make([]string, len(labelNames))...); err != nil {
+		at := make([]int, len(known)) // where each upstream label goes among labelNames
+		for j, k := range known {
+			at[j] = pos[exported[k]]
+		}
+		desc, ok := descs.get(f.Name, f.Help, labelNames)
+		if !ok {
 			for _, i := range idx { // cannot happen: the names are sanitized
 				d.add(dropInvalid, name)
 				if all[i].src != nil {
@@ -105,12 +127,14 @@ func build(all []series, d *drops) ([]prometheus.Metric, map[string]int) {
 		}
 		seen := newDedup(len(idx))
 		kept := make([]keptSeries, 0, len(idx))
+		block := make([]string, len(idx)*len(labelNames)) // every series' label values, in one allocation
 		for _, i := range idx {
 			s := all[i]
-			values := make([]string, len(labelNames))
-			for k, v := range s.labels {
-				if n, ok := exported[k]; ok {
-					values[pos[n]] = v
+			values := block[:len(labelNames):len(labelNames)]
+			block = block[len(labelNames):]
+			for j, k := range known {
+				if v, ok := s.labels[k]; ok {
+					values[at[j]] = v
 				}
 			}
 			for _, p := range s.extra {
@@ -161,6 +185,41 @@ func build(all []series, d *drops) ([]prometheus.Metric, map[string]int) {
 		families[name] += len(kept)
 	}
 	return metrics, families
+}
+
+// descCache keeps the Desc of each family and label set across refreshes:
+// making one (and checking it) cost more than the rest of a small refresh.
+type descCache struct {
+	mu sync.Mutex
+	m  map[string]*prometheus.Desc
+}
+
+// maxDescs bounds the cache; past it, it starts again empty.
+const maxDescs = 1024
+
+var descs = &descCache{m: map[string]*prometheus.Desc{}}
+
+// get returns the Desc of a gauge family with these label names, or false if
+// client_golang refuses them.
+func (c *descCache) get(name, help string, labelNames []string) (*prometheus.Desc, bool) {
+	key := name + "\x00" + help + "\x00" + strings.Join(labelNames, "\x00")
+	c.mu.Lock()
+	d, ok := c.m[key]
+	c.mu.Unlock()
+	if ok {
+		return d, true
+	}
+	d = prometheus.NewDesc(name, help, labelNames, nil)
+	if _, err := prometheus.NewConstMetric(d, prometheus.GaugeValue, 0, make([]string, len(labelNames))...); err != nil {
+		return nil, false
+	}
+	c.mu.Lock()
+	if len(c.m) >= maxDescs {
+		clear(c.m)
+	}
+	c.m[key] = d
+	c.mu.Unlock()
+	return d, true
 }
 
 type keptSeries struct {

@@ -28,7 +28,7 @@ type HandlerOpts struct {
 // file, /config.
 func NewHandler(o HandlerOpts) http.Handler {
 	mux := http.NewServeMux()
-	mux.Handle(o.MetricsPath, metricsHandler(o.Orgs, o.Gatherer, o.Logger))
+	mux.Handle(o.MetricsPath, metricsHandler(o.Orgs, o.Gatherer, o.Reloader, o.Logger))
 	mux.HandleFunc("/-/healthy", func(w http.ResponseWriter, _ *http.Request) {
 		_, _ = w.Write([]byte("Healthy\n"))
 	})
@@ -77,11 +77,13 @@ func configHandler(orgs *Organizations) http.Handler {
 }
 
 // metricsHandler serves the Groq families as the last refresh left them,
-// merged with the live self-metrics of g. A GET lets the organizations
+// merged with the live self-metrics of g (gathered at most once per
+// liveReuse, and again after every refresh and every load of the
+// configuration by rl, which may be nil). A GET lets the organizations
 // refresh first (which waits for Groq only when no refresh is recent, within
 // the scrape's own timeout); a HEAD answers the headers and never refreshes.
-func metricsHandler(orgs *Organizations, g prometheus.Gatherer, logger log.Logger) http.Handler {
-	x := exposition{live: g, logger: logger}
+func metricsHandler(orgs *Organizations, g prometheus.Gatherer, rl *Reloader, logger log.Logger) http.Handler {
+	x := newExposition(g, rl.Loads, logger)
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.Method == http.MethodHead {
 			w.Header().Set("Content-Type", string(expfmt.NegotiateIncludingOpenMetrics(r.Header)))

@@ -2,6 +2,7 @@ package exporter
 
 import (
 	"sync"
+	"sync/atomic"
 
 	"github.com/go-kit/log"
 	"github.com/go-kit/log/level"
@@ -45,6 +46,7 @@ type Reloader struct {
 
 	mu                 sync.Mutex // one load at a time
 	success, timestamp prometheus.Gauge
+	loads              atomic.Uint64 // counts loads, after their gauges are set
 }
 
 // NewReloader returns a Reloader of file into orgs.
@@ -74,6 +76,7 @@ func (r *Reloader) Reload() error {
 	if err == nil {
 		err = r.orgs.Apply(cfg, r.File)
 	}
+	defer r.loads.Add(1) // after the gauges: scrapes stop reusing the self-metrics
 	if err != nil {
 		r.success.Set(0)
 		return err
@@ -85,6 +88,14 @@ func (r *Reloader) Reload() error {
 			"organizations", len(cfg.Organizations), "queries", len(cfg.Queries), "builtin", cfg.Builtin.Enabled)
 	}
 	return nil
+}
+
+// Loads counts the loads so far, successful or not; 0 for a nil Reloader.
+func (r *Reloader) Loads() uint64 {
+	if r == nil {
+		return 0
+	}
+	return r.loads.Load()
 }
 
 // ReloadLogged is what SIGHUP and POST /-/reload call: Reload, logged.

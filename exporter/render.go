@@ -5,11 +5,10 @@ import (
 	"compress/flate"
 	"encoding/binary"
 	"hash/crc32"
-	"io"
 	"net/http"
-	"slices"
 	"strconv"
 	"sync"
+	"time"
 
 	"github.com/go-kit/log"
 	"github.com/go-kit/log/level"
@@ -86,19 +85,89 @@ func (s *snapshot) formats() []expfmt.Format {
 	return out
 }
 
-// exposition writes the families of a snapshot and of the live gatherer.
+// liveReuse is how long one gathering of the live self-metrics is served
+// again: scrapes of one snapshot within it get the same answer, bytes ready
+// to write, as a static handler would serve them. A refresh (a new snapshot)
+// or a configuration load ends it at once.
+const liveReuse = time.Second
+
+// exposition writes the families of a snapshot merged with those of the live
+// gatherer, and keeps each answer for the scrapes that follow within reuse.
 type exposition struct {
 	live   prometheus.Gatherer
+	loads  func() uint64 // counts configuration loads, whose gauges are live
 	logger log.Logger
+	reuse  time.Duration
+
+	mu       sync.Mutex // guards answers
+	answers  map[answerKey]*answer
+	building sync.Mutex // one answer built at a time: concurrent scrapes share it
 }
 
-// bufPool holds the buffers of the live families of a scrape.
+type answerKey struct {
+	format expfmt.Format
+	gzip   bool
+}
+
+// answer is a whole response: what a scrape writes.
+type answer struct {
+	snap  *snapshot
+	loads uint64
+	at    time.Time // when the live families were gathered
+	ctype string
+	gzip  bool
+	body  []byte
+}
+
+func newExposition(live prometheus.Gatherer, loads func() uint64, logger log.Logger) *exposition {
+	return &exposition{live: live, loads: loads, logger: logger, reuse: liveReuse, answers: map[answerKey]*answer{}}
+}
+
+// bufPool holds the buffers of the live families of an answer.
 var bufPool = sync.Pool{New: func() any { return new(bytes.Buffer) }}
 
 // serve writes snap merged with the live families in the format the request
-// negotiates, gzipped if the request accepts it, with a Content-Length.
-func (x exposition) serve(w http.ResponseWriter, r *http.Request, snap *snapshot) {
-	format := expfmt.NegotiateIncludingOpenMetrics(r.Header)
+// negotiates, gzipped if the request accepts it, with a Content-Length: the
+// answer of an earlier scrape if it is of the same snapshot and recent enough.
+func (x *exposition) serve(w http.ResponseWriter, r *http.Request, snap *snapshot) {
+	k := answerKey{expfmt.NegotiateIncludingOpenMetrics(r.Header), gzipAccepted(r.Header)}
+	a := x.reusable(k, snap)
+	if a == nil {
+		x.building.Lock()
+		if a = x.reusable(k, snap); a == nil {
+			a = x.build(k, snap)
+			x.mu.Lock()
+			x.answers[k] = a
+			x.mu.Unlock()
+		}
+		x.building.Unlock()
+	}
+	h := w.Header()
+	h.Set("Content-Type", a.ctype)
+	if a.gzip {
+		h.Set("Content-Encoding", "gzip")
+		h.Add("Vary", "Accept-Encoding")
+	}
+	h.Set("Content-Length", strconv.Itoa(len(a.body)))
+	_, _ = w.Write(a.body)
+}
+
+// reusable returns the kept answer for k if it is still good for snap.
+func (x *exposition) reusable(k answerKey, snap *snapshot) *answer {
+	x.mu.Lock()
+	a := x.answers[k]
+	x.mu.Unlock()
+	if a == nil || a.snap != snap || a.loads != x.loads() || time.Since(a.at) >= x.reuse {
+		return nil
+	}
+	return a
+}
+
+// build makes the answer: the cached families of snap and the live ones
+// gathered now, merged by name, plain or as one gzip member.
+func (x *exposition) build(k answerKey, snap *snapshot) *answer {
+	format := k.format
+	a := &answer{snap: snap, loads: x.loads(), at: time.Now(), ctype: string(format), gzip: k.gzip}
 	cached := snap.encode(format)
 	if cached.err != nil {
 		level.Error(x.logger).Log("msg", "Encoding the Groq families failed", "err", cached.err)
@@ -156,20 +225,16 @@ func (x exposition) serve(w http.ResponseWriter, r *http.Request, snap *snapshot
 		start = p.end
 	}
 
-	h := w.Header()
-	h.Set("Content-Type", string(format))
-	if !gzipAccepted(r.Header) {
+	if !k.gzip {
 		n := 0
 		for _, c := range chunks {
 			n += len(c)
 		}
-		h.Set("Content-Length", strconv.Itoa(n))
+		a.body = make([]byte, 0, n)
 		for _, c := range chunks {
-			if _, err := w.Write(c); err != nil {
-				return // the scraper went away
-			}
+			a.body = append(a.body, c...)
 		}
-		return
+		return a
 	}
 
 	// One gzip member: the header, the deflate segments laid end to end
@@ -185,25 +250,18 @@ func (x exposition) serve(w http.ResponseWriter, r *http.Request, snap *snapshot
 			n += storedLen(len(chunks[k]))
 		}
 	}
-	h.Set("Content-Encoding", "gzip")
-	h.Set("Content-Length", strconv.Itoa(n))
-	h.Add("Vary", "Accept-Encoding")
-	if _, err := w.Write(gzipHeader); err != nil {
-		return
-	}
+	body := make([]byte, 0, n)
+	body = append(body, gzipHeader...)
 	for k, p := range parts {
-		var err error
 		if p.cached >= 0 {
-			_, err = w.Write(cached.deflated[p.cached])
+			body = append(body, cached.deflated[p.cached]...)
 		} else {
-			err = writeStored(w, chunks[k])
-		}
-		if err != nil {
-			return
+			body = appendStored(body, chunks[k])
 		}
 	}
-	trailer := binary.LittleEndian.AppendUint32(binary.LittleEndian.AppendUint32(slices.Clone(gzipEnd), crc), uint32(size))
-	_, _ = w.Write(trailer)
+	body = append(body, gzipEnd...)
+	a.body = binary.LittleEndian.AppendUint32(binary.LittleEndian.AppendUint32(body, crc), uint32(size))
+	return a
 }
 
 var (
@@ -217,23 +275,18 @@ var (
 // maxStored is the most one stored deflate block holds.
 const maxStored = 0xffff
 
-// storedLen is how many bytes writeStored writes for n bytes.
+// storedLen is how many bytes appendStored appends for n bytes.
 func storedLen(n int) int { return n + 5*((n+maxStored-1)/maxStored) }
 
-// writeStored writes b as stored (uncompressed) deflate blocks, none final.
-func writeStored(w io.Writer, b []byte) error {
+// appendStored appends b as stored (uncompressed) deflate blocks, none final.
+func appendStored(dst, b []byte) []byte {
 	for len(b) > 0 {
 		n := min(len(b), maxStored)
-		hdr := [5]byte{0, byte(n), byte(n >> 8), ^byte(n), ^byte(n >> 8)}
-		if _, err := w.Write(hdr[:]); err != nil {
-			return err
-		}
-		if _, err := w.Write(b[:n]); err != nil {
-			return err
-		}
+		dst = append(dst, 0, byte(n), byte(n>>8), ^byte(n), ^byte(n>>8))
+		dst = append(dst, b[:n]...)
 		b = b[n:]
 	}
-	return nil
+	return dst
 }
 
 // gzipAccepted tells whether the request accepts gzip, as promhttp decides.

@@ -7,7 +7,9 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -74,7 +76,7 @@ func TestExpositionIsPromhttps(t *testing.T) {
 	cfg := config.Default()
 	cfg.Queries = []config.Query{{Name: "groq_custom", Help: "A custom query.", Query: "requests:rate1m"}}
 	orgs, live, _ := servedOrgs(t, cfg)
-	ours := metricsHandler(orgs, live, log.NewNopLogger())
+	ours := metricsHandler(orgs, live, nil, log.NewNopLogger())
 	all := prometheus.NewRegistry()
 	all.MustRegister(orgs, live)
 	theirs := promhttp.HandlerFor(all, promhttp.HandlerOpts{EnableOpenMetrics: true})
@@ -109,7 +111,7 @@ func TestHeadAsksNobody(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(orgs.Close)
-	resp := get(t, metricsHandler(orgs, prometheus.NewRegistry(), log.NewNopLogger()), http.MethodHead)
+	resp := get(t, metricsHandler(orgs, prometheus.NewRegistry(), nil, log.NewNopLogger()), http.MethodHead)
 	if resp.StatusCode != http.StatusOK || resp.Header.Get("Content-Type") == "" {
 		t.Errorf("HEAD answered %d, Content-Type %q", resp.StatusCode, resp.Header.Get("Content-Type"))
 	}
@@ -122,7 +124,7 @@ func TestHeadAsksNobody(t *testing.T) {
 // from one snapshot, encoded once per format; a refresh makes a new one.
 func TestScrapesShareOneRendering(t *testing.T) {
 	orgs, live, _ := servedOrgs(t, config.Default())
-	h := metricsHandler(orgs, live, log.NewNopLogger())
+	h := metricsHandler(orgs, live, nil, log.NewNopLogger())
 	before := orgs.snapshot()
 	var wg sync.WaitGroup
 	for range 100 {
@@ -143,5 +145,45 @@ func TestScrapesShareOneRendering(t *testing.T) {
 	after := orgs.snapshot()
 	if after == before || len(after.formats()) != 1 || after.encode(after.formats()[0]) == enc {
 		t.Error("a new set of organizations did not make a new snapshot, encoded in the format in use")
+	}
+}
+
+// TestSelfMetricsReused: scrapes of one snapshot share one gathering of the
+// live self-metrics while it is recent; a new snapshot (a refresh) or a
+// configuration load gathers them again at once.
+func TestSelfMetricsReused(t *testing.T) {
+	orgs, _, _ := servedOrgs(t, config.Default())
+	var gathered, loads atomic.Uint64
+	live := prometheus.NewRegistry()
+	live.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "go_gathered", Help: "Gatherings so far."},
+		func() float64 { return float64(gathered.Add(1)) }))
+	x := newExposition(live, loads.Load, log.NewNopLogger())
+	x.reuse = time.Hour // never runs out in this test
+	h := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { x.serve(w, r, orgs.snapshot()) })
+	scrape := func() string { return string(body(t, get(t, h, http.MethodGet, "Accept-Encoding", "gzip"))) }
+
+	first := scrape()
+	var wg sync.WaitGroup
+	for range 50 {
+		wg.Go(func() {
+			if got := scrape(); got != first {
+				t.Error("a scrape within the reuse got other bytes")
+			}
+		})
+	}
+	wg.Wait()
+	if n := gathered.Load(); n != 1 {
+		t.Fatalf("51 scrapes of one snapshot gathered the self-metrics %d times, want 1", n)
+	}
+	orgs.render() // what every refresh does
+	if !strings.Contains(scrape(), "go_gathered 2\n") {
+		t.Errorf("a new snapshot did not gather the self-metrics again (%d gatherings)", gathered.Load())
+	}
+	loads.Add(1)
+	if !strings.Contains(scrape(), "go_gathered 3\n") {
+		t.Errorf("a configuration load did not gather the self-metrics again (%d gatherings)", gathered.Load())
+	}
+	if got := string(body(t, get(t, h, http.MethodGet))); !strings.Contains(got, "go_gathered 4\n") {
+		t.Errorf("another format did not get its own answer (%d gatherings)", gathered.Load())
 	}
 }

@@ -1,20 +1,35 @@
-// Command bench measures what the exporter costs and prints a Markdown table:
-// calls to Groq per refresh and per burst of scrapes, the Go benchmarks of a
-// scrape from cache and of a refresh against their floors, and the resident
-// memory of the real binary with 10,000 series cached and while a 1 GiB body
-// streams in, with and without Content-Length. Groq is a loopback stand-in.
+// Command bench measures what the exporter costs, side by side with its
+// floors, and prints a Markdown table (docs/benchmarks.md). At 69, 2,300 and
+// 23,000 series it runs the real binary over loopback HTTP against a Groq
+// stand-in and, beside it, a static Go handler (this program, started again
+// with -serve-static) that serves the very bytes the exporter served:
 //
-//	go run ./cmd/bench            # builds the exporter, measures, prints the table
-//	go run ./cmd/bench -exporter ./groq_exporter -count 10
+//   - a scrape from cache: CPU per scrape (utime+stime from /proc/<pid>/stat
+//     over sequential scrapes) and p50 latency, exporter against static;
+//   - peak resident memory (VmHWM) after sequential scrapes, then after three
+//     rounds of 100 concurrent ones;
+//   - p99 latency with Groq answering in 500 ms and a 2 s cache TTL, a scrape
+//     every 250 ms after a warm-up, against the static p99, and how many
+//     scrapes waited for Groq;
+//
+// and, once, the peak resident memory while a 1 GiB body of long-labelled
+// series streams in. The Go benchmarks of package collector compare a whole
+// refresh with decoding the answer only.
+//
+//	go run ./cmd/bench -exporter ./groq_exporter
+//	go run ./cmd/bench -exporter ./groq_exporter -rounds 9 -count 10   # steadier medians
 package main
 
 import (
 	"bufio"
+	"bytes"
+	"compress/gzip"
 	"context"
 	"errors"
 	"flag"
 	"fmt"
 	"io"
+	"math"
 	"net"
 	"net/http"
 	"os"
@@ -33,26 +48,79 @@ import (
 )
 
 const (
-	series  = 10000
-	hugeLen = 1 << 30
-	key     = "gsk_benchmarkKey0123456789"
+	hugeLen   = 1 << 30
+	longLabel = 200 // characters in a model name of the hostile body
+	key       = "gsk_benchmarkKey0123456789"
+	slowGroq  = 500 * time.Millisecond
+	// accept is what Prometheus 2 sends when it scrapes, with gzip: the
+	// format and encoding every measurement of a scrape asks for.
+	accept = "application/openmetrics-text;version=1.0.0,application/openmetrics-text;version=0.0.1;q=0.75,text/plain;version=0.0.4;q=0.5,*/*;q=0.1"
+)
+
+// sizes are the answers measured: about three models, 92 and 920 models of
+// groqtest.PerModel (25) series each.
+var sizes = []int{69, 2300, 23000}
+
+// Targets.
+const (
+	scrapeRatio  = 1.5 // CPU and p50 of a scrape from cache, against static bytes
+	refreshRatio = 1.3 // a refresh against decoding only
+	rssRatio     = 1.3 // peak RSS under 100 concurrent scrapes, against sequential ones
+	longPeak     = 48 << 20
+	p99Ratio     = 2.0 // p99 with a slow Groq, against static bytes
 )
 
 func main() {
 	exporterBin := flag.String("exporter", "", "exporter binary to measure (default: go build one)")
+	rounds := flag.Int("rounds", 5, "alternating rounds of sequential scrapes per size; medians are reported")
+	roundTime := flag.Duration("round-time", time.Second, "how long each server is scraped in one round")
+	slowTime := flag.Duration("slow-time", 20*time.Second, "how long scrapes run every 250 ms against a slow Groq, per size")
 	count := flag.Int("count", 5, "runs of each Go benchmark; the median is reported")
 	benchtime := flag.String("benchtime", "1s", "-benchtime of each Go benchmark run")
-	skipGo := flag.Bool("skip-go-bench", false, "skip the Go benchmarks (only the counts and memory)")
+	skipGo := flag.Bool("skip-go-bench", false, "skip the Go benchmarks")
+	static := flag.String("serve-static", "", "internal: serve this file's bytes on -listen (the static handler)")
+	listen := flag.String("listen", "", "internal: address of -serve-static")
+	ctype := flag.String("content-type", "", "internal: Content-Type of -serve-static")
+	cenc := flag.String("content-encoding", "", "internal: Content-Encoding of -serve-static")
 	flag.Parse()
-	if err := run(*exporterBin, *count, *benchtime, *skipGo); err != nil {
+	if *static != "" {
+		if err := serveStatic(*static, *listen, *ctype, *cenc); err != nil {
+			fmt.Fprintln(os.Stderr, "bench: static:", err)
+			os.Exit(1)
+		}
+		return
+	}
+	b := &bench{rounds: *rounds, roundTime: *roundTime, slowTime: *slowTime}
+	if err := b.run(*exporterBin, *count, *benchtime, *skipGo); err != nil {
 		fmt.Fprintln(os.Stderr, "bench:", err)
 		os.Exit(1)
 	}
 }
 
+type bench struct {
+	rounds    int
+	roundTime time.Duration
+	slowTime  time.Duration
+	self      string // this program, to start the static handler
+	up        *upstream
+	rows      []row
+}
+
 type row struct{ what, measured, target, verdict string }
 
-func run(bin string, count int, benchtime string, skipGo bool) error {
+func (b *bench) add(what, measured, target string, ok bool) {
+	verdict := "met"
+	if !ok {
+		verdict = "**missed**"
+	}
+	b.rows = append(b.rows, row{what, measured, target, verdict})
+}
+
+func (b *bench) run(bin string, count int, benchtime string, skipGo bool) error {
+	var err error
+	if b.self, err = os.Executable(); err != nil {
+		return err
+	}
 	if bin == "" {
 		dir, err := os.MkdirTemp("", "groq-bench")
 		if err != nil {
@@ -65,171 +133,277 @@ func run(bin string, count int, benchtime string, skipGo bool) error {
 			return fmt.Errorf("go build: %v\n%s", err, out)
 		}
 	}
-	up := newUpstream()
-	defer up.srv.Close()
+	b.up = newUpstream()
+	defer b.up.srv.Close()
 
-	var rows []row
-	add := func(what, measured, target string, ok bool) {
-		verdict := "met"
-		if !ok {
-			verdict = "**missed**"
+	for _, n := range sizes {
+		if err := b.size(bin, n); err != nil {
+			return fmt.Errorf("%d series: %w", n, err)
 		}
-		rows = append(rows, row{what, measured, target, verdict})
 	}
-
-	// Calls to Groq, and the memory of 10,000 cached series.
-	fmt.Fprintln(os.Stderr, "counting calls and measuring memory with 10,000 series…")
-	e, err := startExporter(bin, up.url("10k"))
-	if err != nil {
+	if err := b.hostile(bin); err != nil {
 		return err
 	}
-	if err := e.scrape("10", "groq_up 1"); err != nil {
-		e.stop()
-		return err
-	}
-	calls := up.calls("10k")
-	add("Calls to Groq for one refresh of all built-in families", strconv.FormatInt(calls, 10), "1", calls == 1)
-	for range 5 { // steady state: a few scrapes served from the cache
-		if err := e.scrape("10", "groq_up 1"); err != nil {
-			e.stop()
-			return err
-		}
-	}
-	rss, hwm := e.memory()
-	e.stop()
-	add("Resident memory, 10,000 series cached (after 6 scrapes)", mib(rss)+" (peak "+mib(hwm)+")", "< 40 MiB", rss < 40<<20)
-
-	e, err = startExporter(bin, up.url("slow10k"))
-	if err != nil {
-		return err
-	}
-	var wg sync.WaitGroup
-	var failed atomic.Int64
-	for range 100 {
-		wg.Go(func() {
-			if err := e.scrape("10", "groq_up 1"); err != nil {
-				failed.Add(1)
-			}
-		})
-	}
-	wg.Wait()
-	e.stop()
-	calls = up.calls("slow10k")
-	add("Calls to Groq for 100 concurrent scrapes within one cache TTL", fmt.Sprintf("%d (%d scrapes failed)", calls, failed.Load()), "1",
-		calls == 1 && failed.Load() == 0)
-
-	// A 1 GiB body, generated on the fly, against the 8 MiB cap.
-	for _, mode := range []string{"huge-cl", "huge-chunked"} {
-		fmt.Fprintf(os.Stderr, "streaming a 1 GiB body (%s)…\n", mode)
-		e, err := startExporter(bin, up.url(mode))
-		if err != nil {
-			return err
-		}
-		err = e.scrape("30", "groq_up 0")
-		_, hwm := e.memory()
-		log := e.stop()
-		if err != nil {
-			return err
-		}
-		cut := strings.Contains(log, "exceeds the size limit")
-		sent := up.sent(mode)
-		label := map[string]string{"huge-cl": "with Content-Length", "huge-chunked": "without Content-Length (chunked)"}[mode]
-		add("Peak resident memory, 1 GiB body "+label,
-			fmt.Sprintf("%s; body cut at the cap: %v; upstream could send %s of 1024 MiB", mib(hwm), cut, mib(sent)),
-			"< 64 MiB, cut at 8 MiB", hwm < 64<<20 && cut && sent < hugeLen)
-	}
-
 	if !skipGo {
-		fmt.Fprintln(os.Stderr, "running the Go benchmarks…")
-		scrape, err := goBench(".", "^BenchmarkScrape(FromCache|Floor)10k$", count, benchtime)
+		fmt.Fprintln(os.Stderr, "running the Go benchmarks of a refresh…")
+		res, err := goBench("./collector", "^Benchmark(Refresh|DecodeVector)$", count, benchtime)
 		if err != nil {
 			return err
 		}
-		refresh, err := goBench("./collector", "^Benchmark(Refresh|DecodeVector)10k$", count, benchtime)
-		if err != nil {
-			return err
+		for _, n := range sizes {
+			sub := "/series=" + strconv.Itoa(n)
+			r, d := res["BenchmarkRefresh"+sub], res["BenchmarkDecodeVector"+sub]
+			if r.ns == 0 || d.ns == 0 {
+				return fmt.Errorf("no benchmark result for %d series", n)
+			}
+			b.add(fmt.Sprintf("Refresh of %s series against decoding only: time (allocations)", group(n)),
+				fmt.Sprintf("%s / %s = **%.2f×** (%.0f / %.0f allocs)", dur(r.ns), dur(d.ns), r.ns/d.ns, r.allocs, d.allocs),
+				fmt.Sprintf("≤ %.1f×", refreshRatio), r.ns/d.ns <= refreshRatio)
 		}
-		s, f := scrape["BenchmarkScrapeFromCache10k"], scrape["BenchmarkScrapeFloor10k"]
-		add("Scrape of /metrics from cache, 10,000 series: time (exporter / plain registry floor)",
-			fmt.Sprintf("%s / %s = %.2f×", ms(s.ns), ms(f.ns), s.ns/f.ns), "≤ 1.3×", s.ns/f.ns <= 1.3)
-		add("… allocations per scrape (exporter / floor)",
-			fmt.Sprintf("%.0f / %.0f = %.2f× (%s / %s)", s.allocs, f.allocs, s.allocs/f.allocs, mib(int64(s.bytes)), mib(int64(f.bytes))),
-			"≤ 1.3×", s.allocs/f.allocs <= 1.3)
-		r, d := refresh["BenchmarkRefresh10k"], refresh["BenchmarkDecodeVector10k"]
-		add("Refresh of a 10,000-series answer: time (decode + translate + build / decode only)",
-			fmt.Sprintf("%s / %s = %.2f×", ms(r.ns), ms(d.ns), r.ns/d.ns), "≤ 2×", r.ns/d.ns <= 2)
-		add("… allocations per refresh (refresh / decode only)",
-			fmt.Sprintf("%.0f / %.0f = %.2f× (%s / %s)", r.allocs, d.allocs, r.allocs/d.allocs, mib(int64(r.bytes)), mib(int64(d.bytes))),
-			"≤ 2×", r.allocs/d.allocs <= 2)
 	}
 
 	fmt.Printf("Measured on %s, %d CPUs, %s, %s.\n\n", cpuModel(), runtime.NumCPU(), runtime.Version(), time.Now().UTC().Format("2006-01-02"))
 	fmt.Println("| What | Measured | Target | |")
 	fmt.Println("|---|---|---|---|")
-	for _, r := range rows {
+	for _, r := range b.rows {
 		fmt.Printf("| %s | %s | %s | %s |\n", r.what, r.measured, r.target, r.verdict)
 	}
+	fmt.Printf("\nScrapes: medians of %d alternating rounds of %v per server; slow Groq: %v of scrapes per size. ", b.rounds, b.roundTime, b.slowTime)
 	if !skipGo {
-		fmt.Printf("\nGo benchmarks: median of %d runs of -benchtime %s.\n", count, benchtime)
+		fmt.Printf("Go benchmarks: median of %d runs of -benchtime %s.", count, benchtime)
+	}
+	fmt.Println()
+	return nil
+}
+
+// size measures a scrape from cache, the memory under concurrent scrapes and
+// the p99 with a slow Groq, at n series.
+func (b *bench) size(bin string, n int) error {
+	fmt.Fprintf(os.Stderr, "%d series: scrapes from cache against static bytes…\n", n)
+	e, err := startExporter(bin, b.up.url("fast", n), "1h")
+	if err != nil {
+		return err
+	}
+	defer e.stop()
+	for range 3 {
+		if _, err := e.scrape(); err != nil {
+			return err
+		}
+	}
+	got, err := e.scrape()
+	if err != nil {
+		return err
+	}
+	st, err := b.startStatic(got)
+	if err != nil {
+		return err
+	}
+	defer st.stop()
+
+	// (a) Alternating rounds of sequential scrapes, CPU and latency.
+	var eCPU, sCPU, ratios []float64
+	var eLat, sLat []time.Duration
+	for range b.rounds {
+		for _, s := range []*server{e.server, st} {
+			cpu, lat, err := s.sequential(b.roundTime)
+			if err != nil {
+				return err
+			}
+			if s == st {
+				sCPU, sLat = append(sCPU, cpu), append(sLat, lat...)
+			} else {
+				eCPU, eLat = append(eCPU, cpu), append(eLat, lat...)
+			}
+		}
+		ratios = append(ratios, eCPU[len(eCPU)-1]/sCPU[len(sCPU)-1])
+	}
+	ec, sc, cr := median(eCPU), median(sCPU), median(ratios)
+	b.add(fmt.Sprintf("Scrape from cache, %s series (%s %s): CPU per scrape, exporter / static bytes", group(n), kib(len(got.body)), got.format()),
+		fmt.Sprintf("%s / %s = **%.2f×**", dur(ec), dur(sc), cr), fmt.Sprintf("≤ %.1f×", scrapeRatio), cr <= scrapeRatio)
+	ep, sp := percentile(eLat, 50), percentile(sLat, 50)
+	pr := float64(ep) / float64(sp)
+	b.add(fmt.Sprintf("… p50 latency (%d / %d scrapes)", len(eLat), len(sLat)),
+		fmt.Sprintf("%s / %s = **%.2f×**", dur(float64(ep)), dur(float64(sp)), pr), fmt.Sprintf("≤ %.1f×", scrapeRatio), pr <= scrapeRatio)
+
+	// (c) Peak memory: sequential scrapes so far, then 3 rounds of 100 at once.
+	_, seq := e.memory()
+	var failed atomic.Int64
+	for range 3 {
+		var wg sync.WaitGroup
+		for range 100 {
+			wg.Go(func() {
+				if _, err := e.scrape(); err != nil {
+					failed.Add(1)
+				}
+			})
+		}
+		wg.Wait()
+	}
+	_, conc := e.memory()
+	rr := float64(conc) / float64(seq)
+	b.add(fmt.Sprintf("Peak RSS, %s series: 3 rounds of 100 concurrent scrapes / sequential scrapes", group(n)),
+		fmt.Sprintf("%s / %s = **%.2f×** (%d failed)", mib(conc), mib(seq), rr, failed.Load()),
+		fmt.Sprintf("≤ %.1f×", rssRatio), rr <= rssRatio && failed.Load() == 0)
+	e.stop()
+
+	// (e) A slow Groq, a short TTL, a scrape every 250 ms.
+	fmt.Fprintf(os.Stderr, "%d series: scrapes every 250 ms with a %v Groq…\n", n, slowGroq)
+	slow, err := startExporter(bin, b.up.url("slow", n), "2s")
+	if err != nil {
+		return err
+	}
+	defer slow.stop()
+	before := b.up.callCount()
+	var sl, stl []time.Duration
+	waited, scrapes := 0, 0
+	tick := time.NewTicker(250 * time.Millisecond)
+	defer tick.Stop()
+	warmUp := 8 // 2 s: the first scrape waits for Groq, then the loop runs ahead
+	for i := 0; time.Duration(i-warmUp)*250*time.Millisecond < b.slowTime; i++ {
+		<-tick.C
+		start := time.Now()
+		if _, err := slow.scrape(); err != nil {
+			return err
+		}
+		d := time.Since(start)
+		if _, err := st.scrape(); err != nil {
+			return err
+		}
+		sd := time.Since(start) - d
+		if i < warmUp {
+			continue
+		}
+		scrapes++
+		sl, stl = append(sl, d), append(stl, sd)
+		if b.up.answeredDuring(start, start.Add(d)) && d > 50*time.Millisecond {
+			waited++
+		}
+	}
+	calls := b.up.callCount() - before
+	e99, s99 := percentile(sl, 99), percentile(stl, 99)
+	r99 := float64(e99) / float64(s99)
+	b.add(fmt.Sprintf("p99 latency, %s series, Groq answering in 0.5 s, TTL 2 s, a scrape every 250 ms: exporter / static bytes", group(n)),
+		fmt.Sprintf("%s / %s = **%.2f×**; %d of %d scrapes waited for Groq (%d calls)", dur(float64(e99)), dur(float64(s99)), r99, waited, scrapes, calls),
+		fmt.Sprintf("≤ %.0f×, none waited", p99Ratio), r99 <= p99Ratio && waited == 0)
+	return nil
+}
+
+// hostile streams 1 GiB of long-labelled series, with and without
+// Content-Length, and reads the exporter's peak memory.
+func (b *bench) hostile(bin string) error {
+	for _, mode := range []string{"long-cl", "long-chunked"} {
+		fmt.Fprintf(os.Stderr, "streaming a 1 GiB body of long labels (%s)…\n", mode)
+		e, err := startExporter(bin, b.up.url(mode, 0), "1h")
+		if err != nil {
+			return err
+		}
+		got, err := e.scrape()
+		_, hwm := e.memory()
+		log := e.stop()
+		if err != nil {
+			return err
+		}
+		if t := got.text(); !strings.Contains(t, "\ngroq_up 0\n") && !strings.Contains(t, "\ngroq_up 0.0\n") {
+			return fmt.Errorf("%s: the refresh did not fail:\n%s", mode, log)
+		}
+		cut := strings.Contains(log, "exceeds the size limit")
+		sent := b.up.sent(mode)
+		label := map[string]string{"long-cl": "with Content-Length", "long-chunked": "chunked"}[mode]
+		b.add(fmt.Sprintf("Peak RSS, 1 GiB body of series with %d-character model names, %s", longLabel, label),
+			fmt.Sprintf("**%s**; cut at the 8 MiB cap: %v; upstream could send %s", mib(hwm), cut, mib(sent)),
+			"< 48 MiB, cut", hwm < longPeak && cut && sent < hugeLen)
 	}
 	return nil
 }
 
-// upstream stands in for Groq: /10k answers 10,000 series, /slow10k the same
-// after 200 ms, /huge-cl and /huge-chunked stream 1 GiB of never-ending JSON.
+// upstream stands in for Groq: /fast/<n> answers n series at once,
+// /slow/<n> after 500 ms, /long-cl and /long-chunked stream 1 GiB of
+// never-ending JSON whose model names are 200 characters long.
 type upstream struct {
-	srv  *http.Server
-	addr string
-	mu   sync.Mutex
-	n    map[string]int64 // calls by mode
-	out  map[string]int64 // bytes written by mode
+	srv    *http.Server
+	addr   string
+	bodies map[int][]byte
+
+	mu    sync.Mutex
+	n     int64
+	out   map[string]int64 // bytes written by mode
+	calls [][2]time.Time   // when each slow call began and answered
 }
 
 func newUpstream() *upstream {
-	u := &upstream{n: map[string]int64{}, out: map[string]int64{}}
-	body := groqtest.Vector(series)
+	u := &upstream{out: map[string]int64{}, bodies: map[int][]byte{}}
+	for _, n := range sizes {
+		u.bodies[n] = groqtest.Vector(n)
+	}
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		panic(err)
 	}
 	u.addr = l.Addr().String()
-	u.srv = &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		mode, _, _ := strings.Cut(strings.TrimPrefix(r.URL.Path, "/"), "/")
-		u.mu.Lock()
-		u.n[mode]++
-		u.mu.Unlock()
-		var n int64
-		switch mode {
-		case "10k", "slow10k":
-			if mode == "slow10k" {
-				time.Sleep(200 * time.Millisecond)
-			}
-			w.Header().Set("Content-Type", "application/json")
-			m, _ := w.Write(body)
-			n = int64(m)
-		case "huge-cl", "huge-chunked":
-			w.Header().Set("Content-Type", "application/json")
-			if mode == "huge-cl" {
-				w.Header().Set("Content-Length", strconv.Itoa(hugeLen))
-			}
-			n, _ = io.Copy(w, groqtest.Endless(hugeLen))
-		default:
-			http.NotFound(w, r)
-		}
-		u.mu.Lock()
-		u.out[mode] += n
-		u.mu.Unlock()
-	})}
+	u.srv = &http.Server{Handler: http.HandlerFunc(u.serve)}
 	go func() { _ = u.srv.Serve(l) }()
 	return u
 }
 
-func (u *upstream) url(mode string) string { return "http://" + u.addr + "/" + mode }
+func (u *upstream) serve(w http.ResponseWriter, r *http.Request) {
+	parts := strings.Split(strings.TrimPrefix(r.URL.Path, "/"), "/")
+	mode := parts[0]
+	u.mu.Lock()
+	u.n++
+	u.mu.Unlock()
+	w.Header().Set("Content-Type", "application/json")
+	switch mode {
+	case "fast", "slow":
+		n, _ := strconv.Atoi(parts[1])
+		body, ok := u.bodies[n]
+		if !ok {
+			http.NotFound(w, r)
+			return
+		}
+		start := time.Now()
+		if mode == "slow" {
+			time.Sleep(slowGroq)
+		}
+		_, _ = w.Write(body)
+		if mode == "slow" {
+			u.mu.Lock()
+			u.calls = append(u.calls, [2]time.Time{start, time.Now()})
+			u.mu.Unlock()
+		}
+	case "long-cl", "long-chunked":
+		if mode == "long-cl" {
+			w.Header().Set("Content-Length", strconv.Itoa(hugeLen))
+		}
+		n, _ := io.Copy(w, groqtest.EndlessLong(hugeLen, longLabel))
+		u.mu.Lock()
+		u.out[mode] += n
+		u.mu.Unlock()
+	default:
+		http.NotFound(w, r)
+	}
+}
 
-func (u *upstream) calls(mode string) int64 {
+func (u *upstream) url(mode string, n int) string {
+	return "http://" + u.addr + "/" + mode + "/" + strconv.Itoa(n)
+}
+
+func (u *upstream) callCount() int64 {
 	u.mu.Lock()
 	defer u.mu.Unlock()
-	return u.n[mode]
+	return u.n
+}
+
+// answeredDuring tells whether a slow call was under way when a scrape began
+// and answered before it ended: the scrape may have waited for it.
+func (u *upstream) answeredDuring(start, end time.Time) bool {
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	for _, c := range u.calls {
+		if c[0].Before(start) && c[1].After(start) && c[1].Before(end) {
+			return true
+		}
+	}
+	return false
 }
 
 // sent waits a moment for the handler to notice the closed connection and
@@ -247,74 +421,194 @@ func (u *upstream) sent(mode string) int64 {
 	return -1
 }
 
-// exporter is one run of the real binary.
-type exporter struct {
+// server is a process that serves /metrics: the exporter or the static handler.
+type server struct {
 	cmd  *exec.Cmd
 	addr string
 	log  *strings.Builder
 	mu   *sync.Mutex
 }
 
-func startExporter(bin, groqURL string) (*exporter, error) {
+type exporter struct{ *server }
+
+func freeAddr() (string, error) {
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
-		return nil, err
+		return "", err
 	}
-	addr := l.Addr().String()
-	l.Close()
-	e := &exporter{addr: addr, log: &strings.Builder{}, mu: &sync.Mutex{}}
-	e.cmd = exec.Command(bin, "--groq.url="+groqURL, "--web.listen-address="+addr, "--groq.cache-ttl=1h")
-	e.cmd.Env = append(os.Environ(), "GROQ_API_KEY="+key)
-	stderr, err := e.cmd.StderrPipe()
+	defer l.Close()
+	return l.Addr().String(), nil
+}
+
+func startExporter(bin, groqURL, ttl string) (*exporter, error) {
+	addr, err := freeAddr()
 	if err != nil {
 		return nil, err
 	}
-	if err := e.cmd.Start(); err != nil {
+	s, err := start(addr, exec.Command(bin, "--groq.url="+groqURL, "--web.listen-address="+addr, "--groq.cache-ttl="+ttl))
+	if err != nil {
+		return nil, err
+	}
+	return &exporter{s}, nil
+}
+
+// startStatic starts this program again as a static handler serving got.
+func (b *bench) startStatic(got *response) (*server, error) {
+	f, err := os.CreateTemp("", "groq-bench-static")
+	if err != nil {
+		return nil, err
+	}
+	defer os.Remove(f.Name()) // the handler has read it once it is ready
+	if _, err := f.Write(got.body); err != nil {
+		return nil, err
+	}
+	f.Close()
+	addr, err := freeAddr()
+	if err != nil {
+		return nil, err
+	}
+	return start(addr, exec.Command(b.self, "-serve-static="+f.Name(), "-listen="+addr,
+		"-content-type="+got.contentType, "-content-encoding="+got.contentEncoding))
+}
+
+func start(addr string, cmd *exec.Cmd) (*server, error) {
+	s := &server{cmd: cmd, addr: addr, log: &strings.Builder{}, mu: &sync.Mutex{}}
+	cmd.Env = append(os.Environ(), "GROQ_API_KEY="+key)
+	stderr, err := cmd.StderrPipe()
+	if err != nil {
+		return nil, err
+	}
+	if err := cmd.Start(); err != nil {
 		return nil, err
 	}
 	go func() {
-		s := bufio.NewScanner(stderr)
-		for s.Scan() {
-			e.mu.Lock()
-			e.log.WriteString(s.Text() + "\n")
-			e.mu.Unlock()
+		sc := bufio.NewScanner(stderr)
+		for sc.Scan() {
+			s.mu.Lock()
+			s.log.WriteString(sc.Text() + "\n")
+			s.mu.Unlock()
 		}
 	}()
 	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(20 * time.Millisecond) {
 		if resp, err := http.Get("http://" + addr + "/-/ready"); err == nil {
 			resp.Body.Close()
-			return e, nil
+			return s, nil
 		}
 		if time.Now().After(deadline) {
-			e.stop()
-			return nil, errors.New("the exporter did not start:\n" + e.logText())
+			s.stop()
+			return nil, errors.New("the server did not start:\n" + s.logText())
 		}
 	}
 }
 
-var client = &http.Client{Timeout: time.Minute, Transport: &http.Transport{MaxIdleConnsPerHost: 200}}
-
-func (e *exporter) scrape(timeout, want string) error {
-	req, _ := http.NewRequest(http.MethodGet, "http://"+e.addr+"/metrics", nil)
-	req.Header.Set("X-Prometheus-Scrape-Timeout-Seconds", timeout)
-	resp, err := client.Do(req)
+// serveStatic is the static handler: one Go HTTP server writing the same
+// bytes, with the same headers, to every request of /metrics.
+func serveStatic(file, addr, contentType, contentEncoding string) error {
+	body, err := os.ReadFile(file)
 	if err != nil {
 		return err
+	}
+	mux := http.NewServeMux()
+	mux.HandleFunc("/metrics", func(w http.ResponseWriter, _ *http.Request) {
+		h := w.Header()
+		h.Set("Content-Type", contentType)
+		if contentEncoding != "" {
+			h.Set("Content-Encoding", contentEncoding)
+		}
+		h.Set("Content-Length", strconv.Itoa(len(body)))
+		_, _ = w.Write(body)
+	})
+	mux.HandleFunc("/-/ready", func(w http.ResponseWriter, _ *http.Request) { _, _ = w.Write([]byte("Ready\n")) })
+	return http.ListenAndServe(addr, mux)
+}
+
+// client asks as Prometheus does and keeps the body as it came (gzipped).
+var client = &http.Client{Timeout: time.Minute, Transport: &http.Transport{MaxIdleConnsPerHost: 200, DisableCompression: true}}
+
+type response struct {
+	body                         []byte
+	contentType, contentEncoding string
+}
+
+func (r *response) format() string {
+	f, _, _ := strings.Cut(r.contentType, ";")
+	if r.contentEncoding != "" {
+		f += ", " + r.contentEncoding
+	}
+	return f
+}
+
+// text is the body, gunzipped if need be.
+func (r *response) text() string {
+	if r.contentEncoding != "gzip" {
+		return string(r.body)
+	}
+	zr, err := gzip.NewReader(bytes.NewReader(r.body))
+	if err != nil {
+		return ""
+	}
+	b, _ := io.ReadAll(zr)
+	return string(b)
+}
+
+func (s *server) scrape() (*response, error) {
+	req, _ := http.NewRequest(http.MethodGet, "http://"+s.addr+"/metrics", nil)
+	req.Header.Set("Accept", accept)
+	req.Header.Set("Accept-Encoding", "gzip")
+	req.Header.Set("X-Prometheus-Scrape-Timeout-Seconds", "30")
+	resp, err := client.Do(req)
+	if err != nil {
+		return nil, err
 	}
 	defer resp.Body.Close()
 	b, err := io.ReadAll(resp.Body)
 	if err != nil {
-		return err
+		return nil, err
 	}
-	if resp.StatusCode != http.StatusOK || !strings.Contains(string(b), "\n"+want+"\n") {
-		return fmt.Errorf("scrape: %d without %q\n%s", resp.StatusCode, want, e.logText())
+	if resp.StatusCode != http.StatusOK {
+		return nil, fmt.Errorf("scrape: %d\n%s", resp.StatusCode, s.logText())
 	}
-	return nil
+	return &response{b, resp.Header.Get("Content-Type"), resp.Header.Get("Content-Encoding")}, nil
 }
 
-// memory reads the exporter's resident set size now and at its peak.
-func (e *exporter) memory() (rss, hwm int64) {
-	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", e.cmd.Process.Pid))
+// sequential scrapes s one scrape after another for d and returns the CPU
+// time the server spent per scrape (ns) and the latency of each scrape.
+func (s *server) sequential(d time.Duration) (float64, []time.Duration, error) {
+	cpu0 := s.cpu()
+	var lat []time.Duration
+	for end := time.Now().Add(d); time.Now().Before(end); {
+		start := time.Now()
+		if _, err := s.scrape(); err != nil {
+			return 0, nil, err
+		}
+		lat = append(lat, time.Since(start))
+	}
+	return float64(s.cpu()-cpu0) / float64(len(lat)), lat, nil
+}
+
+// clockTick is USER_HZ, the unit of utime and stime: 100 on Linux.
+const clockTick = 10 * time.Millisecond
+
+// cpu is the CPU time the process has used, user and system, from
+// /proc/<pid>/stat.
+func (s *server) cpu() time.Duration {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", s.cmd.Process.Pid))
+	if err != nil {
+		return 0
+	}
+	after := string(b[bytes.LastIndexByte(b, ')')+1:])
+	f := strings.Fields(after) // f[0] is field 3, state; utime and stime are fields 14 and 15
+	if len(f) < 13 {
+		return 0
+	}
+	u, _ := strconv.ParseInt(f[11], 10, 64)
+	st, _ := strconv.ParseInt(f[12], 10, 64)
+	return time.Duration(u+st) * clockTick
+}
+
+// memory reads the process's resident set size now and at its peak.
+func (s *server) memory() (rss, hwm int64) {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", s.cmd.Process.Pid))
 	if err != nil {
 		return -1, -1
 	}
@@ -333,23 +627,26 @@ func (e *exporter) memory() (rss, hwm int64) {
 	return rss, hwm
 }
 
-func (e *exporter) stop() string {
-	_ = e.cmd.Process.Signal(os.Interrupt)
+func (s *server) stop() string {
+	if s.cmd.ProcessState != nil {
+		return s.logText()
+	}
+	_ = s.cmd.Process.Signal(os.Interrupt)
 	done := make(chan struct{})
-	go func() { _ = e.cmd.Wait(); close(done) }()
+	go func() { _ = s.cmd.Wait(); close(done) }()
 	select {
 	case <-done:
 	case <-time.After(10 * time.Second):
-		_ = e.cmd.Process.Kill()
+		_ = s.cmd.Process.Kill()
 		<-done
 	}
-	return e.logText()
+	return s.logText()
 }
 
-func (e *exporter) logText() string {
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	return e.log.String()
+func (s *server) logText() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.log.String()
 }
 
 type benchResult struct{ ns, bytes, allocs float64 }
@@ -381,29 +678,67 @@ func goBench(pkg, pattern string, count int, benchtime string) (map[string]bench
 	res := map[string]benchResult{}
 	for name, rs := range all {
 		res[name] = benchResult{
-			ns:     median(rs, func(r benchResult) float64 { return r.ns }),
-			bytes:  median(rs, func(r benchResult) float64 { return r.bytes }),
-			allocs: median(rs, func(r benchResult) float64 { return r.allocs }),
+			ns:     medianOf(rs, func(r benchResult) float64 { return r.ns }),
+			bytes:  medianOf(rs, func(r benchResult) float64 { return r.bytes }),
+			allocs: medianOf(rs, func(r benchResult) float64 { return r.allocs }),
 		}
-	}
-	if len(res) < 2 {
-		return nil, fmt.Errorf("go test -bench %s %s: found %d benchmarks in:\n%s", pattern, pkg, len(res), out)
 	}
 	return res, nil
 }
 
-func median(rs []benchResult, f func(benchResult) float64) float64 {
+func medianOf(rs []benchResult, f func(benchResult) float64) float64 {
 	v := make([]float64, len(rs))
 	for i, r := range rs {
 		v[i] = f(r)
 	}
+	return median(v)
+}
+
+func median(v []float64) float64 {
+	v = slices.Clone(v)
 	slices.Sort(v)
+	if len(v) == 0 {
+		return math.NaN()
+	}
+	if len(v)%2 == 0 {
+		return (v[len(v)/2-1] + v[len(v)/2]) / 2
+	}
 	return v[len(v)/2]
+}
+
+// percentile is the nearest-rank percentile p of d.
+func percentile(d []time.Duration, p float64) time.Duration {
+	d = slices.Clone(d)
+	slices.Sort(d)
+	if len(d) == 0 {
+		return 0
+	}
+	i := int(math.Ceil(p/100*float64(len(d)))) - 1
+	return d[max(i, 0)]
 }
 
 func mib(b int64) string { return fmt.Sprintf("%.1f MiB", float64(b)/(1<<20)) }
 
-func ms(ns float64) string { return fmt.Sprintf("%.1f ms", ns/1e6) }
+func kib(n int) string { return fmt.Sprintf("%.0f KiB", float64(n)/1024) }
+
+// dur shows nanoseconds in the unit that suits them.
+func dur(ns float64) string {
+	switch {
+	case ns >= 1e6:
+		return fmt.Sprintf("%.2f ms", ns/1e6)
+	default:
+		return fmt.Sprintf("%.0f µs", ns/1e3)
+	}
+}
+
+// group writes n with thousands separators.
+func group(n int) string {
+	s := strconv.Itoa(n)
+	for i := len(s) - 3; i > 0; i -= 3 {
+		s = s[:i] + "," + s[i:]
+	}
+	return s
+}
 
 func cpuModel() string {
 	b, err := os.ReadFile("/proc/cpuinfo")

@@ -68,9 +68,16 @@ func Vector(n int) []byte { return EncodeVector(VectorSamples(n)) }
 // Endless returns a reader of size bytes that starts like a successful answer and goes on with series
 // until size, never closing the JSON: what a broken or hostile upstream might stream. It allocates nothing
 // per byte.
-func Endless(size int64) io.Reader {
+func Endless(size int64) io.Reader { return EndlessLong(size, 0) }
+
+// EndlessLong is Endless with model names of modelLen characters (at least their usual length): series
+// whose label values are long, as a hostile upstream might send to make each series cost more memory.
+func EndlessLong(size int64, modelLen int) io.Reader {
 	var b strings.Builder
 	for _, s := range VectorSamples(2 * PerModel) {
+		if m := s.Labels["model"]; len(m) < modelLen {
+			s.Labels["model"] = m + "-" + strings.Repeat("x", modelLen-len(m)-1)
+		}
 		writeJSONSample(&b, s)
 		b.WriteByte(',')
 	}
