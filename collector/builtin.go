@@ -132,6 +132,52 @@ type builtinRules struct {
 	// reserved are exported names no family may take: the self-metrics and
 	// the custom queries.
 	reserved map[string]bool
+	// memo keeps how each name translates across refreshes (the names of an
+	// answer rarely change); names whose translation depends on their series'
+	// labels (the older scheme) are not kept. One refresh of a collector runs
+	// at a time, so it needs no lock.
+	memo map[string]*translation
+}
+
+// translation is how one name translates, whatever its series.
+type translation struct {
+	seg      []string
+	parsed   parsedName
+	ok       bool // the naming rule translates it
+	family   Family
+	doc      bool
+	exported string
+	help     string
+	extra    []labelPair // the percentile label; shared by every series of the name, read-only
+}
+
+// maxMemo bounds the names kept; past it, the memo starts again empty.
+const maxMemo = 4096
+
+// translationOf returns how ni translates, from the memo when it can.
+func (r *builtinRules) translationOf(ni *nameInfo) *translation {
+	if t, ok := r.memo[ni.name]; ok && ni.labels == nil {
+		return t
+	}
+	t := &translation{seg: ni.seg}
+	if t.seg != nil {
+		t.parsed, t.ok = parseName(t.seg, ni.labels)
+	}
+	if t.ok {
+		t.family, t.doc = t.parsed.documented()
+		t.exported = t.parsed.exported()
+		t.help = t.parsed.undocumentedHelp(ni.name)
+		if t.parsed.hasPercentile {
+			t.extra = []labelPair{{"percentile", t.parsed.percentile}}
+		}
+	}
+	if ni.labels == nil {
+		if r.memo == nil || len(r.memo) >= maxMemo {
+			r.memo = map[string]*translation{}
+		}
+		r.memo[ni.name] = t
+	}
+	return t
 }
 
 // nameInfo is what one refresh learnt of one upstream series name: how it
@@ -142,6 +188,7 @@ type nameInfo struct {
 	seg    []string        // nil: not two to four segments
 	labels map[string]bool // label names of its series, when parsing needs them
 	parsed parsedName
+	t      *translation
 	family Family      // its exported family, when reason is ""
 	extra  []labelPair // the percentile label; shared by its series, read-only
 	reason string      // why none of its series is exported
@@ -170,14 +217,16 @@ func (n *nameInfo) drop(reason string, k int) {
 // families by the naming rule (names.go), and computes the percentiles of
 // histogram buckets. It returns the series to build and what became of each
 // name; series it refuses are counted in d.
-func (r builtinRules) translate(samples []groq.Sample, d *drops) ([]series, map[string]*nameInfo) {
+func (r *builtinRules) translate(samples []groq.Sample, d *drops) ([]series, map[string]*nameInfo) {
 	names := map[string]*nameInfo{}
 	for _, s := range samples {
 		name := s.Labels["__name__"]
 		ni := names[name]
 		if ni == nil {
 			ni = &nameInfo{name: name}
-			if seg, ok := splitName(name); ok {
+			if t, ok := r.memo[name]; ok {
+				ni.seg = t.seg
+			} else if seg, ok := splitName(name); ok {
 				ni.seg = seg
 				if needsLabels(seg) {
 					ni.labels = map[string]bool{}
@@ -213,7 +262,7 @@ func (r builtinRules) translate(samples []groq.Sample, d *drops) ([]series, map[
 
 // resolve translates each name, and gives each family its HELP and each name
 // its rank within its family.
-func (r builtinRules) resolve(names map[string]*nameInfo) {
+func (r *builtinRules) resolve(names map[string]*nameInfo) {
 	type candidate struct {
 		ni      *nameInfo
 		doc     bool
@@ -221,17 +270,14 @@ func (r builtinRules) resolve(names map[string]*nameInfo) {
 	}
 	groups := map[string][]candidate{}
 	for _, ni := range names {
-		p, ok := parsedName{}, ni.seg != nil
-		if ok {
-			p, ok = parseName(ni.seg, ni.labels)
-		}
-		if !ok {
+		t := r.translationOf(ni)
+		ni.t = t
+		if !t.ok {
 			ni.reason = dropBadName
 			continue
 		}
-		ni.parsed = p
-		f, doc := p.documented()
-		exported := p.exported()
+		ni.parsed = t.parsed
+		f, doc, exported := t.family, t.doc, t.exported
 		switch {
 		case (r.documentedOnly || len(r.families) > 0) && !doc, len(r.families) > 0 && !contains(r.families, f.Name):
 			ni.reason = dropUnknownName
@@ -261,15 +307,13 @@ func (r builtinRules) resolve(names map[string]*nameInfo) {
 			}
 			return a.ni.name < b.ni.name
 		})
-		f := Family{Name: exported, Help: cs[0].ni.parsed.undocumentedHelp(cs[0].ni.name)}
+		f := Family{Name: exported, Help: cs[0].ni.t.help}
 		if cs[0].doc {
 			f = cs[0].curated
 		}
 		for i, c := range cs {
 			c.ni.rank, c.ni.family = i, f
-			if c.ni.parsed.hasPercentile {
-				c.ni.extra = []labelPair{{"percentile", c.ni.parsed.percentile}}
-			}
+			c.ni.extra = c.ni.t.extra
 		}
 	}
 }

@@ -393,6 +393,10 @@ type result struct {
 // a query's own timeout narrows its context further.
 func (c *Collector) run(ctx context.Context) []result {
 	results := make([]result, len(c.queries))
+	if len(c.queries) == 1 { // the common case: the refresh's own goroutine asks
+		results[0] = c.ask(ctx, c.queries[0])
+		return results
+	}
 	sem := make(chan struct{}, c.concurrency)
 	var wg sync.WaitGroup
 	for i, q := range c.queries {
@@ -404,22 +408,26 @@ func (c *Collector) run(ctx context.Context) []result {
 				results[i].err = fmt.Errorf("not started before the refresh deadline: %w", ctx.Err())
 				return
 			}
-			qctx := ctx
-			if q.timeout > 0 {
-				var cancel context.CancelFunc
-				qctx, cancel = context.WithTimeout(ctx, q.timeout)
-				defer cancel()
-			}
-			start := c.now()
-			answer, err := c.querier.QueryAnswer(qctx, q.expr)
-			if err == nil && answer == nil {
-				answer = &groq.Answer{}
-			}
-			results[i] = result{answer: answer, err: err, duration: c.now().Sub(start)}
+			results[i] = c.ask(ctx, q)
 		})
 	}
 	wg.Wait()
 	return results
+}
+
+// ask runs one query of a refresh, within its own timeout if it has one.
+func (c *Collector) ask(ctx context.Context, q query) result {
+	if q.timeout > 0 {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, q.timeout)
+		defer cancel()
+	}
+	start := c.now()
+	answer, err := c.querier.QueryAnswer(ctx, q.expr)
+	if err == nil && answer == nil {
+		answer = &groq.Answer{}
+	}
+	return result{answer: answer, err: err, duration: c.now().Sub(start)}
 }
 
 // refresh asks Groq every query once and returns the new state.

@@ -31,7 +31,7 @@ func CachedSeries(c *Collector) int { return len(c.state.queries[0].metrics) }
 // families do and builds their metrics; dropped counts the samples translation refused.
 func TranslateAndBuild(samples []groq.Sample) (metrics []prometheus.Metric, dropped int) {
 	d := newDrops()
-	translated, _ := builtinRules{}.translate(samples, d)
+	translated, _ := (&builtinRules{}).translate(samples, d)
 	metrics, _ = build(translated, d)
 	for _, k := range d.count {
 		dropped += k

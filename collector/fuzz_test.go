@@ -105,7 +105,7 @@ func FuzzTranslateName(f *testing.F) {
 	metricNameRE := regexp.MustCompile(`^groq_[a-zA-Z_][a-zA-Z0-9_]*$`)
 	f.Fuzz(func(t *testing.T, name string) {
 		d := newDrops()
-		out, names := builtinRules{}.translate([]groq.Sample{{Labels: map[string]string{"__name__": name, "model": "m", "le": "+Inf"}, Value: 1}}, d)
+		out, names := (&builtinRules{}).translate([]groq.Sample{{Labels: map[string]string{"__name__": name, "model": "m", "le": "+Inf"}, Value: 1}}, d)
 		ni := names[name]
 		switch ni.reason {
 		case "":
