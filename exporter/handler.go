@@ -84,6 +84,7 @@ func configHandler(orgs *Organizations) http.Handler {
 // the scrape's own timeout); a HEAD answers the headers and never refreshes.
 func metricsHandler(orgs *Organizations, g prometheus.Gatherer, rl *Reloader, logger log.Logger) http.Handler {
 	x := newExposition(g, rl.Loads, logger)
+	orgs.onRender(x.prepare)
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.Method == http.MethodHead {
 			w.Header().Set("Content-Type", string(expfmt.NegotiateIncludingOpenMetrics(r.Header)))

@@ -109,6 +109,7 @@ type Organizations struct {
 
 	rendering sync.Mutex // one snapshot at a time
 	snap      atomic.Pointer[snapshot]
+	prepare   atomic.Pointer[func(*snapshot)] // builds the answers of a new snapshot
 
 	mu         sync.RWMutex
 	orgs       []*organization
@@ -143,8 +144,15 @@ func (o *Organizations) render() *snapshot {
 		}
 	}
 	o.snap.Store(snap)
+	if f := o.prepare.Load(); f != nil {
+		(*f)(snap)
+	}
 	return snap
 }
+
+// onRender has f build the answers of every new snapshot, before any scrape
+// asks for them.
+func (o *Organizations) onRender(f func(*snapshot)) { o.prepare.Store(&f) }
 
 // snapshot returns the families as the last refresh left them.
 func (o *Organizations) snapshot() *snapshot {

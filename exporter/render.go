@@ -5,7 +5,9 @@ import (
 	"compress/flate"
 	"encoding/binary"
 	"hash/crc32"
+	"maps"
 	"net/http"
+	"slices"
 	"strconv"
 	"sync"
 	"time"
@@ -99,9 +101,10 @@ type exposition struct {
 	logger log.Logger
 	reuse  time.Duration
 
-	mu       sync.Mutex // guards answers
-	answers  map[answerKey]*answer
-	building sync.Mutex // one answer built at a time: concurrent scrapes share it
+	mu         sync.Mutex // guards answers, rebuilding and reuse
+	answers    map[answerKey]*answer
+	rebuilding map[answerKey]bool // a rebuild runs in the background
+	building   sync.Mutex         // one answer built at a time: concurrent scrapes share it
 }
 
 type answerKey struct {
@@ -120,7 +123,8 @@ type answer struct {
 }
 
 func newExposition(live prometheus.Gatherer, loads func() uint64, logger log.Logger) *exposition {
-	return &exposition{live: live, loads: loads, logger: logger, reuse: liveReuse, answers: map[answerKey]*answer{}}
+	return &exposition{live: live, loads: loads, logger: logger, reuse: liveReuse,
+		answers: map[answerKey]*answer{}, rebuilding: map[answerKey]bool{}}
 }
 
 // bufPool holds the buffers of the live families of an answer.
@@ -131,16 +135,24 @@ var bufPool = sync.Pool{New: func() any { return new(bytes.Buffer) }}
 // answer of an earlier scrape if it is of the same snapshot and recent enough.
 func (x *exposition) serve(w http.ResponseWriter, r *http.Request, snap *snapshot) {
 	k := answerKey{expfmt.NegotiateIncludingOpenMetrics(r.Header), gzipAccepted(r.Header)}
-	a := x.reusable(k, snap)
-	if a == nil {
-		x.building.Lock()
-		if a = x.reusable(k, snap); a == nil {
-			a = x.build(k, snap)
-			x.mu.Lock()
-			x.answers[k] = a
-			x.mu.Unlock()
+	a, old := x.kept(k, snap)
+	switch {
+	case a == nil:
+		a = x.rebuild(k, snap, nil)
+	case old:
+		// Served as it is; the next scrapes get live metrics gathered now,
+		// by a rebuild that no scrape waits for.
+		x.mu.Lock()
+		if !x.rebuilding[k] {
+			x.rebuilding[k] = true
+			go func() {
+				x.rebuild(k, snap, a)
+				x.mu.Lock()
+				delete(x.rebuilding, k)
+				x.mu.Unlock()
+			}()
 		}
-		x.building.Unlock()
+		x.mu.Unlock()
 	}
 	h := w.Header()
 	h.Set("Content-Type", a.ctype)
@@ -152,15 +164,42 @@ func (x *exposition) serve(w http.ResponseWriter, r *http.Request, snap *snapsho
 	_, _ = w.Write(a.body)
 }
 
-// reusable returns the kept answer for k if it is still good for snap.
-func (x *exposition) reusable(k answerKey, snap *snapshot) *answer {
+// kept returns the kept answer for k if it is of snap and of the last
+// configuration load, and whether its live metrics are older than reuse.
+func (x *exposition) kept(k answerKey, snap *snapshot) (a *answer, old bool) {
 	x.mu.Lock()
-	a := x.answers[k]
+	a, reuse := x.answers[k], x.reuse
 	x.mu.Unlock()
-	if a == nil || a.snap != snap || a.loads != x.loads() || time.Since(a.at) >= x.reuse {
-		return nil
+	if a == nil || a.snap != snap || a.loads != x.loads() {
+		return nil, false
 	}
+	return a, time.Since(a.at) >= reuse
+}
+
+// rebuild builds the answer for k anew, unless another rebuild already
+// replaced the one the caller found (stale; nil for none), and keeps it.
+func (x *exposition) rebuild(k answerKey, snap *snapshot, stale *answer) *answer {
+	x.building.Lock()
+	defer x.building.Unlock()
+	if a, _ := x.kept(k, snap); a != nil && a != stale {
+		return a
+	}
+	a := x.build(k, snap)
+	x.mu.Lock()
+	x.answers[k] = a
+	x.mu.Unlock()
 	return a
+}
+
+// prepare builds, for a new snapshot, the answers of every format and
+// encoding scraped so far: after a refresh, before any scrape asks.
+func (x *exposition) prepare(snap *snapshot) {
+	x.mu.Lock()
+	keys := slices.Collect(maps.Keys(x.answers))
+	x.mu.Unlock()
+	for _, k := range keys {
+		x.rebuild(k, snap, nil)
+	}
 }
 
 // build makes the answer: the cached families of snap and the live ones

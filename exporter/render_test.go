@@ -187,3 +187,42 @@ func TestSelfMetricsReused(t *testing.T) {
 		t.Errorf("another format did not get its own answer (%d gatherings)", gathered.Load())
 	}
 }
+
+// TestAnswersReadyBeforeScrapes: a refresh builds the answers of the formats
+// in use before any scrape asks, and once the live metrics of an answer are
+// older than the reuse, the scrape still gets it at once while a rebuild
+// gathers them again for the scrapes that follow: no scrape builds.
+func TestAnswersReadyBeforeScrapes(t *testing.T) {
+	orgs, _, _ := servedOrgs(t, config.Default())
+	var gathered atomic.Uint64
+	live := prometheus.NewRegistry()
+	live.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "go_gathered", Help: "Gatherings so far."},
+		func() float64 { return float64(gathered.Add(1)) }))
+	x := newExposition(live, func() uint64 { return 0 }, log.NewNopLogger())
+	x.reuse = time.Hour
+	orgs.onRender(x.prepare)
+	h := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { x.serve(w, r, orgs.snapshot()) })
+	scrape := func() string { return string(body(t, get(t, h, http.MethodGet, "Accept-Encoding", "gzip"))) }
+
+	scrape()
+	orgs.render() // what every refresh does
+	if n := gathered.Load(); n != 2 {
+		t.Fatalf("%d gatherings after a refresh, want 2: the refresh did not build the answer", n)
+	}
+	if got := scrape(); !strings.Contains(got, "go_gathered 2\n") || gathered.Load() != 2 {
+		t.Errorf("the scrape after a refresh did not get the answer the refresh built (%d gatherings)", gathered.Load())
+	}
+
+	x.mu.Lock()
+	x.reuse = 0 // every answer is old from now on
+	x.mu.Unlock()
+	if got := scrape(); !strings.Contains(got, "go_gathered 2\n") {
+		t.Error("a scrape of an old answer waited for a new one")
+	}
+	for gathered.Load() < 3 {
+		time.Sleep(time.Millisecond)
+	}
+	for !strings.Contains(scrape(), "go_gathered 3\n") {
+		time.Sleep(time.Millisecond) // the rebuild is being kept
+	}
+}
