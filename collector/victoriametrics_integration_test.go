@@ -108,13 +108,7 @@ func vmCollector(t *testing.T, gw *groqtest.GatewayServer, opts collector.Option
 	if err != nil {
 		t.Fatal(err)
 	}
-	c, err := collector.New(client, opts)
-	if err != nil {
-		t.Fatal(err)
-	}
-	collector.SetClock(c, func() time.Time { return fixedNow })
-	reg := prometheus.NewRegistry()
-	reg.MustRegister(c)
+	c, reg := fixedCollector(t, client, opts)
 	c.Refresh(context.Background())
 	return reg, c
 }

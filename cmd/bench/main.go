@@ -431,17 +431,8 @@ type server struct {
 
 type exporter struct{ *server }
 
-func freeAddr() (string, error) {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return "", err
-	}
-	defer l.Close()
-	return l.Addr().String(), nil
-}
-
 func startExporter(bin, groqURL, ttl string) (*exporter, error) {
-	addr, err := freeAddr()
+	addr, err := groqtest.FreeAddress()
 	if err != nil {
 		return nil, err
 	}
@@ -463,7 +454,7 @@ func (b *bench) startStatic(got *response) (*server, error) {
 		return nil, err
 	}
 	f.Close()
-	addr, err := freeAddr()
+	addr, err := groqtest.FreeAddress()
 	if err != nil {
 		return nil, err
 	}

@@ -46,8 +46,8 @@ func Command(name string, args ...string) *exec.Cmd {
 	return cmd
 }
 
-// freeAddr returns a 127.0.0.1 address with a port that was free a moment ago.
-func freeAddr() (string, error) {
+// FreeAddress returns a 127.0.0.1 address with a port that was free a moment ago.
+func FreeAddress() (string, error) {
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		return "", err
@@ -86,7 +86,7 @@ func startServer(name, binary string, args func(dir, addr string) ([]string, err
 func startServerReady(name, binary string, args func(dir, addr string) ([]string, error), ready func(ctx context.Context, addr string) bool) (*process, string, error) {
 	var lastErr error
 	for try := 0; try < startTries; try++ {
-		addr, err := freeAddr()
+		addr, err := FreeAddress()
 		if err != nil {
 			return nil, "", err
 		}
@@ -194,7 +194,7 @@ func (b *LogBuffer) String() string {
 // server under test to listen on, or, closed, for a client to be refused.
 func FreeAddr(t testing.TB) string {
 	t.Helper()
-	addr, err := freeAddr()
+	addr, err := FreeAddress()
 	if err != nil {
 		t.Fatal(err)
 	}
