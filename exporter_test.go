@@ -10,6 +10,8 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -308,5 +310,43 @@ func lintExposition(t *testing.T, exposition string) {
 	}
 	for _, p := range problems {
 		t.Errorf("lint: %s: %s", p.Metric, p.Text)
+	}
+}
+
+// keepScraping calls scrape from n goroutines, again and again, until the
+// returned stop is called; stop waits for them and returns every error (a
+// goroutine stops at its first) and how many scrapes succeeded.
+func keepScraping(n int, scrape func() error) (stop func() ([]error, int64)) {
+	done := make(chan struct{})
+	var (
+		wg   sync.WaitGroup
+		ok   atomic.Int64
+		errs = make(chan error, n)
+	)
+	for range n {
+		wg.Go(func() {
+			for {
+				select {
+				case <-done:
+					return
+				default:
+				}
+				if err := scrape(); err != nil {
+					errs <- err
+					return
+				}
+				ok.Add(1)
+			}
+		})
+	}
+	return func() ([]error, int64) {
+		close(done)
+		wg.Wait()
+		close(errs)
+		var out []error
+		for err := range errs {
+			out = append(out, err)
+		}
+		return out, ok.Load()
 	}
 }

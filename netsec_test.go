@@ -210,24 +210,7 @@ func TestReloadsLeaveNothingBehind(t *testing.T) {
 	}
 	baseG, baseF := settle()
 
-	stop := make(chan struct{})
-	var wg sync.WaitGroup
-	errs := make(chan error, 4)
-	for range 4 {
-		wg.Go(func() {
-			for {
-				select {
-				case <-stop:
-					return
-				default:
-				}
-				if err := scrape(); err != nil {
-					errs <- err
-					return
-				}
-			}
-		})
-	}
+	stop := keepScraping(4, scrape)
 	peakG, peakF := 0, 0
 	for i := range 30 {
 		writeFile(t, cfgFile, files[(i+1)%2])
@@ -236,10 +219,8 @@ func TestReloadsLeaveNothingBehind(t *testing.T) {
 		}
 		peakG, peakF = max(peakG, runtime.NumGoroutine()), max(peakF, openFiles(t))
 	}
-	close(stop)
-	wg.Wait()
-	close(errs)
-	for err := range errs {
+	errs, _ := stop()
+	for _, err := range errs {
 		t.Error(err)
 	}
 	scraper.CloseIdleConnections()

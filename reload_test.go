@@ -10,8 +10,6 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
-	"sync"
-	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
@@ -152,35 +150,18 @@ func TestReloadUnderScrapes(t *testing.T) {
 	scraper := &http.Client{Transport: &http.Transport{}}
 	defer scraper.CloseIdleConnections()
 	defer http.DefaultClient.CloseIdleConnections()
-	var (
-		stop     = make(chan struct{})
-		wg       sync.WaitGroup
-		scrapes  atomic.Int64
-		failures = make(chan string, 100)
-	)
-	for range 4 {
-		wg.Go(func() {
-			for {
-				select {
-				case <-stop:
-					return
-				default:
-				}
-				resp, err := scraper.Get(e.url + "/metrics")
-				if err != nil {
-					failures <- err.Error()
-					return
-				}
-				b, _ := io.ReadAll(resp.Body)
-				resp.Body.Close()
-				if resp.StatusCode != http.StatusOK || !bytes.Contains(b, []byte(`groq_up{organization="a"} 1`)) {
-					failures <- fmt.Sprintf("scrape answered %d:\n%s", resp.StatusCode, b)
-					return
-				}
-				scrapes.Add(1)
-			}
-		})
-	}
+	stop := keepScraping(4, func() error {
+		resp, err := scraper.Get(e.url + "/metrics")
+		if err != nil {
+			return err
+		}
+		b, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusOK || !bytes.Contains(b, []byte(`groq_up{organization="a"} 1`)) {
+			return fmt.Errorf("scrape answered %d:\n%s", resp.StatusCode, b)
+		}
+		return nil
+	})
 
 	// A new file: organization b goes, a query comes.
 	writeFile(t, cfgFile, twoOrgConfig(urlA, "", "groq_custom_one", "groq_custom_two"))
@@ -222,13 +203,11 @@ func TestReloadUnderScrapes(t *testing.T) {
 		}
 	}
 
-	close(stop)
-	wg.Wait()
-	close(failures)
-	for f := range failures {
-		t.Error(f)
+	errs, scrapes := stop()
+	for _, err := range errs {
+		t.Error(err)
 	}
-	if scrapes.Load() == 0 {
+	if scrapes == 0 {
 		t.Error("no scrape completed during the reloads")
 	}
 	if groqA.Requests() == 0 {
