@@ -8,7 +8,6 @@ import (
 
 	"github.com/go-kit/log"
 	"github.com/prometheus/client_golang/prometheus"
-	"github.com/prometheus/common/expfmt"
 
 	"github.com/groq-exporter/groq_exporter/collector"
 )
@@ -87,7 +86,7 @@ func metricsHandler(orgs *Organizations, g prometheus.Gatherer, rl *Reloader, lo
 	orgs.onRender(x.prepare)
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.Method == http.MethodHead {
-			w.Header().Set("Content-Type", string(expfmt.NegotiateIncludingOpenMetrics(r.Header)))
+			w.Header().Set("Content-Type", string(negotiate(r.Header)))
 			return
 		}
 		ctx, cancel := context.WithTimeout(r.Context(), wait(r.Header))

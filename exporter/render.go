@@ -134,7 +134,7 @@ var bufPool = sync.Pool{New: func() any { return new(bytes.Buffer) }}
 // negotiates, gzipped if the request accepts it, with a Content-Length: the
 // answer of an earlier scrape if it is of the same snapshot and recent enough.
 func (x *exposition) serve(w http.ResponseWriter, r *http.Request, snap *snapshot) {
-	k := answerKey{expfmt.NegotiateIncludingOpenMetrics(r.Header), gzipAccepted(r.Header)}
+	k := answerKey{negotiate(r.Header), gzipAccepted(r.Header)}
 	a, old := x.kept(k, snap)
 	switch {
 	case a == nil:
@@ -156,9 +156,10 @@ func (x *exposition) serve(w http.ResponseWriter, r *http.Request, snap *snapsho
 	}
 	h := w.Header()
 	h.Set("Content-Type", a.ctype)
+	h.Add("Vary", "Accept")
+	h.Add("Vary", "Accept-Encoding")
 	if a.gzip {
 		h.Set("Content-Encoding", "gzip")
-		h.Add("Vary", "Accept-Encoding")
 	}
 	h.Set("Content-Length", strconv.Itoa(len(a.body)))
 	_, _ = w.Write(a.body)
@@ -326,6 +327,12 @@ func appendStored(dst, b []byte) []byte {
 		b = b[n:]
 	}
 	return dst
+}
+
+// negotiate picks the exposition format of a request as promhttp does with
+// OpenMetrics enabled.
+func negotiate(h http.Header) expfmt.Format {
+	return expfmt.NegotiateAccept(h, expfmt.DefaultOpenMetricsAcceptedFormats()...)
 }
 
 // gzipAccepted tells whether the request accepts gzip, as promhttp decides.

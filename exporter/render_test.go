@@ -7,6 +7,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -91,7 +92,8 @@ func TestExpositionIsPromhttps(t *testing.T) {
 	} {
 		for _, enc := range []string{"", "gzip", "gzip;q=0", "br, gzip;q=0.5"} {
 			a, b := get(t, ours, http.MethodGet, "Accept", accept, "Accept-Encoding", enc), get(t, theirs, http.MethodGet, "Accept", accept, "Accept-Encoding", enc)
-			if a.Header.Get("Content-Type") != b.Header.Get("Content-Type") || a.Header.Get("Content-Encoding") != b.Header.Get("Content-Encoding") {
+			if a.Header.Get("Content-Type") != b.Header.Get("Content-Type") || a.Header.Get("Content-Encoding") != b.Header.Get("Content-Encoding") ||
+				!slices.Equal(a.Header.Values("Vary"), b.Header.Values("Vary")) {
 				t.Errorf("Accept %q, Accept-Encoding %q: Content-Type %q, Content-Encoding %q; promhttp: %q, %q", accept, enc,
 					a.Header.Get("Content-Type"), a.Header.Get("Content-Encoding"), b.Header.Get("Content-Type"), b.Header.Get("Content-Encoding"))
 			}
