@@ -420,11 +420,15 @@ func (o *Organizations) Config() (*config.Config, string) {
 func (o *Organizations) Refresh(ctx context.Context) {
 	orgs, gen := o.current()
 	for {
-		var wg sync.WaitGroup
-		for _, org := range orgs {
-			wg.Go(func() { org.coll.Refresh(ctx) })
+		if len(orgs) == 1 { // the common case: no goroutine per scrape
+			orgs[0].coll.Refresh(ctx)
+		} else {
+			var wg sync.WaitGroup
+			for _, org := range orgs {
+				wg.Go(func() { org.coll.Refresh(ctx) })
+			}
+			wg.Wait()
 		}
-		wg.Wait()
 		var now uint64
 		if orgs, now = o.current(); now == gen || ctx.Err() != nil {
 			return
