@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"strconv"
+	"strings"
 	"testing"
 
 	"github.com/groq-exporter/groq_exporter/collector"
@@ -46,7 +47,11 @@ func BenchmarkDecodeVector(b *testing.B) {
 }
 
 // BenchmarkRefresh is one whole refresh of an answer: decoding, translating,
-// building the const metrics and swapping the cache.
+// building the const metrics and swapping the cache, as a refresh ahead runs
+// it (what a scrape that waits for one adds is the wait for a goroutine to
+// wake, which BenchmarkRefreshWaited shows). Every answer has the series of
+// the one before, with new values, as Groq's answers mostly do: the refresh
+// reuses what the last one built (BenchmarkRefreshNewSeries does not).
 func BenchmarkRefresh(b *testing.B) {
 	eachSize(b, func(b *testing.B, n int) {
 		body := groqtest.Vector(n)
@@ -57,7 +62,7 @@ func BenchmarkRefresh(b *testing.B) {
 		b.SetBytes(int64(len(body)))
 		b.ReportAllocs()
 		for b.Loop() {
-			c.Refresh(context.Background())
+			collector.RefreshInPlace(c)
 		}
 		if st := c.Status(); !st.Up || collector.CachedSeries(c) != n {
 			b.Fatalf("after refresh: up %v, %d series, error %q", st.Up, collector.CachedSeries(c), st.LastError)
@@ -81,6 +86,62 @@ func BenchmarkTranslateBuild(b *testing.B) {
 			if len(m) != n {
 				b.Fatalf("%d metrics", len(m))
 			}
+		}
+	})
+}
+
+// BenchmarkRefreshNewSeries is BenchmarkRefresh when every answer has other
+// series than the one before it (other model names), so that nothing of the
+// last refresh can be reused: the refresh translates and builds every series.
+func BenchmarkRefreshNewSeries(b *testing.B) {
+	eachSize(b, func(b *testing.B, n int) {
+		// The first is BenchmarkDecodeVector's; the other has other model
+		// names of the same length.
+		other := groqtest.VectorSamples(n)
+		for _, s := range other {
+			s.Labels["model"] = strings.Replace(s.Labels["model"], "model-", "m0del-", 1)
+		}
+		bodies := alternating{groqtest.Vector(n), groqtest.EncodeVector(other)}
+		c, err := collector.New(&bodies, collector.Options{CacheTTL: 0})
+		if err != nil {
+			b.Fatal(err)
+		}
+		b.SetBytes(int64(len(bodies[0])))
+		b.ReportAllocs()
+		for b.Loop() {
+			collector.RefreshInPlace(c)
+		}
+		if st := c.Status(); !st.Up || collector.CachedSeries(c) != n {
+			b.Fatalf("after refresh: up %v, %d series, error %q", st.Up, collector.CachedSeries(c), st.LastError)
+		}
+	})
+}
+
+// alternating answers each query by decoding the next of its bodies in turn.
+type alternating [][]byte
+
+func (a *alternating) QueryAnswer(context.Context, string) (*groq.Answer, error) {
+	body := (*a)[0]
+	*a = append((*a)[1:], body)
+	return groq.DecodeAnswer(bytes.NewReader(body))
+}
+
+// BenchmarkRefreshWaited is BenchmarkRefresh as a scrape that finds the
+// cache expired runs it: started on a goroutine of its own, and waited for.
+func BenchmarkRefreshWaited(b *testing.B) {
+	eachSize(b, func(b *testing.B, n int) {
+		body := groqtest.Vector(n)
+		c, err := collector.New(decodingQuerier(body), collector.Options{CacheTTL: 0})
+		if err != nil {
+			b.Fatal(err)
+		}
+		b.SetBytes(int64(len(body)))
+		b.ReportAllocs()
+		for b.Loop() {
+			c.Refresh(context.Background())
+		}
+		if st := c.Status(); !st.Up || collector.CachedSeries(c) != n {
+			b.Fatalf("after refresh: up %v, %d series, error %q", st.Up, collector.CachedSeries(c), st.LastError)
 		}
 	})
 }

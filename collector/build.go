@@ -1,24 +1,26 @@
 package collector
 
 import (
-	"hash/maphash"
+	"cmp"
+	"math/bits"
 	"slices"
-	"sort"
 	"strings"
-	"sync"
 	"unicode/utf8"
 
 	"github.com/prometheus/client_golang/prometheus"
 	dto "github.com/prometheus/client_model/go"
+
+	"github.com/groq-exporter/groq_exporter/groq"
 )
 
 // series is one translated upstream sample, ready to become a const metric.
 type series struct {
-	family Family
-	labels map[string]string // upstream labels; __name__ and other "__" labels are left out
-	extra  []labelPair       // labels the exporter sets (percentile); they win over upstream ones
+	family *Family     // shared by the series of a name, read-only
+	labels groq.Labels // upstream labels, sorted; build leaves out __name__ and other "__" labels
+	extra  []labelPair // labels the exporter sets (percentile); they win over upstream ones
 	value  float64
 	src    *nameInfo // the upstream name it comes from; nil for a custom query's
+	sample int       // its sample in the answer; -1 if it is computed from several (a percentile of buckets)
 }
 
 // rankOf orders the upstream names of one family: when two give the same
@@ -54,187 +56,505 @@ type labelPair struct{ name, value string }
 // identical are collapsed to one, and counted in d: as duplicate when they
 // come from the same upstream name (the first is kept), as name_collision
 // when from two (the one of lower rank is kept, whatever the order).
-// It returns the metrics and how many each family has.
-func build(all []series, d *drops) ([]prometheus.Metric, map[string]int) {
-	families := map[string]int{}
-	byFamily := map[string][]int{}
-	var order []string
-	for i, s := range all {
-		if _, ok := byFamily[s.family.Name]; !ok {
-			order = append(order, s.family.Name)
-		}
-		byFamily[s.family.Name] = append(byFamily[s.family.Name], i)
-	}
-	metrics := make([]prometheus.Metric, 0, len(all))
-	for _, name := range order {
-		idx := byFamily[name]
-		f := all[idx[0]].family
+// It returns the metrics, sorted within each family as the registry sorts
+// them, and how many each family has.
+//
+// A builder is kept across the refreshes of one query, with the layout of
+// each family and its scratch space. One refresh of a query runs at a time.
+func (b *builder) build(all []series, d *drops) ([]prometheus.Metric, map[string]int) {
+	b.all, b.d = all, d
+	b.gauges, b.metrics = make([]gauge, len(all)), make([]prometheus.Metric, 0, len(all))
+	b.samples = b.samples[:0]
+	defer func() { b.all, b.d, b.gauges, b.metrics = nil, nil, nil, nil }()
 
-		// Name every label the family's series carry, once. Series mostly
-		// carry the same labels: a series whose labels are all known already
-		// is checked by lookups, without walking its map.
-		set := map[string]bool{}
-		upstream := map[string]bool{}
-		var known []string
-		for _, i := range idx {
-			for _, p := range all[i].extra {
-				set[p.name] = true
+	// Each series' family, numbered in the order the answer first names
+	// them; then every family's series, in the answer's order, side by side.
+	sc := &b.scratch
+	if sc.family == nil {
+		sc.family = map[string]int{}
+	}
+	clear(sc.family)
+	sc.families, sc.count = sc.families[:0], sc.count[:0]
+	famOf := grow(sc.famOf, len(all))
+	sc.famOf = famOf
+	last := -1 // the series of one family mostly come together
+	for i := range all {
+		name := all[i].family.Name
+		f := last
+		if f < 0 || sc.families[f].Name != name {
+			var ok bool
+			if f, ok = sc.family[name]; !ok {
+				f = len(sc.families)
+				sc.family[name] = f
+				sc.families, sc.count = append(sc.families, *all[i].family), append(sc.count, 0)
 			}
-			labels := all[i].labels
-			n := 0
-			if _, ok := labels["__name__"]; ok {
-				n++
-			}
-			for _, k := range known {
-				if _, ok := labels[k]; ok {
-					n++
-				}
-			}
-			if n == len(labels) {
-				continue
-			}
-			for k := range labels {
-				if !strings.HasPrefix(k, "__") && !upstream[k] {
-					upstream[k] = true
-					known = append(known, k)
-				}
-			}
+			last = f
 		}
-		slices.Sort(known)
-		exported := exportLabelNames(known, set) // upstream label name → exported label name
-		labelNames := make([]string, 0, len(set))
-		for n := range set {
-			labelNames = append(labelNames, n)
-		}
-		sort.Strings(labelNames)
-		pos := make(map[string]int, len(labelNames))
-		for i, n := range labelNames {
-			pos[n] = i
-		}
-		at := make([]int, len(known)) // where each upstream label goes among labelNames
-		for j, k := range known {
-			at[j] = pos[exported[k]]
-		}
-		desc, ok := descs.get(f.Name, f.Help, labelNames)
-		if !ok {
-			for _, i := range idx { // cannot happen: the names are sanitized
-				d.add(dropInvalid, name)
-				if all[i].src != nil {
-					all[i].src.drop(dropInvalid, 1)
-				}
+		famOf[i] = f
+		sc.count[f]++
+	}
+	idx := grow(sc.idx, len(all))
+	sc.idx = idx
+	start := sc.start[:0]
+	next := 0
+	for _, n := range sc.count {
+		start = append(start, next)
+		next += n
+	}
+	sc.start = start
+	for i, f := range famOf {
+		idx[start[f]] = i
+		start[f]++
+	}
+
+	families := make(map[string]int, len(sc.families))
+	next = 0
+	for f, fam := range sc.families {
+		of := idx[next : next+sc.count[f]]
+		next += sc.count[f]
+		lay := b.layout(fam, of)
+		if lay.desc == nil { // cannot happen: the names are sanitized
+			for _, i := range of {
+				b.drop(dropInvalid, i)
 			}
 			continue
 		}
-		seen := newDedup(len(idx))
-		kept := make([]keptSeries, 0, len(idx))
-		block := make([]string, len(idx)*len(labelNames)) // every series' label values, in one allocation
-		for _, i := range idx {
-			s := all[i]
-			values := block[:len(labelNames):len(labelNames)]
-			block = block[len(labelNames):]
-			for j, k := range known {
-				if v, ok := s.labels[k]; ok {
-					values[at[j]] = v
+		families[fam.Name] += b.family(lay, of)
+	}
+	return b.metrics, families
+}
+
+// layout is where the labels of a family's series go. A family's label names
+// rarely change: it is kept across refreshes, and only checked.
+type layout struct {
+	help     string
+	upstream []string         // the series' label names, sorted; "__" ones left out
+	extra    []string         // the exporter's label names (percentile, organization), sorted
+	names    []string         // the exported label names, sorted
+	at       map[string]int   // an upstream label name → its place in names
+	extraAt  map[string]int   // the exporter's label name → its place in names
+	desc     *prometheus.Desc // nil if client_golang refuses the names
+}
+
+// maxLayouts bounds the layouts kept; past it, they start again empty.
+const maxLayouts = 1024
+
+// layout returns the layout of family f, whose series are b.all[idx].
+func (b *builder) layout(f Family, idx []int) *layout {
+	all := b.all
+	// Series mostly carry the same label names as the one before them,
+	// and those are not looked at again.
+	var upstream, extra []string
+	seen := map[string]bool{}
+	var prev groq.Labels
+	var prevExtra []labelPair
+	for n, i := range idx {
+		s := all[i]
+		if n == 0 || !sameNames(s.labels, prev) {
+			for _, l := range s.labels {
+				if !strings.HasPrefix(l.Name, "__") && !seen[l.Name] {
+					seen[l.Name] = true
+					upstream = append(upstream, l.Name)
 				}
 			}
+			prev = s.labels
+		}
+		if n == 0 || !sameExtra(s.extra, prevExtra) {
 			for _, p := range s.extra {
-				values[pos[p.name]] = p.value
-			}
-			if !validUTF8(values) {
-				d.add(dropInvalid, name)
-				if s.src != nil {
-					s.src.drop(dropInvalid, 1)
+				if !slices.Contains(extra, p.name) {
+					extra = append(extra, p.name)
 				}
-				continue
 			}
-			j, dup := seen.seen(values, len(kept))
-			if !dup {
-				kept = append(kept, keptSeries{values, s.value, i})
-				continue
-			}
-			lost, won := s.src, all[kept[j].from].src
-			if rankOf(lost) < rankOf(won) {
-				lost, won = won, lost
-				kept[j] = keptSeries{values, s.value, i}
-			}
-			if lost == won {
-				example := name
-				if lost != nil {
-					example = lost.name
-					lost.drop(dropDuplicate, 1)
+			prevExtra = s.extra
+		}
+	}
+	for _, p := range b.constant {
+		if !slices.Contains(extra, p.name) {
+			extra = append(extra, p.name)
+		}
+	}
+	slices.Sort(upstream)
+	slices.Sort(extra)
+	if l := b.layouts[f.Name]; l != nil && l.help == f.Help && slices.Equal(l.upstream, upstream) && slices.Equal(l.extra, extra) {
+		return l
+	}
+
+	taken := make(map[string]bool, len(extra))
+	for _, e := range extra {
+		taken[e] = true
+	}
+	exported := exportLabelNames(upstream, taken) // upstream label name → exported label name
+	l := &layout{help: f.Help, upstream: upstream, extra: extra,
+		at: make(map[string]int, len(upstream)), extraAt: make(map[string]int, len(extra))}
+	for n := range taken {
+		l.names = append(l.names, n)
+	}
+	slices.Sort(l.names)
+	place := make(map[string]int, len(l.names))
+	for j, n := range l.names {
+		place[n] = j
+	}
+	for _, u := range upstream {
+		l.at[u] = place[exported[u]]
+	}
+	for _, e := range extra {
+		l.extraAt[e] = place[e]
+	}
+	desc := prometheus.NewDesc(f.Name, f.Help, l.names, nil)
+	if _, err := prometheus.NewConstMetric(desc, prometheus.GaugeValue, 0, make([]string, len(l.names))...); err == nil {
+		l.desc = desc
+	}
+	if b.layouts == nil || len(b.layouts) >= maxLayouts {
+		b.layouts = map[string]*layout{}
+	}
+	b.layouts[f.Name] = l
+	return l
+}
+
+// builder makes the gauges of a refresh, from blocks allocated once per
+// refresh or once per family, never per series.
+type builder struct {
+	constant []labelPair         // labels every series gets (the organization), after its own
+	layouts  map[string]*layout  // by family name, kept across refreshes
+	orders   map[string]*ordered // by label name, kept across refreshes
+
+	// What the last answer built into, for the next answer with the same
+	// series in the same order to reuse; nil if it cannot be.
+	last *lastBuild
+
+	// Of the build under way.
+	all     []series
+	d       *drops
+	gauges  []gauge // one per series of all, taken in turn
+	metrics []prometheus.Metric
+	samples []int // the sample of each of metrics; -1 if computed from several
+
+	scratch struct { // what a build needs only while it runs, kept for the next
+		family     map[string]int // family name → its number
+		families   []Family
+		count      []int // series per family
+		start      []int
+		famOf, idx []int
+		ids        []map[string]uint32 // value → number, per label
+		raw        [][]string          // number → value, per label
+		rows       []uint32
+		cur, prev  []string
+		at, extra  []int
+		order      []uint32
+		rank       [][]uint32
+		invalid    [][]bool
+		valid      []int
+		keys       []uint64
+		shift      []int
+	}
+}
+
+// grow returns s with length n, cleared, allocating only if it must.
+func grow[T any](s []T, n int) []T {
+	if cap(s) < n {
+		return make([]T, n)
+	}
+	s = s[:n]
+	clear(s)
+	return s
+}
+
+func (b *builder) drop(reason string, i int) {
+	name := b.all[i].family.Name
+	b.d.add(reason, name)
+	if src := b.all[i].src; src != nil {
+		src.drop(reason, 1)
+	}
+}
+
+// family appends the gauges of the series all[idx], laid out by lay, to
+// b.metrics, and returns how many it kept.
+//
+// Each label's values are numbered as they come, then ranked: a series is a
+// row of ranks, sorted and compared as numbers, and each label pair is made
+// once for all the series that share it.
+func (b *builder) family(lay *layout, idx []int) int {
+	all, width, sc := b.all, len(lay.names), &b.scratch
+	for len(sc.ids) < width {
+		sc.ids, sc.raw = append(sc.ids, map[string]uint32{}), append(sc.raw, nil)
+		sc.rank, sc.invalid = append(sc.rank, nil), append(sc.invalid, nil)
+	}
+	ids, raw := sc.ids[:width], sc.raw[:width]
+	for j := range width {
+		clear(ids[j])
+		raw[j] = raw[j][:0]
+	}
+	rows := grow(sc.rows, len(idx)*width)
+	cur, prevValues := grow(sc.cur, width), grow(sc.prev, width)
+	at, extraAt := sc.at[:0], sc.extra[:0] // where prev's labels and prevExtra go among the names; -1: left out
+	var prev groq.Labels
+	var prevExtra []labelPair
+	for n, i := range idx {
+		s := &all[i]
+		clear(cur)
+		if n == 0 || !sameNames(s.labels, prev) {
+			at = at[:0]
+			for _, l := range s.labels {
+				j, ok := lay.at[l.Name]
+				if !ok {
+					j = -1
 				}
-				d.add(dropDuplicate, example)
-				continue
+				at = append(at, j)
 			}
-			d.add(dropNameCollision, lost.name+" → "+name+", as "+won.name+" is")
-			lost.drop(dropNameCollision, 1)
-			if lost.detail == "" {
-				lost.detail = " → " + name + ", as " + won.name + " is"
+			prev = s.labels
+		}
+		for k, l := range s.labels {
+			if j := at[k]; j >= 0 {
+				cur[j] = l.Value
 			}
 		}
-		// In the order the registry sorts them into on every scrape, so that
-		// its sort finds them sorted: sorted once per refresh, not per scrape.
-		slices.SortFunc(kept, func(a, b keptSeries) int { return slices.Compare(a.values, b.values) })
-		fb := newFamilyBuilder(desc, labelNames, len(kept))
-		for _, k := range kept {
-			metrics = append(metrics, fb.add(k.values, k.value))
-			if src := all[k.from].src; src != nil {
-				src.kept++
+		if n == 0 || !sameExtra(s.extra, prevExtra) {
+			extraAt = extraAt[:0]
+			for _, p := range s.extra {
+				extraAt = append(extraAt, lay.extraAt[p.name])
+			}
+			prevExtra = s.extra
+		}
+		for k, p := range s.extra { // the exporter's labels win
+			cur[extraAt[k]] = p.value
+		}
+		for _, p := range b.constant {
+			cur[lay.extraAt[p.name]] = p.value
+		}
+		row := rows[n*width : (n+1)*width]
+		for j, v := range cur {
+			if n > 0 && v == prevValues[j] {
+				row[j] = rows[(n-1)*width+j]
+				continue
+			}
+			id, ok := ids[j][v]
+			if !ok {
+				id = uint32(len(raw[j]))
+				ids[j][v] = id
+				raw[j] = append(raw[j], v)
+			}
+			row[j] = id
+		}
+		cur, prevValues = prevValues, cur
+	}
+	sc.rows, sc.cur, sc.prev, sc.at, sc.extra = rows, cur, prevValues, at, extraAt
+
+	// Rank each label's values, into one block of every label's sorted
+	// values. A value that is not UTF-8 (client_golang refuses it) makes its
+	// series invalid.
+	distinct := 0
+	for _, vs := range raw {
+		distinct += len(vs)
+	}
+	block := make([]string, distinct)
+	values := make([][]string, width) // rank → value, per label
+	rank, invalid := sc.rank[:width], sc.invalid[:width]
+	for j, vs := range raw {
+		order := b.order(lay.names[j], vs)
+		rank[j] = grow(rank[j], len(vs))
+		values[j], block = block[:len(vs):len(vs)], block[len(vs):]
+		bad := false
+		for r, id := range order {
+			rank[j][id] = uint32(r)
+			values[j][r] = vs[id]
+			bad = bad || !utf8.ValidString(vs[id])
+		}
+		invalid[j] = invalid[j][:0]
+		if bad {
+			invalid[j] = grow(invalid[j], len(vs))
+			for r, v := range values[j] {
+				invalid[j][r] = !utf8.ValidString(v)
 			}
 		}
-		families[name] += len(kept)
 	}
-	return metrics, families
+	valid := sc.valid[:0] // as places in idx
+	for n, i := range idx {
+		row := rows[n*width : (n+1)*width]
+		ok := true
+		for j, id := range row {
+			row[j] = rank[j][id]
+			ok = ok && (len(invalid[j]) == 0 || !invalid[j][row[j]])
+		}
+		if !ok {
+			b.drop(dropInvalid, i)
+			continue
+		}
+		valid = append(valid, n)
+	}
+	sc.valid = valid
+
+	// In the order the registry sorts them into on every gathering, so that
+	// its sort finds them sorted; identical series side by side, in the
+	// answer's order.
+	rowOf := func(n int) []uint32 { return rows[n*width : (n+1)*width] }
+	b.sortRows(valid, rows, values, len(idx))
+
+	// One label pair per label value, shared by its series.
+	pairBlock := make([]dto.LabelPair, distinct)
+	pairOf := make([][]dto.LabelPair, width) // per label, by rank
+	for j, vs := range values {
+		pairOf[j], pairBlock = pairBlock[:len(vs):len(vs)], pairBlock[len(vs):]
+		for r := range vs {
+			pairOf[j][r].Name, pairOf[j][r].Value = &lay.names[j], &vs[r]
+		}
+	}
+	ptrs := make([]*dto.LabelPair, len(valid)*width)
+	count := 0
+	for g := 0; g < len(valid); {
+		// Of identical series, the one of lowest rank is kept, then the
+		// first in the answer.
+		end, keep := g+1, valid[g]
+		for ; end < len(valid) && slices.Equal(rowOf(valid[end]), rowOf(valid[g])); end++ {
+			if rankOf(all[idx[valid[end]]].src) < rankOf(all[idx[keep]].src) {
+				keep = valid[end]
+			}
+		}
+		for _, n := range valid[g:end] {
+			if n != keep {
+				b.collapse(idx[n], idx[keep])
+			}
+		}
+		g = end
+
+		var labels []*dto.LabelPair
+		if width > 0 {
+			labels, ptrs = ptrs[:width:width], ptrs[width:]
+			for j, r := range rowOf(keep) {
+				labels[j] = &pairOf[j][r]
+			}
+		}
+		s := &all[idx[keep]]
+		gg := &b.gauges[0]
+		b.gauges = b.gauges[1:]
+		gg.desc, gg.labels, gg.value = lay.desc, labels, s.value
+		gg.gauge.Value = &gg.value
+		b.metrics = append(b.metrics, gg)
+		b.samples = append(b.samples, s.sample)
+		if s.src != nil {
+			s.src.kept++
+		}
+		count++
+	}
+	return count
 }
 
-// descCache keeps the Desc of each family and label set across refreshes:
-// making one (and checking it) cost more than the rest of a small refresh.
-type descCache struct {
-	mu sync.Mutex
-	m  map[string]*prometheus.Desc
+// order returns the numbers of values (of the label called name) in the
+// order of the values. A label mostly has the same values in every family and
+// every answer, in the same order: those are sorted once.
+func (b *builder) order(name string, values []string) []uint32 {
+	o := b.orders[name]
+	if o != nil && slices.Equal(o.values, values) {
+		return o.order
+	}
+	if b.orders == nil || len(b.orders) >= maxLayouts {
+		b.orders = map[string]*ordered{}
+	}
+	o = &ordered{values: slices.Clone(values), order: make([]uint32, len(values))}
+	for k := range o.order {
+		o.order[k] = uint32(k)
+	}
+	slices.SortFunc(o.order, func(a, b uint32) int { return strings.Compare(values[a], values[b]) })
+	b.orders[name] = o
+	return o.order
 }
 
-// maxDescs bounds the cache; past it, it starts again empty.
-const maxDescs = 1024
-
-var descs = &descCache{m: map[string]*prometheus.Desc{}}
-
-// get returns the Desc of a gauge family with these label names, or false if
-// client_golang refuses them.
-func (c *descCache) get(name, help string, labelNames []string) (*prometheus.Desc, bool) {
-	key := name + "\x00" + help + "\x00" + strings.Join(labelNames, "\x00")
-	c.mu.Lock()
-	d, ok := c.m[key]
-	c.mu.Unlock()
-	if ok {
-		return d, true
-	}
-	d = prometheus.NewDesc(name, help, labelNames, nil)
-	if _, err := prometheus.NewConstMetric(d, prometheus.GaugeValue, 0, make([]string, len(labelNames))...); err != nil {
-		return nil, false
-	}
-	c.mu.Lock()
-	if len(c.m) >= maxDescs {
-		clear(c.m)
-	}
-	c.m[key] = d
-	c.mu.Unlock()
-	return d, true
+// ordered is a label's values, as family numbers them, and their order.
+type ordered struct {
+	values []string
+	order  []uint32
 }
 
-type keptSeries struct {
-	values []string // label values, in the order of the family's sorted label names
-	value  float64
-	from   int // its index in all: no pointer, for the sort's and the GC's sake
+// sortRows sorts ns, places among the size rows of len(values) ranks each,
+// by their rows and then by place. When the ranks and the place fit in 64
+// bits, as they do but for families of many labels of many values, each row
+// is sorted as one number.
+func (b *builder) sortRows(ns []int, rows []uint32, values [][]string, size int) {
+	width, sc := len(values), &b.scratch
+	shift := grow(sc.shift, width)
+	sc.shift = shift
+	placeBits := bits.Len(uint(size))
+	total := placeBits
+	for j, vs := range values {
+		shift[j] = bits.Len(uint(len(vs)))
+		total += shift[j]
+	}
+	if total > 64 {
+		slices.SortFunc(ns, func(a, b int) int {
+			if c := slices.Compare(rows[a*width:(a+1)*width], rows[b*width:(b+1)*width]); c != 0 {
+				return c
+			}
+			return cmp.Compare(a, b)
+		})
+		return
+	}
+	keys := grow(sc.keys, len(ns))
+	sc.keys = keys
+	for k, n := range ns {
+		var key uint64
+		for j, r := range rows[n*width : (n+1)*width] {
+			key = key<<shift[j] | uint64(r)
+		}
+		keys[k] = key<<placeBits | uint64(n)
+	}
+	slices.Sort(keys)
+	for k, key := range keys {
+		ns[k] = int(key & (1<<placeBits - 1))
+	}
+}
+
+// collapse counts the series all[i], identical to all[kept], which is kept.
+func (b *builder) collapse(i, kept int) {
+	name := b.all[i].family.Name
+	lost, won := b.all[i].src, b.all[kept].src
+	if lost == won {
+		example := name
+		if lost != nil {
+			example = lost.name
+			lost.drop(dropDuplicate, 1)
+		}
+		b.d.add(dropDuplicate, example)
+		return
+	}
+	b.d.add(dropNameCollision, lost.name+" → "+name+", as "+won.name+" is")
+	lost.drop(dropNameCollision, 1)
+	if lost.detail == "" {
+		lost.detail = " → " + name + ", as " + won.name + " is"
+	}
+}
+
+// sameNames says whether two label sets have the same names, in order.
+func sameNames(a, b groq.Labels) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range a {
+		if a[i].Name != b[i].Name {
+			return false
+		}
+	}
+	return true
+}
+
+// sameExtra says whether two sets of the exporter's labels have the same names, in order.
+func sameExtra(a, b []labelPair) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range a {
+		if a[i].name != b[i].name {
+			return false
+		}
+	}
+	return true
 }
 
 // gauge is a const gauge, as prometheus.NewConstMetric makes one, whose
-// protobuf form is laid out in blocks shared by its whole family: a refresh
-// then costs about one allocation per series rather than a dozen.
+// protobuf form is laid out in blocks shared by its whole family.
 type gauge struct {
 	desc   *prometheus.Desc
 	labels []*dto.LabelPair
-	gauge  *dto.Gauge
+	gauge  dto.Gauge
+	value  float64
 }
 
 func (g *gauge) Desc() *prometheus.Desc { return g.desc }
@@ -243,102 +563,8 @@ func (g *gauge) Desc() *prometheus.Desc { return g.desc }
 // metrics do: the registry only reads them.
 func (g *gauge) Write(out *dto.Metric) error {
 	out.Label = g.labels
-	out.Gauge = g.gauge
+	out.Gauge = &g.gauge
 	return nil
-}
-
-// familyBuilder makes the gauges of one family from blocks allocated once.
-type familyBuilder struct {
-	desc   *prometheus.Desc
-	names  []string // sorted, as NewConstMetric would sort the label pairs
-	pairs  []dto.LabelPair
-	ptrs   []*dto.LabelPair
-	gauges []dto.Gauge
-	values []float64
-	out    []gauge
-	n      int
-}
-
-func newFamilyBuilder(desc *prometheus.Desc, names []string, size int) *familyBuilder {
-	return &familyBuilder{desc: desc, names: names,
-		pairs: make([]dto.LabelPair, size*len(names)), ptrs: make([]*dto.LabelPair, size*len(names)),
-		gauges: make([]dto.Gauge, size), values: make([]float64, size), out: make([]gauge, size)}
-}
-
-// add makes the next gauge; labelValues are in the order of names and are
-// kept, not copied.
-func (b *familyBuilder) add(labelValues []string, v float64) prometheus.Metric {
-	i, k := b.n, len(b.names)
-	b.n++
-	var labels []*dto.LabelPair
-	if k > 0 {
-		labels = b.ptrs[i*k : (i+1)*k : (i+1)*k]
-		for j := range k {
-			p := &b.pairs[i*k+j]
-			p.Name, p.Value = &b.names[j], &labelValues[j]
-			labels[j] = p
-		}
-	}
-	b.values[i] = v
-	b.gauges[i].Value = &b.values[i]
-	g := &b.out[i]
-	g.desc, g.labels, g.gauge = b.desc, labels, &b.gauges[i]
-	return g
-}
-
-// dedup tells whether a series' label values were seen before in its family,
-// and where it was kept, by hash, falling back to the joined values only for
-// a hash collision.
-type dedup struct {
-	seed  maphash.Seed
-	first map[uint64]seenAt
-	more  map[string]int
-}
-
-type seenAt struct {
-	values []string
-	index  int
-}
-
-func newDedup(size int) *dedup {
-	return &dedup{seed: maphash.MakeSeed(), first: make(map[uint64]seenAt, size)}
-}
-
-// seen returns where values were kept before, or records them at index.
-func (d *dedup) seen(values []string, index int) (int, bool) {
-	var h maphash.Hash
-	h.SetSeed(d.seed)
-	for _, v := range values {
-		h.WriteString(v)
-		h.WriteByte(0xff) // never in UTF-8, so ("a", "") and ("", "a") differ
-	}
-	sum := h.Sum64()
-	prev, ok := d.first[sum]
-	if !ok {
-		d.first[sum] = seenAt{values, index}
-		return 0, false
-	}
-	if slices.Equal(prev.values, values) {
-		return prev.index, true
-	}
-	if d.more == nil {
-		d.more = map[string]int{}
-	}
-	key := strings.Join(values, "\xff")
-	if j, ok := d.more[key]; ok {
-		return j, true
-	}
-	d.more[key] = index
-	return 0, false
-}
-
-func validUTF8(values []string) bool {
-	for _, v := range values {
-		if !utf8.ValidString(v) {
-			return false
-		}
-	}
-	return true
 }
 
 // dropInvalid: a series client_golang would refuse (a label value that is not UTF-8).
@@ -397,4 +623,62 @@ func sanitizeLabelName(s string) string {
 		b = b[1:]
 	}
 	return string(b)
+}
+
+// lastBuild is what an answer built into: its series' labels, the drops of
+// translating and building them, and the gauges.
+type lastBuild struct {
+	labels   []groq.Labels // of each sample of the answer
+	drops    *drops        // those of the translation and the build, not the decoding
+	gauges   []*gauge
+	samples  []int // the sample of each gauge
+	families map[string]int
+	models   []string
+	names    map[string]*nameInfo
+}
+
+// remember keeps what the answer of samples built into for reuse, unless a
+// gauge comes from several samples.
+func (b *builder) remember(samples []groq.Sample, metrics []prometheus.Metric, d *drops, families map[string]int, models []string, names map[string]*nameInfo) {
+	b.last = nil
+	if slices.Contains(b.samples, -1) {
+		return
+	}
+	last := &lastBuild{labels: make([]groq.Labels, len(samples)), drops: d, gauges: make([]*gauge, len(metrics)),
+		samples: slices.Clone(b.samples), families: families, models: models, names: names}
+	for i, s := range samples {
+		last.labels[i] = s.Labels
+	}
+	for k, m := range metrics {
+		last.gauges[k] = m.(*gauge)
+	}
+	b.last = last
+}
+
+// reuse returns the gauges of samples if they have the labels of the last
+// answer's, in the same order: the same series with new values, which is
+// what a refresh mostly finds. Translating and building them again would
+// give the same gauges, as only the values differ.
+func (b *builder) reuse(samples []groq.Sample) ([]prometheus.Metric, *lastBuild) {
+	last := b.last
+	if last == nil || len(last.labels) != len(samples) {
+		return nil, nil
+	}
+	for i, s := range samples {
+		if !slices.Equal(s.Labels, last.labels[i]) {
+			return nil, nil
+		}
+	}
+	gauges := make([]gauge, len(last.gauges))
+	metrics := make([]prometheus.Metric, len(last.gauges))
+	for k, g := range last.gauges {
+		n := &gauges[k]
+		n.desc, n.labels, n.value = g.desc, g.labels, samples[last.samples[k]].Value
+		n.gauge.Value = &n.value
+		metrics[k], last.gauges[k] = n, n
+	}
+	for i, s := range samples { // the next answer is compared with this one, and the last one's can go
+		last.labels[i] = s.Labels
+	}
+	return metrics, last
 }

@@ -1,10 +1,12 @@
 package collector
 
 import (
-	"hash/maphash"
 	"maps"
+	"slices"
+	"strconv"
 	"testing"
 
+	"github.com/groq-exporter/groq_exporter/groq"
 	"github.com/prometheus/client_golang/prometheus"
 	dto "github.com/prometheus/client_model/go"
 )
@@ -52,61 +54,43 @@ func TestExportLabelNames(t *testing.T) {
 }
 
 // TestGaugeAsConstMetric: the gauges build lays out in blocks write exactly
-// what prometheus.NewConstMetric's would.
+// what prometheus.NewConstMetric's would, in the order the registry sorts
+// them into.
 func TestGaugeAsConstMetric(t *testing.T) {
-	names := []string{"model", "percentile", "status_code"}
-	desc := prometheus.NewDesc("groq_test", "help", names, nil)
-	rows := [][]string{{"llama", "p99", "200"}, {"", "p50", ""}, {"é", "p99.9", "\x00"}}
-	fb := newFamilyBuilder(desc, names, len(rows))
-	for i, values := range rows {
-		v := float64(i) + 0.5
-		got, want := fb.add(values, v), prometheus.MustNewConstMetric(desc, prometheus.GaugeValue, v, values...)
+	f := &Family{Name: "groq_test", Help: "help"}
+	var all []series
+	for i, ls := range []map[string]string{{"model": "llama", "status_code": "200"}, {"model": ""}, {"model": "é", "status_code": "\x00"}, {"status_code": "200"}} {
+		all = append(all, series{family: f, labels: groq.LabelsFromMap(ls), extra: []labelPair{{"percentile", "p" + strconv.Itoa(9-i)}}, value: float64(i) + 0.5})
+	}
+	all = append(all, series{family: &Family{Name: "groq_none", Help: "help"}, value: 7})
+	metrics, families := (&builder{}).build(all, newDrops())
+	if len(metrics) != len(all) || families["groq_test"] != 4 || families["groq_none"] != 1 {
+		t.Fatalf("%d metrics, %v", len(metrics), families)
+	}
+	var prev []string
+	for i, got := range metrics[:4] {
 		var gm, wm dto.Metric
 		if err := got.Write(&gm); err != nil {
 			t.Fatal(err)
 		}
+		var values []string
+		for _, lp := range gm.Label {
+			values = append(values, lp.GetValue())
+		}
+		if slices.Compare(values, prev) <= 0 {
+			t.Errorf("row %d: %q after %q", i, values, prev)
+		}
+		prev = values
+		want := prometheus.MustNewConstMetric(got.Desc(), prometheus.GaugeValue, gm.GetGauge().GetValue(), values...)
 		if err := want.Write(&wm); err != nil {
 			t.Fatal(err)
 		}
-		if gm.String() != wm.String() || got.Desc() != want.Desc() {
+		if gm.String() != wm.String() {
 			t.Errorf("row %d: got %v, want %v", i, &gm, &wm)
 		}
 	}
-	noLabels := prometheus.NewDesc("groq_test", "help", nil, nil)
 	var m dto.Metric
-	if err := newFamilyBuilder(noLabels, nil, 1).add(nil, 1).Write(&m); err != nil || len(m.Label) != 0 || m.GetGauge().GetValue() != 1 {
+	if err := metrics[4].Write(&m); err != nil || len(m.Label) != 0 || m.GetGauge().GetValue() != 7 {
 		t.Errorf("no labels: %v, %v", &m, err)
-	}
-}
-
-// TestDedup: equal label values are duplicates; different ones never are,
-// even when their hashes collide.
-func TestDedup(t *testing.T) {
-	d := newDedup(4)
-	for _, tc := range []struct {
-		values []string
-		seen   bool
-	}{
-		{[]string{"a", ""}, false},
-		{[]string{"", "a"}, false},
-		{[]string{"a", ""}, true},
-		{[]string{"a"}, false},
-	} {
-		if _, got := d.seen(tc.values, 0); got != tc.seen {
-			t.Errorf("seen(%q) = %v, want %v", tc.values, got, tc.seen)
-		}
-	}
-	// Force collisions: every series hashes alike once first holds its hash.
-	d = newDedup(1)
-	var h maphash.Hash
-	h.SetSeed(d.seed)
-	h.WriteString("x")
-	h.WriteByte(0xff)
-	d.first[h.Sum64()] = seenAt{[]string{"y"}, 0} // as if ("y") had hashed as ("x") does
-	if _, seen := d.seen([]string{"x"}, 1); seen {
-		t.Error("a collision with other values is taken for the same values")
-	}
-	if j, seen := d.seen([]string{"x"}, 2); !seen || j != 1 {
-		t.Error("a collision with other values is not handled by the full key")
 	}
 }

@@ -137,6 +137,8 @@ type builtinRules struct {
 	// labels (the older scheme) are not kept. One refresh of a collector runs
 	// at a time, so it needs no lock.
 	memo map[string]*translation
+	// names is how many names the last answer had: a size hint.
+	names int
 }
 
 // translation is how one name translates, whatever its series.
@@ -218,12 +220,22 @@ func (n *nameInfo) drop(reason string, k int) {
 // histogram buckets. It returns the series to build and what became of each
 // name; series it refuses are counted in d.
 func (r *builtinRules) translate(samples []groq.Sample, d *drops) ([]series, map[string]*nameInfo) {
-	names := map[string]*nameInfo{}
-	for _, s := range samples {
-		name := s.Labels["__name__"]
-		ni := names[name]
+	names := make(map[string]*nameInfo, r.names)
+	var block []nameInfo                  // where the nameInfos are allocated, a few at a time
+	of := make([]*nameInfo, len(samples)) // each sample's name
+	var last *nameInfo                    // series of one name mostly come together
+	for i, s := range samples {
+		name := s.Labels.Get("__name__")
+		ni := last
+		if ni == nil || ni.name != name {
+			ni = names[name]
+		}
 		if ni == nil {
-			ni = &nameInfo{name: name}
+			if len(block) == cap(block) {
+				block = make([]nameInfo, 0, max(r.names, 16))
+			}
+			block = append(block, nameInfo{name: name})
+			ni = &block[len(block)-1]
 			if t, ok := r.memo[name]; ok {
 				ni.seg = t.seg
 			} else if seg, ok := splitName(name); ok {
@@ -234,19 +246,21 @@ func (r *builtinRules) translate(samples []groq.Sample, d *drops) ([]series, map
 			}
 			names[name] = ni
 		}
+		last, of[i] = ni, ni
 		ni.series++
 		if ni.labels != nil {
-			for k := range s.Labels {
-				ni.labels[k] = true
+			for _, l := range s.Labels {
+				ni.labels[l.Name] = true
 			}
 		}
 	}
+	r.names = len(names)
 	r.resolve(names)
 
 	out := make([]series, 0, len(samples))
 	var hists histograms
-	for _, s := range samples {
-		ni := names[s.Labels["__name__"]]
+	for i, s := range samples {
+		ni := of[i]
 		switch {
 		case ni.reason != "":
 			ni.drop(ni.reason, 1)
@@ -254,7 +268,7 @@ func (r *builtinRules) translate(samples []groq.Sample, d *drops) ([]series, map
 		case ni.parsed.bucket:
 			hists.add(ni, s, d)
 		default:
-			out = append(out, series{family: ni.family, labels: s.Labels, extra: ni.extra, value: s.Value, src: ni})
+			out = append(out, series{family: &ni.family, labels: s.Labels, extra: ni.extra, value: s.Value, src: ni, sample: i})
 		}
 	}
 	return hists.quantiles(out), names
@@ -264,11 +278,10 @@ func (r *builtinRules) translate(samples []groq.Sample, d *drops) ([]series, map
 // its rank within its family.
 func (r *builtinRules) resolve(names map[string]*nameInfo) {
 	type candidate struct {
-		ni      *nameInfo
-		doc     bool
-		curated Family
+		ni  *nameInfo
+		doc bool
 	}
-	groups := map[string][]candidate{}
+	groups := make(map[string][]candidate, len(names))
 	for _, ni := range names {
 		t := r.translationOf(ni)
 		ni.t = t
@@ -284,32 +297,39 @@ func (r *builtinRules) resolve(names map[string]*nameInfo) {
 		case r.reserved[exported]:
 			ni.reason, ni.detail = dropNameCollision, " → "+exported+", a name the exporter already serves"
 		default:
-			groups[exported] = append(groups[exported], candidate{ni, doc, f})
+			groups[exported] = append(groups[exported], candidate{ni, doc})
 		}
 	}
 	for exported, cs := range groups {
 		// Documented names first, then the current scheme before the older,
 		// series before buckets, then by name: the order is the answer's
 		// content only, never the order of the series in it.
-		sort.Slice(cs, func(i, j int) bool {
-			a, b := cs[i], cs[j]
-			if a.doc != b.doc {
-				return a.doc
+		slices.SortFunc(cs, func(a, b candidate) int {
+			first := func(x, y bool) int { // x before y
+				if x != y && x {
+					return -1
+				} else if x != y {
+					return 1
+				}
+				return 0
 			}
-			if (a.ni.parsed.level == "") != (b.ni.parsed.level == "") {
-				return a.ni.parsed.level == ""
+			if c := first(a.doc, b.doc); c != 0 {
+				return c
 			}
-			if a.ni.parsed.bucket != b.ni.parsed.bucket {
-				return !a.ni.parsed.bucket
+			if c := first(a.ni.parsed.level == "", b.ni.parsed.level == ""); c != 0 {
+				return c
 			}
-			if ca, cb := a.ni.canonical(), b.ni.canonical(); ca != cb {
-				return ca // p99 before 0.99
+			if c := first(!a.ni.parsed.bucket, !b.ni.parsed.bucket); c != 0 {
+				return c
 			}
-			return a.ni.name < b.ni.name
+			if c := first(a.ni.canonical(), b.ni.canonical()); c != 0 {
+				return c // p99 before 0.99
+			}
+			return strings.Compare(a.ni.name, b.ni.name)
 		})
 		f := Family{Name: exported, Help: cs[0].ni.t.help}
 		if cs[0].doc {
-			f = cs[0].curated
+			f = cs[0].ni.t.family
 		}
 		for i, c := range cs {
 			c.ni.rank, c.ni.family = i, f
@@ -327,34 +347,27 @@ type histograms struct {
 
 type histogram struct {
 	ni      *nameInfo
-	labels  map[string]string // without le
+	labels  groq.Labels // without le
 	buckets []bucket
 }
 
 func (h *histograms) add(ni *nameInfo, s groq.Sample, d *drops) {
-	le, err := strconv.ParseFloat(s.Labels["le"], 64)
+	le, err := strconv.ParseFloat(s.Labels.Get("le"), 64)
 	if err != nil {
 		ni.drop(groq.DropBadLabel, 1)
-		d.add(groq.DropBadLabel, ni.name+": le "+quote(s.Labels["le"])+" is not a number")
+		d.add(groq.DropBadLabel, ni.name+": le "+quote(s.Labels.Get("le"))+" is not a number")
 		return
 	}
-	keys := make([]string, 0, len(s.Labels))
-	for k := range s.Labels {
-		if k != "le" {
-			keys = append(keys, k)
-		}
-	}
-	sort.Strings(keys)
+	labels := make(groq.Labels, 0, len(s.Labels)-1)
 	var key strings.Builder
-	for _, k := range keys {
-		key.WriteString(k + "\xff" + s.Labels[k] + "\xff")
+	for _, l := range s.Labels {
+		if l.Name != "le" {
+			labels = append(labels, l)
+			key.WriteString(l.Name + "\xff" + l.Value + "\xff")
+		}
 	}
 	hg := h.byKey[key.String()]
 	if hg == nil {
-		labels := make(map[string]string, len(keys))
-		for _, k := range keys {
-			labels[k] = s.Labels[k]
-		}
 		hg = &histogram{ni: ni, labels: labels}
 		if h.byKey == nil {
 			h.byKey = map[string]*histogram{}
@@ -369,8 +382,8 @@ func (h *histograms) add(ni *nameInfo, s groq.Sample, d *drops) {
 func (h *histograms) quantiles(out []series) []series {
 	for _, hg := range h.order {
 		for _, p := range bucketPercentiles {
-			out = append(out, series{family: hg.ni.family, labels: hg.labels, value: bucketQuantile(p.q, slices.Clone(hg.buckets)),
-				extra: []labelPair{{"percentile", p.label}}, src: hg.ni})
+			out = append(out, series{family: &hg.ni.family, labels: hg.labels, value: bucketQuantile(p.q, slices.Clone(hg.buckets)),
+				extra: []labelPair{{"percentile", p.label}}, src: hg.ni, sample: -1})
 		}
 	}
 	return out

@@ -150,6 +150,7 @@ type query struct {
 	timeout   time.Duration
 	translate func(groq.Sample) (series, string) // a custom query's; nil for the built-in selector
 	rules     *builtinRules                      // the built-in selector's
+	builder   *builder                           // kept across refreshes
 	logger    log.Logger
 	errors    *prometheus.CounterVec // the Collector's refreshErrors
 }
@@ -165,8 +166,8 @@ type state struct {
 	dropped     map[string]int // by reason, over each query's last successful run
 	families    map[string]int // series per exported family
 	models      []string
-	partial     bool         // a query's last answer was partial
-	names       []NameStatus // the built-in selector's last successful answer, by upstream name
+	partial     bool                 // a query's last answer was partial
+	names       map[string]*nameInfo // the built-in selector's last successful answer, by upstream name; read-only
 }
 
 // queryState is what the runs of one query found so far.
@@ -182,7 +183,7 @@ type queryState struct {
 	models      []string
 	partial     bool     // of the last answer
 	warnings    []string // of the last answer
-	names       []NameStatus
+	names       map[string]*nameInfo
 }
 
 // New returns a Collector that queries q.
@@ -219,6 +220,10 @@ func New(q Querier, opts Options) (*Collector, error) {
 	if c.refreshTimeout <= 0 {
 		c.refreshTimeout = DefaultRefreshTimeout
 	}
+	var constant []labelPair // on every series
+	if c.org != "" {
+		constant = []labelPair{{config.OrganizationLabel, c.org}}
+	}
 	if builtin.Enabled {
 		rules := &builtinRules{documentedOnly: builtin.DocumentedOnly, families: builtin.Families, reserved: map[string]bool{}}
 		for _, n := range append(SelfMetrics(), opts.Reserved...) {
@@ -231,11 +236,11 @@ func New(q Querier, opts Options) (*Collector, error) {
 		if builtin.DocumentedOnly || len(builtin.Families) > 0 {
 			c.expr = builtinSelector(builtin.Families, builtin.Models)
 		}
-		c.queries = append(c.queries, query{expr: c.expr, rules: rules, logger: c.logger})
+		c.queries = append(c.queries, query{expr: c.expr, rules: rules, builder: &builder{constant: constant}, logger: c.logger})
 	}
 	for _, q := range opts.Queries {
 		c.queries = append(c.queries, query{name: q.Name, expr: q.Query, timeout: time.Duration(q.Timeout),
-			translate: queryTranslator(q), logger: log.With(c.logger, "query", q.Name)})
+			translate: queryTranslator(q), builder: &builder{constant: constant}, logger: log.With(c.logger, "query", q.Name)})
 	}
 
 	var constLabels prometheus.Labels
@@ -307,21 +312,26 @@ func (c *Collector) start() chan struct{} {
 	c.inflight = done
 	c.started = c.now()
 	go func() {
-		ctx, cancel := context.WithTimeout(context.Background(), c.refreshTimeout)
-		defer cancel()
-		st := c.refresh(ctx)
-		c.mu.Lock()
-		c.state = st
-		c.mu.Unlock()
-		if c.onRefresh != nil {
-			c.onRefresh() // before any scrape serves this refresh
-		}
-		c.mu.Lock()
-		c.inflight, c.served = nil, st.lastRefresh
-		c.mu.Unlock()
+		c.run1()
 		close(done)
 	}()
 	return done
+}
+
+// run1 runs the refresh start began, on its own deadline, and publishes it.
+func (c *Collector) run1() {
+	ctx, cancel := context.WithTimeout(context.Background(), c.refreshTimeout)
+	defer cancel()
+	st := c.refresh(ctx)
+	c.mu.Lock()
+	c.state = st
+	c.mu.Unlock()
+	if c.onRefresh != nil {
+		c.onRefresh() // before any scrape serves this refresh
+	}
+	c.mu.Lock()
+	c.inflight, c.served = nil, st.lastRefresh
+	c.mu.Unlock()
 }
 
 // ahead is the refresh-ahead loop: while scrapes keep coming, it starts each
@@ -449,7 +459,7 @@ func (c *Collector) refresh(ctx context.Context) state {
 		if i < len(prev.queries) {
 			pq = prev.queries[i]
 		}
-		qs := q.update(pq, results[i], start, c.org)
+		qs := q.update(pq, results[i], start)
 		st.queries[i] = qs
 		if qs.err != nil {
 			st.up = false
@@ -485,7 +495,7 @@ func (c *Collector) refresh(ctx context.Context) state {
 
 // update folds one run of q into the query's previous state, and logs what
 // changed: a new failure at warn, the same failure again at debug.
-func (q query) update(prev queryState, r result, start time.Time, org string) queryState {
+func (q query) update(prev queryState, r result, start time.Time) queryState {
 	qs := prev
 	qs.ran, qs.duration = true, r.duration
 	if r.err != nil {
@@ -500,35 +510,44 @@ func (q query) update(prev queryState, r result, start time.Time, org string) qu
 	}
 
 	a := r.answer
+	var built *drops // translating and building
+	if metrics, last := q.builder.reuse(a.Samples); last != nil {
+		qs.metrics, qs.families, qs.models, qs.names, built = metrics, last.families, last.models, last.names, last.drops
+	} else {
+		built = newDrops()
+		var translated []series
+		var names map[string]*nameInfo
+		if q.rules != nil {
+			translated, names = q.rules.translate(a.Samples, built)
+		} else {
+			translated = make([]series, 0, len(a.Samples))
+			for i, s := range a.Samples {
+				out, reason := q.translate(s)
+				if reason != "" {
+					built.add(reason, s.Labels.Get("__name__"))
+					continue
+				}
+				out.sample = i
+				translated = append(translated, out)
+			}
+		}
+		qs.metrics, qs.families = q.builder.build(translated, built)
+		qs.models, qs.names = models(translated), names
+		q.builder.remember(a.Samples, qs.metrics, built, qs.families, qs.models, names)
+	}
 	d := newDrops()
 	for reason, k := range a.Dropped { // by the decoding of the answer
 		d.count[reason] += k
 		d.example[reason] = a.DropExamples[reason]
 	}
-	var translated []series
-	var names map[string]*nameInfo
-	if q.rules != nil {
-		translated, names = q.rules.translate(a.Samples, d)
-	} else {
-		translated = make([]series, 0, len(a.Samples))
-		for _, s := range a.Samples {
-			out, reason := q.translate(s)
-			if reason != "" {
-				d.add(reason, s.Labels["__name__"])
-				continue
-			}
-			translated = append(translated, out)
+	for reason, k := range built.count {
+		d.count[reason] += k
+		if _, ok := d.example[reason]; !ok {
+			d.example[reason] = built.example[reason]
 		}
 	}
-	if org != "" {
-		for i := range translated {
-			translated[i].extra = append(slices.Clip(translated[i].extra), labelPair{config.OrganizationLabel, org})
-		}
-	}
-	qs.metrics, qs.families = build(translated, d)
 	qs.err, qs.lastSuccess, qs.dropped, qs.examples = nil, start, d.count, d.example
-	qs.models = models(translated)
-	qs.partial, qs.warnings, qs.names = a.Partial, a.Warnings, nameStatuses(names)
+	qs.partial, qs.warnings = a.Partial, a.Warnings
 
 	if prev.err != nil {
 		level.Info(q.logger).Log("msg", "Refresh from Groq succeeded again", "series", len(qs.metrics))
@@ -655,7 +674,7 @@ func (c *Collector) Status() Status {
 	c.mu.Unlock()
 	s := Status{Organization: c.org, Up: st.up, LastRefresh: st.lastRefresh, LastSuccess: st.lastSuccess,
 		Duration: st.duration, Families: st.families, Models: st.models, Dropped: st.dropped,
-		Partial: st.partial, Names: st.names}
+		Partial: st.partial, Names: nameStatuses(st.names)}
 	if st.lastErr != nil {
 		s.LastError = st.lastErr.Error()
 	}
@@ -678,9 +697,10 @@ func (c *Collector) Status() Status {
 
 func models(all []series) []string {
 	models := map[string]bool{}
+	last, seen := "", false // the series of one model mostly come together
 	for _, s := range all {
-		if m, ok := s.labels["model"]; ok {
-			models[m] = true
+		if m, ok := s.labels.Lookup("model"); ok && (m != last || !seen) {
+			models[m], last, seen = true, m, true
 		}
 	}
 	return slices.Sorted(maps.Keys(models))

@@ -24,6 +24,15 @@ func SetCacheTTL(c *Collector, ttl time.Duration) { c.mu.Lock(); c.ttl = ttl; c.
 // BuiltinExpr returns the selector c asks Groq for its built-in families.
 func BuiltinExpr(c *Collector) string { return c.expr }
 
+// RefreshInPlace runs one whole refresh of c on the calling goroutine, as
+// the goroutine of a refresh ahead runs it, with no scrape waiting for it.
+func RefreshInPlace(c *Collector) {
+	c.mu.Lock()
+	c.inflight, c.started = make(chan struct{}), c.now()
+	c.mu.Unlock()
+	c.run1()
+}
+
 // CachedSeries returns how many metrics the cache holds for c's first query.
 func CachedSeries(c *Collector) int { return len(c.state.queries[0].metrics) }
 
@@ -32,7 +41,7 @@ func CachedSeries(c *Collector) int { return len(c.state.queries[0].metrics) }
 func TranslateAndBuild(samples []groq.Sample) (metrics []prometheus.Metric, dropped int) {
 	d := newDrops()
 	translated, _ := (&builtinRules{}).translate(samples, d)
-	metrics, _ = build(translated, d)
+	metrics, _ = (&builder{}).build(translated, d)
 	for _, k := range d.count {
 		dropped += k
 	}

@@ -4,10 +4,14 @@ import (
 	"bytes"
 	"context"
 	"math"
+	"reflect"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
+	"time"
 	"unicode/utf8"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -15,6 +19,7 @@ import (
 	"github.com/prometheus/common/expfmt"
 	"github.com/prometheus/common/model"
 
+	"github.com/groq-exporter/groq_exporter/config"
 	"github.com/groq-exporter/groq_exporter/groq"
 )
 
@@ -105,7 +110,7 @@ func FuzzTranslateName(f *testing.F) {
 	metricNameRE := regexp.MustCompile(`^groq_[a-zA-Z_][a-zA-Z0-9_]*$`)
 	f.Fuzz(func(t *testing.T, name string) {
 		d := newDrops()
-		out, names := (&builtinRules{}).translate([]groq.Sample{{Labels: map[string]string{"__name__": name, "model": "m", "le": "+Inf"}, Value: 1}}, d)
+		out, names := (&builtinRules{}).translate([]groq.Sample{{Labels: groq.LabelsFromMap(map[string]string{"__name__": name, "model": "m", "le": "+Inf"}), Value: 1}}, d)
 		ni := names[name]
 		switch ni.reason {
 		case "":
@@ -127,7 +132,7 @@ func FuzzTranslateName(f *testing.F) {
 		if !metricNameRE.MatchString(out[0].family.Name) {
 			t.Fatalf("%q became family %q", name, out[0].family.Name)
 		}
-		if f, doc := ni.parsed.documented(); doc && out[0].family != f {
+		if f, doc := ni.parsed.documented(); doc && *out[0].family != f {
 			t.Fatalf("%q is documented as %s, became %s", name, f.Name, out[0].family.Name)
 		}
 		hasPct := ni.parsed.hasPercentile || ni.parsed.bucket
@@ -168,8 +173,8 @@ func FuzzRefreshLabels(f *testing.F) {
 	f.Add("e2e_latency_seconds:99:rate5m", "0day", "v", "e2e_latency_seconds:0.99:rate5m", "_0day", "w")
 	f.Fuzz(func(t *testing.T, name1, label1, value1, name2, label2, value2 string) {
 		checkExposition(t, []groq.Sample{
-			{Labels: map[string]string{"__name__": name1, label1: value1, "model": "m"}, Value: 1},
-			{Labels: map[string]string{"__name__": name2, label2: value2, "model": "m"}, Value: math.NaN()},
+			{Labels: groq.LabelsFromMap(map[string]string{"__name__": name1, label1: value1, "model": "m"}), Value: 1},
+			{Labels: groq.LabelsFromMap(map[string]string{"__name__": name2, label2: value2, "model": "m"}), Value: math.NaN()},
 		})
 	})
 }
@@ -257,4 +262,88 @@ var fuzzRefreshSeeds = []string{
 	`{"status":"error","errorType":"bad_data","error":"parse error"}`,
 	`{"status":"success","data":{"resultType":"matrix","result":[]}}`,
 	`<html>502</html>`,
+}
+
+// answers is a Querier that returns its answers in turn, the last one again
+// once they run out.
+type answers struct {
+	mu   sync.Mutex
+	list []*groq.Answer
+}
+
+func (q *answers) QueryAnswer(context.Context, string) (*groq.Answer, error) {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	a := q.list[0]
+	if len(q.list) > 1 {
+		q.list = q.list[1:]
+	}
+	return a, nil
+}
+
+// FuzzRefreshAfter: what a refresh serves, and what the status page shows
+// of it, do not depend on the answer before it, whether the refresh reuses
+// that answer's gauges (the same series with new values) or builds its own.
+func FuzzRefreshAfter(f *testing.F) {
+	for _, a := range fuzzRefreshSeeds {
+		for _, b := range fuzzRefreshSeeds[:3] {
+			f.Add([]byte(a), []byte(b))
+		}
+	}
+	f.Fuzz(func(t *testing.T, a, b []byte) {
+		first, err := groq.DecodeAnswer(bytes.NewReader(a))
+		if err != nil {
+			return
+		}
+		second, err := groq.DecodeAnswer(bytes.NewReader(b))
+		if err != nil {
+			return
+		}
+		revalued := *first // the same series, new values
+		revalued.Samples = slices.Clone(first.Samples)
+		for i := range revalued.Samples {
+			revalued.Samples[i].Value = float64(i) + 0.5
+		}
+		for _, org := range []string{"", "prod"} {
+			checkRefreshAfter(t, org, first, second)
+			checkRefreshAfter(t, org, first, &revalued)
+			checkRefreshAfter(t, org, &revalued, first)
+		}
+	})
+}
+
+// checkRefreshAfter refreshes a collector from before then after, and
+// another from after only, and fails if they serve or tell differently.
+func checkRefreshAfter(t *testing.T, org string, before, after *groq.Answer) {
+	t.Helper()
+	collect := func(list ...*groq.Answer) (string, Status) {
+		opts := Options{Organization: org, Queries: []config.Query{{Name: "groq_custom", Help: "h", Query: "custom"}}}
+		var each []*groq.Answer // each query of a refresh takes one
+		for _, a := range list {
+			each = append(each, a, a)
+		}
+		c, err := New(&answers{list: each}, opts)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for range list {
+			RefreshInPlace(c)
+		}
+		reg := prometheus.NewRegistry()
+		reg.MustRegister(c)
+		st := c.Status()
+		st.LastRefresh, st.LastSuccess, st.Duration = time.Time{}, time.Time{}, 0
+		for i := range st.Queries {
+			st.Queries[i].LastSuccess, st.Queries[i].Duration = time.Time{}, 0
+		}
+		return Exposition(t, reg, "groq_scrape_duration_seconds", "groq_last_refresh_success_timestamp_seconds", "groq_query_duration_seconds"), st
+	}
+	got, gotStatus := collect(before, after)
+	want, wantStatus := collect(after)
+	if got != want {
+		t.Fatalf("after another answer, a refresh serves\n%s\nbut on its own\n%s", got, want)
+	}
+	if !reflect.DeepEqual(gotStatus, wantStatus) {
+		t.Fatalf("after another answer, a refresh's status is\n%+v\nbut on its own\n%+v", gotStatus, wantStatus)
+	}
 }

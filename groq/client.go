@@ -13,6 +13,7 @@ import (
 	"math/rand/v2"
 	"net/http"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -32,8 +33,51 @@ const (
 // Sample is one series of an instant-query result: its labels, __name__
 // included, and its value as Groq sent it (NaN and ±Inf included).
 type Sample struct {
-	Labels map[string]string
+	Labels Labels
 	Value  float64
+}
+
+// Label is one label of a series.
+type Label struct{ Name, Value string }
+
+// Labels are the labels of a series, sorted by name, each name once, as
+// Prometheus keeps them: the thousands of series of an answer are read in
+// order, with no hashing and no map per series.
+type Labels []Label
+
+// LabelsFromMap returns the labels of m, sorted.
+func LabelsFromMap(m map[string]string) Labels {
+	ls := make(Labels, 0, len(m))
+	for k, v := range m {
+		ls = append(ls, Label{k, v})
+	}
+	slices.SortFunc(ls, func(a, b Label) int { return strings.Compare(a.Name, b.Name) })
+	return ls
+}
+
+// Lookup returns the value of the label called name, and whether there is one.
+func (ls Labels) Lookup(name string) (string, bool) {
+	for _, l := range ls {
+		if l.Name == name {
+			return l.Value, true
+		}
+	}
+	return "", false
+}
+
+// Get returns the value of the label called name, "" if there is none.
+func (ls Labels) Get(name string) string {
+	v, _ := ls.Lookup(name)
+	return v
+}
+
+// Map returns the labels as a map.
+func (ls Labels) Map() map[string]string {
+	m := make(map[string]string, len(ls))
+	for _, l := range ls {
+		m[l.Name] = l.Value
+	}
+	return m
 }
 
 // Observer is told about every HTTP call and every retry, so that the caller

@@ -99,7 +99,7 @@ func TestQuerySuccess(t *testing.T) {
 	if len(samples) != 4 {
 		t.Fatalf("got %d samples, want 4", len(samples))
 	}
-	if s := samples[0]; s.Value != 12.5 || s.Labels["model"] != "llama" || s.Labels["__name__"] != "requests:rate1m" {
+	if s := samples[0]; s.Value != 12.5 || s.Labels.Get("model") != "llama" || s.Labels.Get("__name__") != "requests:rate1m" {
 		t.Errorf("first sample %+v", s)
 	}
 	if !math.IsNaN(samples[1].Value) || !math.IsInf(samples[2].Value, 1) || !math.IsInf(samples[3].Value, -1) {

@@ -70,6 +70,8 @@ type vectorResult struct {
 	Answer
 	notArray string   // what the result was, when it was not an array (or null)
 	secrets  []string // removed from the examples, with anything like a credential
+	scratch  Labels   // the labels of the series being read
+	block    Labels   // where keep copies labels to
 }
 
 // DecodeAnswer reads an instant-query answer from r as a stream. A status
@@ -179,7 +181,7 @@ func (v *vectorResult) series(p *parser) bool {
 	}
 	p.i++
 	var (
-		labels   map[string]string
+		labels   = v.scratch[:0]
 		badLabel string // why the labels are unusable
 		value    float64
 		hasValue bool
@@ -220,6 +222,8 @@ func (v *vectorResult) series(p *parser) bool {
 			}
 		}
 	}
+	labels = normalize(labels)
+	v.scratch = labels[:0]
 	switch {
 	case badLabel != "":
 		v.drop(DropBadLabel, v.name(labels)+": "+badLabel)
@@ -228,14 +232,53 @@ func (v *vectorResult) series(p *parser) bool {
 	case badValue != "":
 		v.drop(DropBadValue, v.name(labels)+": "+badValue)
 	default:
-		v.Samples = append(v.Samples, Sample{Labels: labels, Value: value})
+		v.Samples = append(v.Samples, Sample{Labels: v.keep(labels), Value: value})
 	}
 	return true
 }
 
+// normalize sorts labels by name and keeps the last of a repeated name, as
+// encoding/json does when it decodes into a map. Groq sends them sorted, so
+// the sort has nothing to move.
+func normalize(ls Labels) Labels {
+	for i := 1; i < len(ls); i++ { // a stable insertion sort
+		for j := i; j > 0 && ls[j].Name < ls[j-1].Name; j-- {
+			ls[j], ls[j-1] = ls[j-1], ls[j]
+		}
+	}
+	out := ls[:0]
+	for i, l := range ls {
+		if i+1 < len(ls) && ls[i+1].Name == l.Name {
+			continue
+		}
+		out = append(out, l)
+	}
+	return out
+}
+
+// keep copies a series' labels out of the scratch space into a block shared
+// by many series: one allocation for hundreds of series, not one each.
+func (v *vectorResult) keep(ls Labels) Labels {
+	if len(ls) == 0 {
+		return nil
+	}
+	if cap(v.block)-len(v.block) < len(ls) {
+		// Enough for the series still to come if they have as many labels,
+		// up to labelBlock.
+		left := max(cap(v.Samples)-len(v.Samples), 1)
+		v.block = make(Labels, 0, max(min(labelBlock, left*len(ls)), len(ls)))
+	}
+	start := len(v.block)
+	v.block = append(v.block, ls...)
+	return v.block[start:len(v.block):len(v.block)]
+}
+
+// labelBlock is how many labels keep allocates at a time, at most.
+const labelBlock = 1024
+
 // name names a dropped series in its example.
-func (v *vectorResult) name(labels map[string]string) string {
-	if n, ok := labels["__name__"]; ok {
+func (v *vectorResult) name(labels Labels) string {
+	if n, ok := labels.Lookup("__name__"); ok {
 		return v.show(n)
 	}
 	return "a series"
@@ -268,11 +311,12 @@ func (p *parser) fieldIs(key []byte, name string) bool {
 	return string(k) == name || bytes.EqualFold(k, []byte(name))
 }
 
-// labels decodes the value of "metric" into m (encoding/json merges a
-// repeated "metric" into the same map, and so does this). A label that is a
-// number or a boolean keeps its JSON text; null is ""; an object or an array
-// makes the labels unusable, and bad says why.
-func (p *parser) labels(m map[string]string, bad string) (map[string]string, string, bool) {
+// labels decodes the value of "metric", appending to m (encoding/json
+// merges a repeated "metric" into the same map, and so does this, once
+// normalize has run). A label that is a number or a boolean keeps its JSON
+// text; null is ""; an object or an array makes the labels unusable, and bad
+// says why.
+func (p *parser) labels(m Labels, bad string) (Labels, string, bool) {
 	switch c := p.peek(); c {
 	case 'n':
 		return m, bad, p.skip()
@@ -284,9 +328,6 @@ func (p *parser) labels(m map[string]string, bad string) (map[string]string, str
 		return m, "labels are " + jsonKind(c) + ", not an object", true
 	}
 	p.i++
-	if m == nil {
-		m = make(map[string]string, 4)
-	}
 	for {
 		c := p.peek()
 		if c == '}' {
@@ -312,7 +353,7 @@ func (p *parser) labels(m map[string]string, bad string) (map[string]string, str
 			if !ok {
 				return nil, "", false
 			}
-			m[k] = p.str(lit)
+			m = append(m, Label{k, p.str(lit)})
 		case '{', '[':
 			if !p.skip() {
 				return nil, "", false
@@ -322,13 +363,13 @@ func (p *parser) labels(m map[string]string, bad string) (map[string]string, str
 			}
 		case 'n':
 			p.literal()
-			m[k] = ""
+			m = append(m, Label{k, ""})
 		default: // a number, true or false: its text is the label value
 			lit := p.literal()
 			if len(lit) == 0 {
 				return nil, "", false
 			}
-			m[k] = p.intern(lit)
+			m = append(m, Label{k, p.intern(lit)})
 		}
 	}
 }

@@ -50,7 +50,7 @@ func TestDecodeAnswerDropsBadSeries(t *testing.T) {
 			if err != nil {
 				t.Fatalf("the whole answer failed: %v", err)
 			}
-			if len(a.Samples) != 2 || a.Samples[0].Value != 12.5 || a.Samples[1].Labels["model"] != "llama" {
+			if len(a.Samples) != 2 || a.Samples[0].Value != 12.5 || a.Samples[1].Labels.Get("model") != "llama" {
 				t.Errorf("good series: %+v", a.Samples)
 			}
 			if want := map[string]int{tc.reason: 1}; !maps.Equal(a.Dropped, want) {
@@ -115,7 +115,7 @@ func TestDecodeAnswerLabels(t *testing.T) {
 		{"model": "esc"},
 	}
 	for i, s := range a.Samples {
-		if !maps.Equal(s.Labels, want[i]) || s.Value != float64(i+1) {
+		if !maps.Equal(s.Labels.Map(), want[i]) || s.Value != float64(i+1) {
 			t.Errorf("series %d: %q = %v, want %q = %d", i, s.Labels, s.Value, want[i], i+1)
 		}
 	}

@@ -572,7 +572,7 @@ func TestVectorDecodes(t *testing.T) {
 	}
 	odd := []Sample{{Labels: map[string]string{"__name__": "x", "é": "\"\\\n\x00"}, Value: math.Inf(-1)}}
 	samples, err := groq.DecodeVector(strings.NewReader(string(EncodeVector(odd))))
-	if err != nil || len(samples) != 1 || samples[0].Labels["é"] != "\"\\\n\x00" || !math.IsInf(samples[0].Value, -1) {
+	if err != nil || len(samples) != 1 || samples[0].Labels.Get("é") != "\"\\\n\x00" || !math.IsInf(samples[0].Value, -1) {
 		t.Errorf("EncodeVector(%v) decodes as %v, %v", odd, samples, err)
 	}
 }
