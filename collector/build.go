@@ -2,6 +2,7 @@ package collector
 
 import (
 	"cmp"
+	"encoding/binary"
 	"math/bits"
 	"slices"
 	"strings"
@@ -65,6 +66,11 @@ func (b *builder) build(all []series, d *drops) ([]prometheus.Metric, map[string
 	b.all, b.d = all, d
 	b.gauges, b.metrics = make([]gauge, len(all)), make([]prometheus.Metric, 0, len(all))
 	b.samples = b.samples[:0]
+	// New blocks, as the last build's are still served; as large as the
+	// last build used, so that one of each mostly does.
+	b.strings.reset()
+	b.pairs.reset()
+	b.ptrs.reset()
 	defer func() { b.all, b.d, b.gauges, b.metrics = nil, nil, nil, nil }()
 
 	// Each series' family, numbered in the order the answer first names
@@ -144,8 +150,13 @@ func (b *builder) layout(f Family, idx []int) *layout {
 	all := b.all
 	// Series mostly carry the same label names as the one before them,
 	// and those are not looked at again.
-	var upstream, extra []string
-	seen := map[string]bool{}
+	sc := &b.scratch
+	upstream, extra := sc.upstream[:0], sc.extraNames[:0]
+	if sc.seen == nil {
+		sc.seen = map[string]bool{}
+	}
+	clear(sc.seen)
+	seen := sc.seen
 	var prev groq.Labels
 	var prevExtra []labelPair
 	for n, i := range idx {
@@ -175,9 +186,11 @@ func (b *builder) layout(f Family, idx []int) *layout {
 	}
 	slices.Sort(upstream)
 	slices.Sort(extra)
+	sc.upstream, sc.extraNames = upstream, extra
 	if l := b.layouts[f.Name]; l != nil && l.help == f.Help && slices.Equal(l.upstream, upstream) && slices.Equal(l.extra, extra) {
 		return l
 	}
+	upstream, extra = slices.Clone(upstream), slices.Clone(extra)
 
 	taken := make(map[string]bool, len(extra))
 	for _, e := range extra {
@@ -227,7 +240,10 @@ type builder struct {
 	d       *drops
 	gauges  []gauge // one per series of all, taken in turn
 	metrics []prometheus.Metric
-	samples []int // the sample of each of metrics; -1 if computed from several
+	strings arena[string]         // the families' label values
+	pairs   arena[dto.LabelPair]  // and label pairs
+	ptrs    arena[*dto.LabelPair] // and each gauge's labels
+	samples []int                 // the sample of each of metrics; -1 if computed from several
 
 	scratch struct { // what a build needs only while it runs, kept for the next
 		family     map[string]int // family name → its number
@@ -235,6 +251,11 @@ type builder struct {
 		count      []int // series per family
 		start      []int
 		famOf, idx []int
+		seen       map[string]bool
+		upstream   []string
+		extraNames []string
+		values     [][]string
+		pairOf     [][]dto.LabelPair
 		ids        []map[string]uint32 // value → number, per label
 		raw        [][]string          // number → value, per label
 		rows       []uint32
@@ -247,6 +268,30 @@ type builder struct {
 		keys       []uint64
 		shift      []int
 	}
+}
+
+// arena hands out slices of a block, and allocates another when it runs
+// out: the blocks of every family of a build in one or two allocations.
+type arena[T any] struct {
+	block []T
+	used  int // by the build under way
+	size  int // what the last build used
+}
+
+// reset starts a new build: the slices handed out so far stay with the last.
+func (a *arena[T]) reset() {
+	a.block, a.size, a.used = nil, max(a.used, a.size/2), 0
+}
+
+// take returns a slice of n zero values.
+func (a *arena[T]) take(n int) []T {
+	if len(a.block) < n {
+		a.block = make([]T, max(n, a.size-a.used))
+	}
+	s := a.block[:n:n]
+	a.block = a.block[n:]
+	a.used += n
+	return s
 }
 
 // grow returns s with length n, cleared, allocating only if it must.
@@ -346,8 +391,9 @@ func (b *builder) family(lay *layout, idx []int) int {
 	for _, vs := range raw {
 		distinct += len(vs)
 	}
-	block := make([]string, distinct)
-	values := make([][]string, width) // rank → value, per label
+	block := b.strings.take(distinct)
+	values := grow(sc.values, width) // rank → value, per label
+	sc.values = values
 	rank, invalid := sc.rank[:width], sc.invalid[:width]
 	for j, vs := range raw {
 		order := b.order(lay.names[j], vs)
@@ -390,15 +436,16 @@ func (b *builder) family(lay *layout, idx []int) int {
 	b.sortRows(valid, rows, values, len(idx))
 
 	// One label pair per label value, shared by its series.
-	pairBlock := make([]dto.LabelPair, distinct)
-	pairOf := make([][]dto.LabelPair, width) // per label, by rank
+	pairBlock := b.pairs.take(distinct)
+	pairOf := grow(sc.pairOf, width) // per label, by rank
+	sc.pairOf = pairOf
 	for j, vs := range values {
 		pairOf[j], pairBlock = pairBlock[:len(vs):len(vs)], pairBlock[len(vs):]
 		for r := range vs {
 			pairOf[j][r].Name, pairOf[j][r].Value = &lay.names[j], &vs[r]
 		}
 	}
-	ptrs := make([]*dto.LabelPair, len(valid)*width)
+	ptrs := b.ptrs.take(len(valid) * width)
 	count := 0
 	for g := 0; g < len(valid); {
 		// Of identical series, the one of lowest rank is kept, then the
@@ -628,8 +675,8 @@ func sanitizeLabelName(s string) string {
 // lastBuild is what an answer built into: its series' labels, the drops of
 // translating and building them, and the gauges.
 type lastBuild struct {
-	labels   []groq.Labels // of each sample of the answer
-	drops    *drops        // those of the translation and the build, not the decoding
+	labels   labelSets // of each sample of the answer
+	drops    *drops    // those of the translation and the build, not the decoding
 	gauges   []*gauge
 	samples  []int // the sample of each gauge
 	families map[string]int
@@ -644,11 +691,8 @@ func (b *builder) remember(samples []groq.Sample, metrics []prometheus.Metric, d
 	if slices.Contains(b.samples, -1) {
 		return
 	}
-	last := &lastBuild{labels: make([]groq.Labels, len(samples)), drops: d, gauges: make([]*gauge, len(metrics)),
+	last := &lastBuild{labels: encodeLabelSets(samples), drops: d, gauges: make([]*gauge, len(metrics)),
 		samples: slices.Clone(b.samples), families: families, models: models, names: names}
-	for i, s := range samples {
-		last.labels[i] = s.Labels
-	}
 	for k, m := range metrics {
 		last.gauges[k] = m.(*gauge)
 	}
@@ -661,13 +705,8 @@ func (b *builder) remember(samples []groq.Sample, metrics []prometheus.Metric, d
 // give the same gauges, as only the values differ.
 func (b *builder) reuse(samples []groq.Sample) ([]prometheus.Metric, *lastBuild) {
 	last := b.last
-	if last == nil || len(last.labels) != len(samples) {
+	if last == nil || !last.labels.equal(samples) {
 		return nil, nil
-	}
-	for i, s := range samples {
-		if !slices.Equal(s.Labels, last.labels[i]) {
-			return nil, nil
-		}
 	}
 	gauges := make([]gauge, len(last.gauges))
 	metrics := make([]prometheus.Metric, len(last.gauges))
@@ -677,8 +716,66 @@ func (b *builder) reuse(samples []groq.Sample) ([]prometheus.Metric, *lastBuild)
 		n.gauge.Value = &n.value
 		metrics[k], last.gauges[k] = n, n
 	}
-	for i, s := range samples { // the next answer is compared with this one, and the last one's can go
-		last.labels[i] = s.Labels
-	}
 	return metrics, last
+}
+
+// labelSets are the label sets of an answer's samples, kept as bytes: as
+// much memory as the labels themselves, but nothing for the garbage
+// collector to scan. Each string is its length (a uvarint) and its bytes.
+type labelSets struct {
+	bytes []byte
+	end   []int // where each sample's labels end in bytes
+}
+
+func encodeLabelSets(samples []groq.Sample) labelSets {
+	size := 0
+	for _, s := range samples {
+		for _, l := range s.Labels {
+			size += len(l.Name) + len(l.Value) + 2
+		}
+	}
+	ls := labelSets{bytes: make([]byte, 0, size), end: make([]int, len(samples))}
+	for i, s := range samples {
+		for _, l := range s.Labels {
+			ls.bytes = binary.AppendUvarint(ls.bytes, uint64(len(l.Name)))
+			ls.bytes = append(ls.bytes, l.Name...)
+			ls.bytes = binary.AppendUvarint(ls.bytes, uint64(len(l.Value)))
+			ls.bytes = append(ls.bytes, l.Value...)
+		}
+		ls.end[i] = len(ls.bytes)
+	}
+	return ls
+}
+
+// equal says whether samples have these label sets, in this order.
+func (ls labelSets) equal(samples []groq.Sample) bool {
+	if len(samples) != len(ls.end) {
+		return false
+	}
+	b := ls.bytes
+	for i, s := range samples {
+		for _, l := range s.Labels {
+			var ok bool
+			if b, ok = cut(b, l.Name); !ok {
+				return false
+			}
+			if b, ok = cut(b, l.Value); !ok {
+				return false
+			}
+		}
+		if len(ls.bytes)-len(b) != ls.end[i] { // it has more labels
+			return false
+		}
+	}
+	return true
+}
+
+// cut returns what follows s at the start of b, encoded as encodeLabelSets
+// encodes it, or false if b does not start with it.
+func cut(b []byte, s string) ([]byte, bool) {
+	n, w := binary.Uvarint(b)
+	if w <= 0 || n != uint64(len(s)) || uint64(len(b)-w) < n || string(b[w:w+len(s)]) != s {
+		return nil, false
+	}
+	return b[w+len(s):], true
 }

@@ -94,3 +94,36 @@ func TestGaugeAsConstMetric(t *testing.T) {
 		t.Errorf("no labels: %v, %v", &m, err)
 	}
 }
+
+// TestLabelSetsEqual: an answer is taken for the last one only if every
+// sample has the same labels, however they would run together as bytes.
+func TestLabelSetsEqual(t *testing.T) {
+	sample := func(kv ...string) groq.Sample {
+		var ls groq.Labels
+		for i := 0; i < len(kv); i += 2 {
+			ls = append(ls, groq.Label{Name: kv[i], Value: kv[i+1]})
+		}
+		return groq.Sample{Labels: ls}
+	}
+	last := []groq.Sample{sample("a", "1"), sample("b", "2"), sample()}
+	sets := encodeLabelSets(last)
+	for _, tc := range []struct {
+		name    string
+		samples []groq.Sample
+		want    bool
+	}{
+		{"same", []groq.Sample{sample("a", "1"), sample("b", "2"), sample()}, true},
+		{"new values only", []groq.Sample{{Labels: last[0].Labels, Value: 9}, last[1], last[2]}, true},
+		{"one more", append(slices.Clone(last), sample()), false},
+		{"one fewer", last[:2], false},
+		{"labels moved to the sample before", []groq.Sample{sample("a", "1", "b", "2"), sample(), sample()}, false},
+		{"labels moved to the sample after", []groq.Sample{sample(), sample("a", "1", "b", "2"), sample()}, false},
+		{"a value of another length", []groq.Sample{sample("a", "12"), sample("b", "2"), sample()}, false},
+		{"a name and value split elsewhere", []groq.Sample{sample("a1", ""), sample("b", "2"), sample()}, false},
+		{"another value", []groq.Sample{sample("a", "2"), sample("b", "2"), sample()}, false},
+	} {
+		if got := sets.equal(tc.samples); got != tc.want {
+			t.Errorf("%s: equal = %v, want %v", tc.name, got, tc.want)
+		}
+	}
+}

@@ -278,10 +278,11 @@ func (r *builtinRules) translate(samples []groq.Sample, d *drops) ([]series, map
 // its rank within its family.
 func (r *builtinRules) resolve(names map[string]*nameInfo) {
 	type candidate struct {
-		ni  *nameInfo
-		doc bool
+		exported string
+		ni       *nameInfo
+		doc      bool
 	}
-	groups := make(map[string][]candidate, len(names))
+	candidates := make([]candidate, 0, len(names))
 	for _, ni := range names {
 		t := r.translationOf(ni)
 		ni.t = t
@@ -297,43 +298,49 @@ func (r *builtinRules) resolve(names map[string]*nameInfo) {
 		case r.reserved[exported]:
 			ni.reason, ni.detail = dropNameCollision, " → "+exported+", a name the exporter already serves"
 		default:
-			groups[exported] = append(groups[exported], candidate{ni, doc})
+			candidates = append(candidates, candidate{exported, ni, doc})
 		}
 	}
-	for exported, cs := range groups {
-		// Documented names first, then the current scheme before the older,
-		// series before buckets, then by name: the order is the answer's
-		// content only, never the order of the series in it.
-		slices.SortFunc(cs, func(a, b candidate) int {
-			first := func(x, y bool) int { // x before y
-				if x != y && x {
-					return -1
-				} else if x != y {
-					return 1
-				}
-				return 0
-			}
-			if c := first(a.doc, b.doc); c != 0 {
-				return c
-			}
-			if c := first(a.ni.parsed.level == "", b.ni.parsed.level == ""); c != 0 {
-				return c
-			}
-			if c := first(!a.ni.parsed.bucket, !b.ni.parsed.bucket); c != 0 {
-				return c
-			}
-			if c := first(a.ni.canonical(), b.ni.canonical()); c != 0 {
-				return c // p99 before 0.99
-			}
-			return strings.Compare(a.ni.name, b.ni.name)
-		})
-		f := Family{Name: exported, Help: cs[0].ni.t.help}
-		if cs[0].doc {
-			f = cs[0].ni.t.family
+	// By family, and in each: documented names first, then the current
+	// scheme before the older, series before buckets, then by name: the
+	// order is the answer's content only, never the order of the series in
+	// it.
+	first := func(x, y bool) int { // x before y
+		switch {
+		case x == y:
+			return 0
+		case x:
+			return -1
 		}
-		for i, c := range cs {
-			c.ni.rank, c.ni.family = i, f
-			c.ni.extra = c.ni.t.extra
+		return 1
+	}
+	slices.SortFunc(candidates, func(a, b candidate) int {
+		if c := strings.Compare(a.exported, b.exported); c != 0 {
+			return c
+		}
+		if c := first(a.doc, b.doc); c != 0 {
+			return c
+		}
+		if c := first(a.ni.parsed.level == "", b.ni.parsed.level == ""); c != 0 {
+			return c
+		}
+		if c := first(!a.ni.parsed.bucket, !b.ni.parsed.bucket); c != 0 {
+			return c
+		}
+		if c := first(a.ni.canonical(), b.ni.canonical()); c != 0 {
+			return c // p99 before 0.99
+		}
+		return strings.Compare(a.ni.name, b.ni.name)
+	})
+	for i := 0; i < len(candidates); {
+		head := candidates[i]
+		f := Family{Name: head.exported, Help: head.ni.t.help}
+		if head.doc {
+			f = head.ni.t.family
+		}
+		for rank := 0; i < len(candidates) && candidates[i].exported == head.exported; i, rank = i+1, rank+1 {
+			ni := candidates[i].ni
+			ni.rank, ni.family, ni.extra = rank, f, ni.t.extra
 		}
 	}
 }
