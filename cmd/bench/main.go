@@ -146,19 +146,36 @@ func (b *bench) run(bin string, count int, benchtime string, skipGo bool) error 
 	}
 	if !skipGo {
 		fmt.Fprintln(os.Stderr, "running the Go benchmarks of a refresh…")
-		res, err := goBench("./collector", "^Benchmark(Refresh|DecodeVector)$", count, benchtime)
+		runs, err := goBench("./collector", "^Benchmark(Refresh|RefreshNewSeries|DecodeVector)$", count, benchtime)
 		if err != nil {
 			return err
 		}
-		for _, n := range sizes {
-			sub := "/series=" + strconv.Itoa(n)
-			r, d := res["BenchmarkRefresh"+sub], res["BenchmarkDecodeVector"+sub]
-			if r.ns == 0 || d.ns == 0 {
-				return fmt.Errorf("no benchmark result for %d series", n)
+		for _, kind := range []struct{ bench, what string }{
+			{"BenchmarkRefresh", "Refresh of %s series (those of the last answer, new values) against decoding only: time (allocations)"},
+			{"BenchmarkRefreshNewSeries", "Refresh of %s series, every one new, against decoding only: time (allocations)"},
+		} {
+			for _, n := range sizes {
+				sub := "/series=" + strconv.Itoa(n)
+				// Each run measures both, one after the other: the ratio is
+				// the median of the runs' ratios, so that a slower stretch of
+				// a shared machine weighs on both sides alike.
+				var rs, ds, ratios []benchResult
+				for _, res := range runs {
+					r, d := res[kind.bench+sub], res["BenchmarkDecodeVector"+sub]
+					if r.ns == 0 || d.ns == 0 {
+						return fmt.Errorf("no %s result for %d series", kind.bench, n)
+					}
+					rs, ds, ratios = append(rs, r), append(ds, d), append(ratios, benchResult{ns: r.ns / d.ns})
+				}
+				r, d := medianResult(rs), medianResult(ds)
+				ratio := medianResult(ratios).ns
+				measured := fmt.Sprintf("%s / %s = **%.2f×** (%.0f / %.0f allocs)", dur(r.ns), dur(d.ns), ratio, r.allocs, d.allocs)
+				if kind.bench == "BenchmarkRefresh" {
+					b.add(fmt.Sprintf(kind.what, group(n)), measured, fmt.Sprintf("≤ %.1f×", refreshRatio), ratio <= refreshRatio)
+				} else {
+					b.rows = append(b.rows, row{fmt.Sprintf(kind.what, group(n)), measured, "none", "shown"})
+				}
 			}
-			b.add(fmt.Sprintf("Refresh of %s series against decoding only: time (allocations)", group(n)),
-				fmt.Sprintf("%s / %s = **%.2f×** (%.0f / %.0f allocs)", dur(r.ns), dur(d.ns), r.ns/d.ns, r.allocs, d.allocs),
-				fmt.Sprintf("≤ %.1f×", refreshRatio), r.ns/d.ns <= refreshRatio)
 		}
 	}
 
@@ -170,7 +187,7 @@ func (b *bench) run(bin string, count int, benchtime string, skipGo bool) error 
 	}
 	fmt.Printf("\nScrapes: medians of %d alternating rounds of %v per server; slow Groq: %v of scrapes per size. ", b.rounds, b.roundTime, b.slowTime)
 	if !skipGo {
-		fmt.Printf("Go benchmarks: median of %d runs of -benchtime %s.", count, benchtime)
+		fmt.Printf("Go benchmarks: medians of %d runs of -benchtime %s, each run measuring both sides of a ratio.", count, benchtime)
 	}
 	fmt.Println()
 	return nil
@@ -644,37 +661,52 @@ type benchResult struct{ ns, bytes, allocs float64 }
 
 var benchLine = regexp.MustCompile(`^(Benchmark\S+?)(?:-\d+)?\s+\d+\s+([\d.]+) ns/op.*?\s([\d.]+) B/op\s+([\d.]+) allocs/op`)
 
-// goBench runs Go benchmarks and returns the median of each.
-func goBench(pkg, pattern string, count int, benchtime string) (map[string]benchResult, error) {
+// goBench builds the test binary of pkg and runs its benchmarks count times,
+// returning the results of each run.
+func goBench(pkg, pattern string, count int, benchtime string) ([]map[string]benchResult, error) {
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Minute)
 	defer cancel()
-	cmd := exec.CommandContext(ctx, "go", "test", "-run", "^$", "-bench", pattern, "-benchmem",
-		"-count", strconv.Itoa(count), "-benchtime", benchtime, pkg)
-	out, err := cmd.CombinedOutput()
+	dir, err := os.MkdirTemp("", "groq-bench-test")
 	if err != nil {
-		return nil, fmt.Errorf("go test -bench %s %s: %v\n%s", pattern, pkg, err, out)
+		return nil, err
 	}
-	all := map[string][]benchResult{}
-	for _, line := range strings.Split(string(out), "\n") {
-		m := benchLine.FindStringSubmatch(line)
-		if m == nil {
-			continue
+	defer os.RemoveAll(dir)
+	bin := filepath.Join(dir, "bench.test")
+	if out, err := exec.CommandContext(ctx, "go", "test", "-c", "-o", bin, pkg).CombinedOutput(); err != nil {
+		return nil, fmt.Errorf("go test -c %s: %v\n%s", pkg, err, out)
+	}
+	var runs []map[string]benchResult
+	for range count {
+		cmd := exec.CommandContext(ctx, bin, "-test.run", "^$", "-test.bench", pattern, "-test.benchmem", "-test.benchtime", benchtime)
+		cmd.Dir = pkg
+		out, err := cmd.CombinedOutput()
+		if err != nil {
+			return nil, fmt.Errorf("%s -test.bench %s: %v\n%s", pkg, pattern, err, out)
 		}
-		var r benchResult
-		r.ns, _ = strconv.ParseFloat(m[2], 64)
-		r.bytes, _ = strconv.ParseFloat(m[3], 64)
-		r.allocs, _ = strconv.ParseFloat(m[4], 64)
-		all[m[1]] = append(all[m[1]], r)
-	}
-	res := map[string]benchResult{}
-	for name, rs := range all {
-		res[name] = benchResult{
-			ns:     medianOf(rs, func(r benchResult) float64 { return r.ns }),
-			bytes:  medianOf(rs, func(r benchResult) float64 { return r.bytes }),
-			allocs: medianOf(rs, func(r benchResult) float64 { return r.allocs }),
+		res := map[string]benchResult{}
+		for _, line := range strings.Split(string(out), "\n") {
+			m := benchLine.FindStringSubmatch(line)
+			if m == nil {
+				continue
+			}
+			var r benchResult
+			r.ns, _ = strconv.ParseFloat(m[2], 64)
+			r.bytes, _ = strconv.ParseFloat(m[3], 64)
+			r.allocs, _ = strconv.ParseFloat(m[4], 64)
+			res[m[1]] = r
 		}
+		runs = append(runs, res)
 	}
-	return res, nil
+	return runs, nil
+}
+
+// medianResult is the median of each figure of rs.
+func medianResult(rs []benchResult) benchResult {
+	return benchResult{
+		ns:     medianOf(rs, func(r benchResult) float64 { return r.ns }),
+		bytes:  medianOf(rs, func(r benchResult) float64 { return r.bytes }),
+		allocs: medianOf(rs, func(r benchResult) float64 { return r.allocs }),
+	}
 }
 
 func medianOf(rs []benchResult, f func(benchResult) float64) float64 {
