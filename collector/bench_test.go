@@ -54,20 +54,25 @@ func BenchmarkDecodeVector(b *testing.B) {
 // reuses what the last one built (BenchmarkRefreshNewSeries does not).
 func BenchmarkRefresh(b *testing.B) {
 	eachSize(b, func(b *testing.B, n int) {
-		body := groqtest.Vector(n)
-		c, err := collector.New(decodingQuerier(body), collector.Options{CacheTTL: 0})
-		if err != nil {
-			b.Fatal(err)
-		}
-		b.SetBytes(int64(len(body)))
-		b.ReportAllocs()
-		for b.Loop() {
-			collector.RefreshInPlace(c)
-		}
-		if st := c.Status(); !st.Up || collector.CachedSeries(c) != n {
-			b.Fatalf("after refresh: up %v, %d series, error %q", st.Up, collector.CachedSeries(c), st.LastError)
-		}
+		benchRefresh(b, n, decodingQuerier(groqtest.Vector(n)), collector.RefreshInPlace)
 	})
+}
+
+// benchRefresh measures refresh of a collector that asks q, whose answers
+// are about as long as groqtest.Vector(n) and have n series.
+func benchRefresh(b *testing.B, n int, q collector.Querier, refresh func(*collector.Collector)) {
+	c, err := collector.New(q, collector.Options{CacheTTL: 0})
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.SetBytes(int64(len(groqtest.Vector(n))))
+	b.ReportAllocs()
+	for b.Loop() {
+		refresh(c)
+	}
+	if st := c.Status(); !st.Up || collector.CachedSeries(c) != n {
+		b.Fatalf("after refresh: up %v, %d series, error %q", st.Up, collector.CachedSeries(c), st.LastError)
+	}
 }
 
 // BenchmarkTranslateBuild is the part of a refresh after decoding.
@@ -102,18 +107,7 @@ func BenchmarkRefreshNewSeries(b *testing.B) {
 			s.Labels["model"] = strings.Replace(s.Labels["model"], "model-", "m0del-", 1)
 		}
 		bodies := alternating{groqtest.Vector(n), groqtest.EncodeVector(other)}
-		c, err := collector.New(&bodies, collector.Options{CacheTTL: 0})
-		if err != nil {
-			b.Fatal(err)
-		}
-		b.SetBytes(int64(len(bodies[0])))
-		b.ReportAllocs()
-		for b.Loop() {
-			collector.RefreshInPlace(c)
-		}
-		if st := c.Status(); !st.Up || collector.CachedSeries(c) != n {
-			b.Fatalf("after refresh: up %v, %d series, error %q", st.Up, collector.CachedSeries(c), st.LastError)
-		}
+		benchRefresh(b, n, &bodies, collector.RefreshInPlace)
 	})
 }
 
@@ -130,18 +124,6 @@ func (a *alternating) QueryAnswer(context.Context, string) (*groq.Answer, error)
 // cache expired runs it: started on a goroutine of its own, and waited for.
 func BenchmarkRefreshWaited(b *testing.B) {
 	eachSize(b, func(b *testing.B, n int) {
-		body := groqtest.Vector(n)
-		c, err := collector.New(decodingQuerier(body), collector.Options{CacheTTL: 0})
-		if err != nil {
-			b.Fatal(err)
-		}
-		b.SetBytes(int64(len(body)))
-		b.ReportAllocs()
-		for b.Loop() {
-			c.Refresh(context.Background())
-		}
-		if st := c.Status(); !st.Up || collector.CachedSeries(c) != n {
-			b.Fatalf("after refresh: up %v, %d series, error %q", st.Up, collector.CachedSeries(c), st.LastError)
-		}
+		benchRefresh(b, n, decodingQuerier(groqtest.Vector(n)), func(c *collector.Collector) { c.Refresh(context.Background()) })
 	})
 }
