@@ -65,7 +65,7 @@ type labelPair struct{ name, value string }
 func (b *builder) build(all []series, d *drops) ([]prometheus.Metric, map[string]int) {
 	b.all, b.d = all, d
 	b.gauges, b.metrics = make([]gauge, len(all)), make([]prometheus.Metric, 0, len(all))
-	b.samples = b.samples[:0]
+	b.sampleOf = b.sampleOf[:0]
 	// New blocks, as the last build's are still served; as large as the
 	// last build used, so that one of each mostly does.
 	b.strings.reset()
@@ -236,14 +236,14 @@ type builder struct {
 	last *lastBuild
 
 	// Of the build under way.
-	all     []series
-	d       *drops
-	gauges  []gauge // one per series of all, taken in turn
-	metrics []prometheus.Metric
-	strings arena[string]         // the families' label values
-	pairs   arena[dto.LabelPair]  // and label pairs
-	ptrs    arena[*dto.LabelPair] // and each gauge's labels
-	samples []int                 // the sample of each of metrics; -1 if computed from several
+	all      []series
+	d        *drops
+	gauges   []gauge // one per series of all, taken in turn
+	metrics  []prometheus.Metric
+	strings  arena[string]         // the families' label values
+	pairs    arena[dto.LabelPair]  // and label pairs
+	ptrs     arena[*dto.LabelPair] // and each gauge's labels
+	sampleOf []int                 // the sample of each of metrics; -1 if computed from several
 
 	scratch struct { // what a build needs only while it runs, kept for the next
 		family     map[string]int // family name → its number
@@ -261,6 +261,7 @@ type builder struct {
 		rows       []uint32
 		cur, prev  []string
 		at, extra  []int
+		constantAt []int
 		order      []uint32
 		rank       [][]uint32
 		invalid    [][]bool
@@ -332,6 +333,11 @@ func (b *builder) family(lay *layout, idx []int) int {
 	rows := grow(sc.rows, len(idx)*width)
 	cur, prevValues := grow(sc.cur, width), grow(sc.prev, width)
 	at, extraAt := sc.at[:0], sc.extra[:0] // where prev's labels and prevExtra go among the names; -1: left out
+	constantAt := sc.constantAt[:0]
+	for _, p := range b.constant {
+		constantAt = append(constantAt, lay.extraAt[p.name])
+	}
+	sc.constantAt = constantAt
 	var prev groq.Labels
 	var prevExtra []labelPair
 	for n, i := range idx {
@@ -363,8 +369,8 @@ func (b *builder) family(lay *layout, idx []int) int {
 		for k, p := range s.extra { // the exporter's labels win
 			cur[extraAt[k]] = p.value
 		}
-		for _, p := range b.constant {
-			cur[lay.extraAt[p.name]] = p.value
+		for k, p := range b.constant {
+			cur[constantAt[k]] = p.value
 		}
 		row := rows[n*width : (n+1)*width]
 		for j, v := range cur {
@@ -476,7 +482,7 @@ func (b *builder) family(lay *layout, idx []int) int {
 		gg.desc, gg.labels, gg.value = lay.desc, labels, s.value
 		gg.gauge.Value = &gg.value
 		b.metrics = append(b.metrics, gg)
-		b.samples = append(b.samples, s.sample)
+		b.sampleOf = append(b.sampleOf, s.sample)
 		if s.src != nil {
 			s.src.kept++
 		}
@@ -678,7 +684,7 @@ type lastBuild struct {
 	labels   labelSets // of each sample of the answer
 	drops    *drops    // those of the translation and the build, not the decoding
 	gauges   []*gauge
-	samples  []int // the sample of each gauge
+	sampleOf []int // the sample of each gauge
 	families map[string]int
 	models   []string
 	names    map[string]*nameInfo
@@ -688,11 +694,11 @@ type lastBuild struct {
 // gauge comes from several samples.
 func (b *builder) remember(samples []groq.Sample, metrics []prometheus.Metric, d *drops, families map[string]int, models []string, names map[string]*nameInfo) {
 	b.last = nil
-	if slices.Contains(b.samples, -1) {
+	if slices.Contains(b.sampleOf, -1) {
 		return
 	}
 	last := &lastBuild{labels: encodeLabelSets(samples), drops: d, gauges: make([]*gauge, len(metrics)),
-		samples: slices.Clone(b.samples), families: families, models: models, names: names}
+		sampleOf: slices.Clone(b.sampleOf), families: families, models: models, names: names}
 	for k, m := range metrics {
 		last.gauges[k] = m.(*gauge)
 	}
@@ -712,7 +718,7 @@ func (b *builder) reuse(samples []groq.Sample) ([]prometheus.Metric, *lastBuild)
 	metrics := make([]prometheus.Metric, len(last.gauges))
 	for k, g := range last.gauges {
 		n := &gauges[k]
-		n.desc, n.labels, n.value = g.desc, g.labels, samples[last.samples[k]].Value
+		n.desc, n.labels, n.value = g.desc, g.labels, samples[last.sampleOf[k]].Value
 		n.gauge.Value = &n.value
 		metrics[k], last.gauges[k] = n, n
 	}
