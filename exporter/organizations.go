@@ -108,6 +108,7 @@ type Organizations struct {
 	reg      *prometheus.Registry // gathers the organizations' collectors, for snapshots
 
 	rendering sync.Mutex // one snapshot at a time
+	seq       uint64     // of the last snapshot; rendering is held
 	snap      atomic.Pointer[snapshot]
 	prepare   atomic.Pointer[func(*snapshot)] // builds the answers of a new snapshot
 
@@ -134,7 +135,8 @@ func NewOrganizations(s Settings) *Organizations {
 func (o *Organizations) render() *snapshot {
 	o.rendering.Lock()
 	defer o.rendering.Unlock()
-	snap, err := newSnapshot(o.reg)
+	o.seq++
+	snap, err := newSnapshot(o.reg, o.seq)
 	if err != nil {
 		level.Error(o.settings.Logger).Log("msg", "Gathering the Groq families failed; serving the rest", "err", err)
 	}
@@ -143,10 +145,12 @@ func (o *Organizations) render() *snapshot {
 			snap.encode(f)
 		}
 	}
-	o.snap.Store(snap)
+	// The answers first, then the snapshot: until they are built, scrapes
+	// are served the last snapshot's, and none waits for them.
 	if f := o.prepare.Load(); f != nil {
 		(*f)(snap)
 	}
+	o.snap.Store(snap)
 	return snap
 }
 

@@ -27,6 +27,7 @@ import (
 // promhttp would write, for the cost of copying bytes.
 type snapshot struct {
 	families []*dto.MetricFamily // sorted by name, as Gather returns them
+	seq      uint64              // later snapshots have higher numbers
 
 	mu      sync.Mutex
 	encoded map[expfmt.Format]*encoding
@@ -42,9 +43,9 @@ type encoding struct {
 	err      error
 }
 
-func newSnapshot(g prometheus.Gatherer) (*snapshot, error) {
+func newSnapshot(g prometheus.Gatherer, seq uint64) (*snapshot, error) {
 	mfs, err := g.Gather()
-	return &snapshot{families: mfs, encoded: map[expfmt.Format]*encoding{}}, err
+	return &snapshot{families: mfs, seq: seq, encoded: map[expfmt.Format]*encoding{}}, err
 }
 
 // encode returns the snapshot in format, encoding it on first use.
@@ -165,13 +166,14 @@ func (x *exposition) serve(w http.ResponseWriter, r *http.Request, snap *snapsho
 	_, _ = w.Write(a.body)
 }
 
-// kept returns the kept answer for k if it is of snap and of the last
-// configuration load, and whether its live metrics are older than reuse.
+// kept returns the kept answer for k if it is of snap or a later snapshot
+// (built before that snapshot is served) and of the last configuration load,
+// and whether its live metrics are older than reuse.
 func (x *exposition) kept(k answerKey, snap *snapshot) (a *answer, old bool) {
 	x.mu.Lock()
 	a, reuse := x.answers[k], x.reuse
 	x.mu.Unlock()
-	if a == nil || a.snap != snap || a.loads != x.loads() {
+	if a == nil || a.snap.seq < snap.seq || a.loads != x.loads() {
 		return nil, false
 	}
 	return a, time.Since(a.at) >= reuse

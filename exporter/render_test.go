@@ -228,3 +228,51 @@ func TestAnswersReadyBeforeScrapes(t *testing.T) {
 		time.Sleep(time.Millisecond) // the rebuild is being kept
 	}
 }
+
+// TestNoScrapeWaitsForANewSnapshot: while a refresh builds the answers of its
+// snapshot, scrapes are served the last snapshot's at once; the new snapshot
+// is served only once its answers are ready.
+func TestNoScrapeWaitsForANewSnapshot(t *testing.T) {
+	orgs, _, _ := servedOrgs(t, config.Default())
+	var gathered atomic.Uint64
+	var hold atomic.Bool
+	entered, release := make(chan struct{}), make(chan struct{})
+	live := prometheus.NewRegistry()
+	live.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "go_gathered", Help: "Gatherings so far."},
+		func() float64 {
+			if hold.Load() {
+				entered <- struct{}{}
+				<-release
+			}
+			return float64(gathered.Add(1))
+		}))
+	x := newExposition(live, func() uint64 { return 0 }, log.NewNopLogger())
+	x.reuse = time.Hour
+	orgs.onRender(x.prepare)
+	h := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { x.serve(w, r, orgs.snapshot()) })
+	scrape := func() string { return string(body(t, get(t, h, http.MethodGet, "Accept-Encoding", "gzip"))) }
+
+	scrape()
+	before := orgs.snapshot()
+	hold.Store(true)
+	rendered := make(chan *snapshot)
+	go func() { rendered <- orgs.render() }() // what every refresh does
+	<-entered                                 // the refresh is building the new snapshot's answer
+	hold.Store(false)
+	if orgs.snapshot() != before {
+		close(release)
+		<-rendered
+		t.Fatal("a new snapshot is served before its answers are built: a scrape would wait for them")
+	}
+	if got := scrape(); !strings.Contains(got, "go_gathered 1\n") {
+		t.Errorf("a scrape during a refresh did not get the last answer:\n%s", got)
+	}
+	close(release)
+	after := <-rendered
+	if orgs.snapshot() != after || after == before {
+		t.Fatal("the refresh's snapshot is not served once its answers are built")
+	}
+	if got := scrape(); !strings.Contains(got, "go_gathered 2\n") || gathered.Load() != 2 {
+		t.Errorf("the scrape after the refresh did not get the answer it built (%d gatherings)", gathered.Load())
+	}
+}
