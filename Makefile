@@ -123,7 +123,7 @@ sandbox: build
 # at 69, 2,300 and 23,000 series, the built binary against a static handler
 # serving the same bytes (CPU and latency of a scrape from cache, p99 with a
 # slow Groq), its peak memory under concurrent scrapes and with a hostile
-# 1 GiB body, and a refresh against decoding only. About three minutes.
+# 1 GiB body, and a refresh against decoding only. About five minutes.
 # BENCH_ARGS="-rounds 9 -count 10" for steadier medians.
 .PHONY: bench fuzz
 bench: build
