@@ -1,7 +1,9 @@
 package collector
 
 import (
+	"fmt"
 	"maps"
+	"math/rand/v2"
 	"slices"
 	"strconv"
 	"testing"
@@ -124,6 +126,55 @@ func TestLabelSetsEqual(t *testing.T) {
 	} {
 		if got := sets.equal(tc.samples); got != tc.want {
 			t.Errorf("%s: equal = %v, want %v", tc.name, got, tc.want)
+		}
+	}
+}
+
+// TestBuildSortsAndCollapses: whether a family's rows of ranks fit in one
+// 64-bit number or not (nine labels of 200 values each do not), build
+// serves each distinct series once, sorted by label values as the registry
+// sorts them, and counts the rest as duplicates.
+func TestBuildSortsAndCollapses(t *testing.T) {
+	for _, labels := range []int{2, 9} {
+		f := &Family{Name: "groq_test", Help: "help"}
+		rnd := rand.New(rand.NewPCG(1, uint64(labels)))
+		var all []series
+		distinct := map[string]bool{}
+		for i := range 1000 {
+			var ls groq.Labels
+			if i >= 500 { // half of them again: duplicates
+				ls = all[rnd.IntN(500)].labels
+			} else {
+				for j := range labels {
+					n := 200 // values per label
+					if j == 0 {
+						n = 3 // so that series often differ only after the first label
+					}
+					ls = append(ls, groq.Label{Name: "l" + strconv.Itoa(j), Value: strconv.Itoa(rnd.IntN(n))})
+				}
+			}
+			all = append(all, series{family: f, labels: ls, value: float64(i)})
+			distinct[fmt.Sprint(ls)] = true
+		}
+		d := newDrops()
+		metrics, _ := (&builder{}).build(all, d)
+		if len(metrics) != len(distinct) || len(metrics)+d.count[dropDuplicate] != len(all) {
+			t.Fatalf("%d labels: %d metrics and %d duplicates of %d series, %d distinct", labels, len(metrics), d.count[dropDuplicate], len(all), len(distinct))
+		}
+		var prev []string
+		for i, m := range metrics {
+			var dm dto.Metric
+			if err := m.Write(&dm); err != nil {
+				t.Fatal(err)
+			}
+			var values []string
+			for _, lp := range dm.Label {
+				values = append(values, lp.GetValue())
+			}
+			if i > 0 && slices.Compare(values, prev) <= 0 {
+				t.Fatalf("%d labels: series %d %q after %q", labels, i, values, prev)
+			}
+			prev = values
 		}
 	}
 }
