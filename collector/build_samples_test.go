@@ -6,7 +6,6 @@ import (
 	"testing"
 
 	"github.com/prometheus/client_golang/prometheus"
-	dto "github.com/prometheus/client_model/go"
 
 	"github.com/groq-exporter/groq_exporter/collector"
 	"github.com/groq-exporter/groq_exporter/groq"
@@ -40,14 +39,7 @@ func TestBuildSorted(t *testing.T) {
 	var prev []string
 	var prevDesc *prometheus.Desc
 	for _, m := range metrics {
-		var dm dto.Metric
-		if err := m.Write(&dm); err != nil {
-			t.Fatal(err)
-		}
-		var values []string
-		for _, lp := range dm.Label {
-			values = append(values, lp.GetValue())
-		}
+		values, _ := collector.LabelValues(t, m)
 		if m.Desc() == prevDesc && slices.Compare(prev, values) >= 0 {
 			t.Fatalf("%v comes after %v", values, prev)
 		}

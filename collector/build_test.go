@@ -71,24 +71,15 @@ func TestGaugeAsConstMetric(t *testing.T) {
 	}
 	var prev []string
 	for i, got := range metrics[:4] {
-		var gm, wm dto.Metric
-		if err := got.Write(&gm); err != nil {
-			t.Fatal(err)
-		}
-		var values []string
-		for _, lp := range gm.Label {
-			values = append(values, lp.GetValue())
-		}
+		values, gm := LabelValues(t, got)
 		if slices.Compare(values, prev) <= 0 {
 			t.Errorf("row %d: %q after %q", i, values, prev)
 		}
 		prev = values
 		want := prometheus.MustNewConstMetric(got.Desc(), prometheus.GaugeValue, gm.GetGauge().GetValue(), values...)
-		if err := want.Write(&wm); err != nil {
-			t.Fatal(err)
-		}
+		_, wm := LabelValues(t, want)
 		if gm.String() != wm.String() {
-			t.Errorf("row %d: got %v, want %v", i, &gm, &wm)
+			t.Errorf("row %d: got %v, want %v", i, gm, wm)
 		}
 	}
 	var m dto.Metric
@@ -163,14 +154,7 @@ func TestBuildSortsAndCollapses(t *testing.T) {
 		}
 		var prev []string
 		for i, m := range metrics {
-			var dm dto.Metric
-			if err := m.Write(&dm); err != nil {
-				t.Fatal(err)
-			}
-			var values []string
-			for _, lp := range dm.Label {
-				values = append(values, lp.GetValue())
-			}
+			values, _ := LabelValues(t, m)
 			if i > 0 && slices.Compare(values, prev) <= 0 {
 				t.Fatalf("%d labels: series %d %q after %q", labels, i, values, prev)
 			}

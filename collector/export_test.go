@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
+	dto "github.com/prometheus/client_model/go"
 	"github.com/prometheus/common/expfmt"
 
 	"github.com/groq-exporter/groq_exporter/groq"
@@ -31,6 +32,21 @@ func RefreshInPlace(c *Collector) {
 	c.inflight, c.started = make(chan struct{}), c.now()
 	c.mu.Unlock()
 	c.run1()
+}
+
+// LabelValues writes m and returns it with its label values, in the order
+// of its label names.
+func LabelValues(t *testing.T, m prometheus.Metric) ([]string, *dto.Metric) {
+	t.Helper()
+	var dm dto.Metric
+	if err := m.Write(&dm); err != nil {
+		t.Fatal(err)
+	}
+	var values []string
+	for _, lp := range dm.Label {
+		values = append(values, lp.GetValue())
+	}
+	return values, &dm
 }
 
 // CachedSeries returns how many metrics the cache holds for c's first query.

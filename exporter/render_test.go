@@ -155,14 +155,9 @@ func TestScrapesShareOneRendering(t *testing.T) {
 // configuration load gathers them again at once.
 func TestSelfMetricsReused(t *testing.T) {
 	orgs, _, _ := servedOrgs(t, config.Default())
-	var gathered, loads atomic.Uint64
-	live := prometheus.NewRegistry()
-	live.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "go_gathered", Help: "Gatherings so far."},
-		func() float64 { return float64(gathered.Add(1)) }))
-	x := newExposition(live, loads.Load, log.NewNopLogger())
-	x.reuse = time.Hour // never runs out in this test
+	var loads atomic.Uint64
+	x, gathered, scrape := gatheringExposition(t, orgs, loads.Load, nil)
 	h := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { x.serve(w, r, orgs.snapshot()) })
-	scrape := func() string { return string(body(t, get(t, h, http.MethodGet, "Accept-Encoding", "gzip"))) }
 
 	first := scrape()
 	var wg sync.WaitGroup
@@ -196,15 +191,8 @@ func TestSelfMetricsReused(t *testing.T) {
 // gathers them again for the scrapes that follow: no scrape builds.
 func TestAnswersReadyBeforeScrapes(t *testing.T) {
 	orgs, _, _ := servedOrgs(t, config.Default())
-	var gathered atomic.Uint64
-	live := prometheus.NewRegistry()
-	live.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "go_gathered", Help: "Gatherings so far."},
-		func() float64 { return float64(gathered.Add(1)) }))
-	x := newExposition(live, func() uint64 { return 0 }, log.NewNopLogger())
-	x.reuse = time.Hour
+	x, gathered, scrape := gatheringExposition(t, orgs, func() uint64 { return 0 }, nil)
 	orgs.onRender(x.prepare)
-	h := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { x.serve(w, r, orgs.snapshot()) })
-	scrape := func() string { return string(body(t, get(t, h, http.MethodGet, "Accept-Encoding", "gzip"))) }
 
 	scrape()
 	orgs.render() // what every refresh does
@@ -234,23 +222,15 @@ func TestAnswersReadyBeforeScrapes(t *testing.T) {
 // is served only once its answers are ready.
 func TestNoScrapeWaitsForANewSnapshot(t *testing.T) {
 	orgs, _, _ := servedOrgs(t, config.Default())
-	var gathered atomic.Uint64
 	var hold atomic.Bool
 	entered, release := make(chan struct{}), make(chan struct{})
-	live := prometheus.NewRegistry()
-	live.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "go_gathered", Help: "Gatherings so far."},
-		func() float64 {
-			if hold.Load() {
-				entered <- struct{}{}
-				<-release
-			}
-			return float64(gathered.Add(1))
-		}))
-	x := newExposition(live, func() uint64 { return 0 }, log.NewNopLogger())
-	x.reuse = time.Hour
+	x, gathered, scrape := gatheringExposition(t, orgs, func() uint64 { return 0 }, func() {
+		if hold.Load() {
+			entered <- struct{}{}
+			<-release
+		}
+	})
 	orgs.onRender(x.prepare)
-	h := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { x.serve(w, r, orgs.snapshot()) })
-	scrape := func() string { return string(body(t, get(t, h, http.MethodGet, "Accept-Encoding", "gzip"))) }
 
 	scrape()
 	before := orgs.snapshot()
@@ -275,4 +255,25 @@ func TestNoScrapeWaitsForANewSnapshot(t *testing.T) {
 	if got := scrape(); !strings.Contains(got, "go_gathered 2\n") || gathered.Load() != 2 {
 		t.Errorf("the scrape after the refresh did not get the answer it built (%d gatherings)", gathered.Load())
 	}
+}
+
+// gatheringExposition serves orgs through an exposition whose one live
+// family, go_gathered, counts its gatherings (after calling gather, if set),
+// and whose answers are reused for an hour. It returns the exposition, the
+// count, and a gzip scrape.
+func gatheringExposition(t *testing.T, orgs *Organizations, loads func() uint64, gather func()) (*exposition, *atomic.Uint64, func() string) {
+	var gathered atomic.Uint64
+	live := prometheus.NewRegistry()
+	live.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "go_gathered", Help: "Gatherings so far."},
+		func() float64 {
+			if gather != nil {
+				gather()
+			}
+			return float64(gathered.Add(1))
+		}))
+	x := newExposition(live, loads, log.NewNopLogger())
+	x.reuse = time.Hour
+	h := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { x.serve(w, r, orgs.snapshot()) })
+	scrape := func() string { return string(body(t, get(t, h, http.MethodGet, "Accept-Encoding", "gzip"))) }
+	return x, &gathered, scrape
 }
