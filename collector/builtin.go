@@ -3,7 +3,6 @@ package collector
 import (
 	"slices"
 	"sort"
-	"strconv"
 	"strings"
 
 	"github.com/groq-exporter/groq_exporter/groq"
@@ -44,83 +43,6 @@ func BuiltinFamilies() []string {
 	sort.Strings(names)
 	return names
 }
-
-// allSelector fetches every recording-rule style series (every name with a
-// colon) in one call: the documented families, those Groq adds, and the older
-// scheme's. modelRegex, if set, restricts the models.
-func allSelector(modelRegex string) string {
-	sel := `{__name__=~".+:.+"`
-	if modelRegex != "" {
-		sel += `,model=~` + quote(modelRegex)
-	}
-	return sel + "}"
-}
-
-// builtinSelector is the one MetricsQL selector that fetches the documented
-// series in a single call, for documented_only or a list of families. The
-// percentile segment is matched by pattern, so a new percentile or another
-// spelling of one needs no code change.
-// An empty families list selects them all; modelRegex, if set, restricts the
-// models (fully anchored, as MetricsQL anchors regexes).
-func builtinSelector(families []string, modelRegex string) string {
-	var requests, percentiles []string
-	for upstream, f := range builtinFamilies {
-		if len(families) > 0 && !contains(families, f.Name) {
-			continue
-		}
-		if f.percentile {
-			percentiles = append(percentiles, upstream)
-		} else {
-			requests = append(requests, strings.TrimPrefix(upstream, "requests:"))
-		}
-	}
-	sort.Strings(requests)
-	sort.Strings(percentiles)
-	var alts []string
-	if len(requests) > 0 {
-		alts = append(alts, "requests:("+strings.Join(requests, "|")+")")
-	}
-	if len(percentiles) > 0 {
-		alts = append(alts, "("+strings.Join(percentiles, "|")+"):[^:]+:rate5m")
-	}
-	sel := `{__name__=~"` + strings.Join(alts, "|") + `"`
-	if modelRegex != "" {
-		sel += `,model=~` + quote(modelRegex)
-	}
-	return sel + "}"
-}
-
-func contains(list []string, s string) bool {
-	for _, v := range list {
-		if v == s {
-			return true
-		}
-	}
-	return false
-}
-
-// Reasons a series Groq returned is not exported; the values of the reason
-// label of groq_series_dropped, with groq's DropBadValue, DropBadLabel and
-// DropNoValue (series the answer's decoding left out) and dropInvalid.
-const (
-	// dropUnknownName: not one of the documented families the configuration
-	// keeps (builtin.documented_only or builtin.families).
-	dropUnknownName = "unknown_name"
-	// dropBadName: a name the naming rule cannot translate (no colon, more
-	// than four segments, an empty or invalid segment, a first segment of
-	// four that is not a level).
-	dropBadName = "bad_name"
-	// dropNameCollision: the series would be exported under the name and
-	// labels of another upstream name's series, which is kept, or under the
-	// name of one of the exporter's own metrics or of a custom query.
-	dropNameCollision = "name_collision"
-	dropDuplicate     = "duplicate"
-)
-
-// droppedReasons are the values of groq_series_dropped's reason label, each
-// always served.
-var droppedReasons = []string{dropBadName, groq.DropBadLabel, groq.DropBadValue, dropDuplicate, dropInvalid,
-	dropNameCollision, groq.DropNoValue, dropUnknownName}
 
 // builtinRules are what decides which of Groq's series the built-in
 // translation exports.
@@ -343,55 +265,4 @@ func (r *builtinRules) resolve(names map[string]*nameInfo) {
 			ni.rank, ni.family, ni.extra = rank, f, ni.t.extra
 		}
 	}
-}
-
-// histograms gathers bucket series by label set (all labels but le), in the
-// order the answer first names each, to compute their percentiles.
-type histograms struct {
-	byKey map[string]*histogram
-	order []*histogram
-}
-
-type histogram struct {
-	ni      *nameInfo
-	labels  groq.Labels // without le
-	buckets []bucket
-}
-
-func (h *histograms) add(ni *nameInfo, s groq.Sample, d *drops) {
-	le, err := strconv.ParseFloat(s.Labels.Get("le"), 64)
-	if err != nil {
-		ni.drop(groq.DropBadLabel, 1)
-		d.add(groq.DropBadLabel, ni.name+": le "+quote(s.Labels.Get("le"))+" is not a number")
-		return
-	}
-	labels := make(groq.Labels, 0, len(s.Labels)-1)
-	var key strings.Builder
-	for _, l := range s.Labels {
-		if l.Name != "le" {
-			labels = append(labels, l)
-			key.WriteString(l.Name + "\xff" + l.Value + "\xff")
-		}
-	}
-	hg := h.byKey[key.String()]
-	if hg == nil {
-		hg = &histogram{ni: ni, labels: labels}
-		if h.byKey == nil {
-			h.byKey = map[string]*histogram{}
-		}
-		h.byKey[key.String()] = hg
-		h.order = append(h.order, hg)
-	}
-	hg.buckets = append(hg.buckets, bucket{le, s.Value})
-}
-
-// quantiles appends to out the percentiles of every histogram.
-func (h *histograms) quantiles(out []series) []series {
-	for _, hg := range h.order {
-		for _, p := range bucketPercentiles {
-			out = append(out, series{family: &hg.ni.family, labels: hg.labels, value: bucketQuantile(p.q, slices.Clone(hg.buckets)),
-				extra: []labelPair{{"percentile", p.label}}, src: hg.ni, sample: -1})
-		}
-	}
-	return out
 }

@@ -4,6 +4,10 @@ import (
 	"math"
 	"slices"
 	"sort"
+	"strconv"
+	"strings"
+
+	"github.com/groq-exporter/groq_exporter/groq"
 )
 
 // bucketPercentiles are the percentiles computed from a histogram's buckets,
@@ -124,4 +128,55 @@ func almostEqual(a, b, epsilon float64) bool {
 		return diff < epsilon*minNormal
 	}
 	return diff/math.Min(absSum, math.MaxFloat64) < epsilon
+}
+
+// histograms gathers bucket series by label set (all labels but le), in the
+// order the answer first names each, to compute their percentiles.
+type histograms struct {
+	byKey map[string]*histogram
+	order []*histogram
+}
+
+type histogram struct {
+	ni      *nameInfo
+	labels  groq.Labels // without le
+	buckets []bucket
+}
+
+func (h *histograms) add(ni *nameInfo, s groq.Sample, d *drops) {
+	le, err := strconv.ParseFloat(s.Labels.Get("le"), 64)
+	if err != nil {
+		ni.drop(groq.DropBadLabel, 1)
+		d.add(groq.DropBadLabel, ni.name+": le "+quote(s.Labels.Get("le"))+" is not a number")
+		return
+	}
+	labels := make(groq.Labels, 0, len(s.Labels)-1)
+	var key strings.Builder
+	for _, l := range s.Labels {
+		if l.Name != "le" {
+			labels = append(labels, l)
+			key.WriteString(l.Name + "\xff" + l.Value + "\xff")
+		}
+	}
+	hg := h.byKey[key.String()]
+	if hg == nil {
+		hg = &histogram{ni: ni, labels: labels}
+		if h.byKey == nil {
+			h.byKey = map[string]*histogram{}
+		}
+		h.byKey[key.String()] = hg
+		h.order = append(h.order, hg)
+	}
+	hg.buckets = append(hg.buckets, bucket{le, s.Value})
+}
+
+// quantiles appends to out the percentiles of every histogram.
+func (h *histograms) quantiles(out []series) []series {
+	for _, hg := range h.order {
+		for _, p := range bucketPercentiles {
+			out = append(out, series{family: &hg.ni.family, labels: hg.labels, value: bucketQuantile(p.q, slices.Clone(hg.buckets)),
+				extra: []labelPair{{"percentile", p.label}}, src: hg.ni, sample: -1})
+		}
+	}
+	return out
 }

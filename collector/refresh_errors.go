@@ -5,7 +5,6 @@ import (
 	"errors"
 
 	"github.com/prometheus/client_golang/prometheus"
-	dto "github.com/prometheus/client_model/go"
 
 	"github.com/groq-exporter/groq_exporter/groq"
 )
@@ -63,17 +62,4 @@ func newRefreshErrors(constLabels prometheus.Labels) *prometheus.CounterVec {
 		v.WithLabelValues(r)
 	}
 	return v
-}
-
-// RefreshErrors returns the failed query runs so far by reason, the
-// non-zero ones only, for the status page.
-func (c *Collector) RefreshErrors() map[string]int {
-	out := map[string]int{}
-	for _, r := range Reasons {
-		var m dto.Metric
-		if err := c.refreshErrors.WithLabelValues(r).Write(&m); err == nil && m.GetCounter().GetValue() > 0 {
-			out[r] = int(m.GetCounter().GetValue())
-		}
-	}
-	return out
 }

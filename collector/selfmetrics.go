@@ -1,0 +1,41 @@
+package collector
+
+import "github.com/groq-exporter/groq_exporter/config"
+
+const namespace = "groq"
+
+// Names and help texts of the self-metrics. groq_up and
+// groq_last_refresh_success_timestamp_seconds say more once custom queries
+// share the refresh.
+const (
+	upName            = namespace + "_up"
+	durationName      = namespace + "_scrape_duration_seconds"
+	lastSuccessName   = namespace + "_last_refresh_success_timestamp_seconds"
+	droppedName       = namespace + "_series_dropped"
+	querySuccessName  = namespace + "_query_success"
+	queryDurationName = namespace + "_query_duration_seconds"
+	partialName       = namespace + "_response_partial"
+
+	upHelp               = "1 if the last refresh from Groq succeeded, else 0."
+	upHelpQueries        = "1 if every query of the last refresh from Groq succeeded (the built-in families and each custom query), else 0; groq_query_success tells the custom queries apart."
+	durationHelp         = "How long the last refresh from Groq took, in seconds. Groq is asked at most once per --groq.cache-ttl; scrapes in between are served from the cache."
+	lastSuccessHelp      = "Unix time of the last successful refresh from Groq; 0 if there was none."
+	lastSuccessHelpQuery = "Unix time of the last refresh from Groq in which every query succeeded; 0 if there was none."
+	droppedHelp          = "Series in Groq's last answer that are not exported, by reason: bad_name (the naming rule cannot translate it), name_collision (another upstream name gives the same series, or the name is taken), unknown_name (not a documented family the configuration keeps), bad_value, bad_label, no_value (not decodable), duplicate, invalid."
+	partialHelp          = "1 if Groq said its last answer is partial (some of its storage did not answer, so series may be missing), else 0."
+	querySuccessHelp     = "1 if the last run of the custom query against Groq succeeded, else 0."
+	queryDurationHelp    = "How long the last run of the custom query against Groq took, in seconds."
+)
+
+// SelfMetrics lists the names of the metrics about the exporter itself that
+// this package exports. No custom query may take them.
+func SelfMetrics() []string {
+	return []string{upName, durationName, lastSuccessName, droppedName, querySuccessName, queryDurationName,
+		partialName, apiRequestsName, apiRetriesName, refreshErrorsName}
+}
+
+// Names are the metric names this package exports on its own, for the
+// validation of custom queries (config.Config.Validate).
+func Names() config.Names {
+	return config.Names{Builtin: BuiltinFamilies(), Reserved: SelfMetrics()}
+}
