@@ -13,8 +13,10 @@ import (
 	"unicode"
 )
 
-// The classes of failure a caller can act on. Every error the Client returns
-// wraps exactly one of them, so errors.Is tells them apart.
+// The classes of failure a caller can act on, all of them. Every error the
+// Client returns wraps one of them, so errors.Is tells them apart; ErrTimeout
+// is the one that also wraps another (ErrTransport: a deadline is a transport
+// failure too), so a caller that tells them apart asks for ErrTimeout first.
 var (
 	// ErrUnauthorized: Groq refused the API key (401 or 403).
 	ErrUnauthorized = errors.New("Groq rejected the API key")
@@ -34,6 +36,16 @@ var (
 	ErrTooLarge = errors.New("response from Groq exceeds the size limit")
 	// ErrTransport: no HTTP answer at all (DNS, connection refused, timeout).
 	ErrTransport = errors.New("cannot reach Groq")
+	// ErrTimeout: no answer, or not all of it, before the deadline (the
+	// request's timeout or the scrape's). It wraps ErrTransport.
+	ErrTimeout = fmt.Errorf("%w in time", ErrTransport)
+	// ErrKey: the API key could not be read (its file is unreadable or
+	// empty); nothing was sent.
+	ErrKey = errors.New("cannot read the Groq API key")
+	// ErrRedirect: Groq's URL answered with a redirect that was not
+	// followed: to another origin (scheme, host and port) than the configured
+	// one, where the key must not go, or with redirects switched off.
+	ErrRedirect = errors.New("redirect not followed")
 )
 
 // Error is what every failed call returns: the class of failure, the HTTP

@@ -11,21 +11,6 @@ import (
 	"strings"
 )
 
-// More classes of failure. ErrTimeout refines ErrTransport (errors.Is
-// finds both); ErrKey and ErrRedirect stand alone.
-var (
-	// ErrTimeout: no answer, or not all of it, before the deadline (the
-	// request's timeout or the scrape's).
-	ErrTimeout = fmt.Errorf("%w in time", ErrTransport)
-	// ErrKey: the API key could not be read (its file is unreadable or
-	// empty); nothing was sent.
-	ErrKey = errors.New("cannot read the Groq API key")
-	// ErrRedirect: Groq's URL answered with a redirect that was not
-	// followed: to another origin (scheme, host and port) than the configured
-	// one, where the key must not go, or with redirects switched off.
-	ErrRedirect = errors.New("redirect not followed")
-)
-
 // maxRedirects is how many redirects within the configured origin are
 // followed, as net/http's default.
 const maxRedirects = 10
