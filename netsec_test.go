@@ -98,7 +98,7 @@ func TestKeyFileBrokenWhileRunning(t *testing.T) {
 	}
 	log := e.log.String()
 	for _, want := range []string{"cannot read the Groq API key: the key file " + file + " is empty; nothing was sent",
-		"cannot read the Groq API key: the key file cannot be read (" + file + ": no such file or directory); nothing was sent",
+		"cannot read the Groq API key: the key file " + file + " cannot be read: no such file or directory; nothing was sent",
 		"(the key comes from --groq.api-key-file=" + file + ")"} {
 		if !strings.Contains(log, want) {
 			t.Errorf("the log does not say %q:\n%s", want, log)

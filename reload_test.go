@@ -298,18 +298,18 @@ func TestConfigCheck(t *testing.T) {
 		{args: []string{"--config.file=" + good}},
 		{args: []string{"--config.file=" + filepath.Join("examples", "config", "error-ratio.yml")}},
 		{args: []string{"--config.file=" + filepath.Join("examples", "config", "behind-a-proxy.yml")},
-			warn: `organization "production": cannot read the Groq API key: open /etc/groq/production/api-key: no such file or directory (it must exist where the exporter runs)`},
+			warn: `organization "production": cannot read the Groq API key: the key file /etc/groq/production/api-key cannot be read: no such file or directory (it must exist where the exporter runs)`},
 		{args: []string{"--config.file=" + bad}, want: bad + `: query "groq_up": name is one of the exporter's own metrics` + "\n" +
 			bad + `: query "groq_up": invalid MetricsQL: singleExpr: unexpected token ""; want "(", "{", "-", "+"; unparsed data: ""`},
-		{args: []string{"--config.file=" + missingKey}, warn: "warning: " + missingKey + `: organization "a": cannot read the Groq API key: open ` +
-			filepath.Join(dir, "sub", "a.key") + ": no such file or directory (it must exist where the exporter runs)\n"},
-		{args: []string{"--config.file=" + emptyKey}, want: emptyKey + `: organization "a": cannot read the Groq API key: read ` +
-			filepath.Join(dir, "empty", "a.key") + ": is a directory"},
-		{args: []string{"--config.file=" + emptyKey2}, want: emptyKey2 + `: organization "a": the Groq API key file ` +
+		{args: []string{"--config.file=" + missingKey}, warn: "warning: " + missingKey + `: organization "a": cannot read the Groq API key: the key file ` +
+			filepath.Join(dir, "sub", "a.key") + " cannot be read: no such file or directory (it must exist where the exporter runs)\n"},
+		{args: []string{"--config.file=" + emptyKey}, want: emptyKey + `: organization "a": cannot read the Groq API key: the key file ` +
+			filepath.Join(dir, "empty", "a.key") + " is a directory, not a regular file"},
+		{args: []string{"--config.file=" + emptyKey2}, want: emptyKey2 + `: organization "a": cannot read the Groq API key: the key file ` +
 			filepath.Join(dir, "empty2", "a.key") + " is empty"},
 		{args: []string{"--config.file=" + noOrgs}, noEnv: true, warn: "warning: no Groq API key (the command line's organization needs one to run)\n"},
 		{args: []string{"--config.file=" + noOrgs, "--groq.api-key-file=" + filepath.Join(dir, "nope")}, noEnv: true,
-			warn: "warning: cannot read the Groq API key: open " + filepath.Join(dir, "nope") + ": no such file or directory (it must exist where the exporter runs)\n"},
+			warn: "warning: cannot read the Groq API key: the key file " + filepath.Join(dir, "nope") + " cannot be read: no such file or directory (it must exist where the exporter runs)\n"},
 		{want: "--config.check needs --config.file"},
 	} {
 		var stdout, stderr bytes.Buffer

@@ -11,7 +11,6 @@ import (
 	"fmt"
 	"io/fs"
 	"net/http"
-	"os"
 	"reflect"
 	"slices"
 	"strings"
@@ -60,7 +59,9 @@ type Settings struct {
 // the command line.
 var ErrNoKey = errors.New("no Groq API key")
 
-// KeyError is a key file that cannot be read, or is empty.
+// KeyError is a key file that cannot be used: it cannot be read, is not a
+// regular file, is too large, or holds no usable key. Err is the
+// *groq.FileError, which names the file and says why.
 type KeyError struct {
 	File string
 	// Organization and ConfigFile name where the file is configured; both
@@ -69,14 +70,8 @@ type KeyError struct {
 	Err                      error
 }
 
-// errEmptyKeyFile is a KeyError's Err for a key file with nothing but white space.
-var errEmptyKeyFile = errors.New("the file is empty")
-
 func (e *KeyError) Error() string {
 	msg := "cannot read the Groq API key: " + e.Err.Error()
-	if errors.Is(e.Err, errEmptyKeyFile) {
-		msg = fmt.Sprintf("the Groq API key file %s is empty", e.File)
-	}
 	if e.Organization != "" {
 		msg = fmt.Sprintf("%s: organization %q: %s", e.ConfigFile, e.Organization, msg)
 	}
@@ -358,15 +353,13 @@ func (h hinted) QueryAnswer(ctx context.Context, expr string) (*groq.Answer, err
 }
 
 // checkKey checks that the key can be sent: keyFile (read again by the
-// client for every request) is readable and not empty, or else key is set.
+// client for every request) holds a usable key, read as the client reads it
+// (groq.ReadKeyFile: never blocking, bounded, within a deadline), or else
+// key is set.
 func checkKey(keyFile, key string) error {
 	switch {
 	case keyFile != "":
-		b, err := os.ReadFile(keyFile)
-		if err == nil && strings.TrimSpace(string(b)) == "" {
-			err = errEmptyKeyFile
-		}
-		if err != nil {
+		if _, err := groq.ReadKeyFile(context.Background(), keyFile); err != nil {
 			return &KeyError{File: keyFile, Err: err}
 		}
 	case strings.TrimSpace(key) == "":

@@ -109,7 +109,7 @@ func TestApplyRefusesTheWholeSet(t *testing.T) {
 	if !errors.As(err, &kerr) || kerr.Organization != "b" || kerr.ConfigFile != "orgs.yml" || kerr.File != missing {
 		t.Fatalf("Apply = %v, want a KeyError for organization b's key file", err)
 	}
-	if !strings.HasPrefix(err.Error(), `orgs.yml: organization "b": cannot read the Groq API key: open `+missing) {
+	if !strings.HasPrefix(err.Error(), `orgs.yml: organization "b": cannot read the Groq API key: the key file `+missing) {
 		t.Errorf("error %q does not name the file, organization and key file", err)
 	}
 	if got := orgs.list(); len(got) != 1 || got[0] != running[0] {

@@ -96,9 +96,12 @@ type Config struct {
 	// TLS, redirects). It must not have a Timeout shorter than Timeout.
 	HTTPClient *http.Client
 	// KeyFile holds the API key, read again for every request (a rotated key
-	// works at once; an unreadable or empty file sends nothing). Else Key is
-	// the key. The key is sent as a bearer token to URL's origin (scheme,
-	// host and port) only: a redirect elsewhere is not followed.
+	// works at once) as ReadKeyFile reads it: a file that cannot be read,
+	// is not a regular file, is larger than MaxKeyFileBytes or holds no
+	// usable key fails the request with ErrKey, and nothing is sent. Else
+	// Key is the key (as ParseKey takes it; "" sends none). The key is sent
+	// as a bearer token to URL's origin (scheme, host and port) only: a
+	// redirect elsewhere is not followed.
 	KeyFile, Key string
 	// Timeout bounds each attempt; the caller's context bounds the whole call.
 	Timeout time.Duration
@@ -146,11 +149,17 @@ func New(cfg Config) (*Client, error) {
 		observer: cfg.Observer,
 		backoff:  defaultBackoff,
 	}
+	key := cfg.Key
+	if cfg.KeyFile == "" && strings.TrimSpace(key) != "" {
+		if key, err = ParseKey(key); err != nil {
+			return nil, fmt.Errorf("%w: the key %w", ErrKey, err)
+		}
+	}
 	hc := cfg.HTTPClient
 	if hc == nil {
 		hc = http.DefaultClient
 	}
-	c.http = c.guard(hc, cfg.KeyFile, cfg.Key)
+	c.http = c.guard(hc, cfg.KeyFile, key)
 	if c.timeout <= 0 {
 		c.timeout = DefaultTimeout
 	}
@@ -398,9 +407,9 @@ func parseRetryAfter(v string, now time.Time) time.Duration {
 // request was sent), a redirect that was not followed, a deadline that
 // passed, or no answer at all.
 func (c *Client) doError(endpoint string, resp *http.Response, err error) *Error {
-	var kerr *keyError
-	if errors.As(err, &kerr) {
-		return &Error{Kind: ErrKey, Endpoint: endpoint, Detail: kerr.msg}
+	var ferr *FileError
+	if errors.As(err, &ferr) {
+		return &Error{Kind: ErrKey, Endpoint: endpoint, Detail: ferr.Error() + "; nothing was sent", Cause: ferr}
 	}
 	var rerr *redirectError
 	if errors.As(err, &rerr) {

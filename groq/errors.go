@@ -57,6 +57,9 @@ type Error struct {
 	StatusCode int           // 0 when there was no HTTP answer
 	RetryAfter time.Duration // from a 429's or 503's Retry-After header
 	Detail     string        // safe to log: credentials redacted, length capped
+	// Cause, when set, is what failed below the class: a *FileError for
+	// ErrKey. errors.Is and errors.As find it as they find Kind.
+	Cause error
 }
 
 func (e *Error) Error() string {
@@ -70,7 +73,12 @@ func (e *Error) Error() string {
 	return msg
 }
 
-func (e *Error) Unwrap() error { return e.Kind }
+func (e *Error) Unwrap() []error {
+	if e.Cause == nil {
+		return []error{e.Kind}
+	}
+	return []error{e.Kind, e.Cause}
+}
 
 // maxDetail caps how much of an upstream message ends up in an error.
 const maxDetail = 256

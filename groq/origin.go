@@ -7,7 +7,6 @@ import (
 	"net"
 	"net/http"
 	"net/url"
-	"os"
 	"strings"
 )
 
@@ -115,19 +114,15 @@ func redirectAnswer(endpoint string, resp *http.Response) *Error {
 }
 
 // keyTransport adds "Authorization: Bearer <key>" to requests for the
-// configured origin, reading the key file again for each, and sends requests
+// configured origin, reading the key file again for each (ReadKeyFile: a
+// file that is not a regular one, too large or slow to read fails the
+// request with a *FileError, and nothing is sent), and sends requests
 // for any other origin without an Authorization header.
 type keyTransport struct {
 	next         http.RoundTripper
 	origin       origin
 	keyFile, key string
 }
-
-// keyError is a key that cannot be sent.
-type keyError struct{ msg string }
-
-func (e *keyError) Error() string { return e.msg }
-func (e *keyError) Unwrap() error { return ErrKey }
 
 func (t *keyTransport) RoundTrip(r *http.Request) (*http.Response, error) {
 	if originOf(r.URL) != t.origin {
@@ -140,12 +135,9 @@ func (t *keyTransport) RoundTrip(r *http.Request) (*http.Response, error) {
 	}
 	key := t.key
 	if t.keyFile != "" {
-		b, err := os.ReadFile(t.keyFile)
-		if err != nil {
-			return nil, &keyError{fmt.Sprintf("the key file cannot be read (%v); nothing was sent", pathErr(err))}
-		}
-		if key = strings.TrimSpace(string(b)); key == "" {
-			return nil, &keyError{fmt.Sprintf("the key file %s is empty; nothing was sent", t.keyFile)}
+		var err error
+		if key, err = ReadKeyFile(r.Context(), t.keyFile); err != nil {
+			return nil, err
 		}
 	}
 	if key == "" {
@@ -154,15 +146,6 @@ func (t *keyTransport) RoundTrip(r *http.Request) (*http.Response, error) {
 	r = r.Clone(r.Context())
 	r.Header.Set("Authorization", "Bearer "+key)
 	return t.next.RoundTrip(r)
-}
-
-// pathErr says what went wrong with a file, naming it once.
-func pathErr(err error) string {
-	var perr *os.PathError
-	if errors.As(err, &perr) {
-		return perr.Path + ": " + perr.Err.Error()
-	}
-	return err.Error()
 }
 
 // CloseIdleConnections closes the idle connections of the transport below.
