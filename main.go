@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net"
 	"net/http"
 	"os"
 	"os/signal"
@@ -63,6 +64,7 @@ func main() {
 // flags are what the command line says.
 type flags struct {
 	url, keyFile, configFile, metricsPath, logLevel, logFormat string
+	externalAddress                                            string
 	timeout, cacheTTL, maxStale, idleTimeout                   time.Duration
 	maxBytes                                                   units.Base2Bytes
 	configCheck, groqCheck                                     bool
@@ -92,6 +94,8 @@ func parseFlags(args []string, stdout, stderr io.Writer) (*flags, error) {
 	app.Flag("groq.check", "Ask Groq once with the configured key and URL, print whether the key works and what becomes of each series Groq serves, and exit 0 if it works, else 1.").BoolVar(&f.groqCheck)
 	app.Flag("web.telemetry-path", "Path under which to expose metrics.").
 		Default(defaultMetricsPath).StringVar(&f.metricsPath)
+	app.Flag("web.external-address", "host:port that service discovery ("+exporter.DiscoveryPath+") gives as the address of the organizations' "+exporter.ProbePath+" targets, when Prometheus reaches the exporter through a Service or ingress; empty means the host the discovery request came to.").
+		PlaceHolder("HOST:PORT").StringVar(&f.externalAddress)
 	durationFlag(app, "web.idle-timeout", "How long a scraper's keep-alive connection is kept open unused.", defaultIdleTimeout, &f.idleTimeout)
 	app.Flag("log.level", "Only log messages with the given severity or above. One of: [debug, info, warn, error]").
 		Default("info").EnumVar(&f.logLevel, "debug", "info", "warn", "error")
@@ -124,6 +128,11 @@ func (f *flags) check() error {
 		return errors.New("--groq.cache-ttl and --groq.max-stale must not be negative")
 	case f.idleTimeout <= 0:
 		return fmt.Errorf("--web.idle-timeout=%s: must be positive", f.idleTimeout)
+	}
+	if a := f.externalAddress; a != "" {
+		if _, port, err := net.SplitHostPort(a); err != nil || port == "" || strings.Contains(a, "/") {
+			return fmt.Errorf("--web.external-address=%s: must be host:port, e.g. groq-exporter.monitoring.svc:10199", a)
+		}
 	}
 	return nil
 }
@@ -259,7 +268,7 @@ func serve(ctx context.Context, f *flags, getenv func(string) string, stdout, st
 		reg.MustRegister(rl)
 	}
 	srv := &http.Server{ReadHeaderTimeout: readHeaderTimeout, IdleTimeout: f.idleTimeout, Handler: exporter.NewHandler(exporter.HandlerOpts{
-		MetricsPath: f.metricsPath, CacheTTL: f.cacheTTL, Orgs: orgs, Reloader: rl, Gatherer: reg, Logger: logger,
+		MetricsPath: f.metricsPath, ExternalAddress: f.externalAddress, CacheTTL: f.cacheTTL, Orgs: orgs, Reloader: rl, Gatherer: reg, Logger: logger,
 	})}
 
 	hup := make(chan os.Signal, 1)

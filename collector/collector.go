@@ -7,6 +7,8 @@ package collector
 
 import (
 	"fmt"
+	"maps"
+	"slices"
 	"sync"
 	"time"
 
@@ -118,6 +120,9 @@ func New(q Querier, opts Options) (*Collector, error) {
 	if c.org != "" {
 		constant = []labelPair{{config.OrganizationLabel, c.org}}
 	}
+	for _, n := range slices.Sorted(maps.Keys(opts.Labels)) {
+		constant = append(constant, labelPair{n, opts.Labels[n]})
+	}
 	if builtin.Enabled {
 		rules := &builtinRules{documentedOnly: builtin.DocumentedOnly, families: builtin.Families, reserved: map[string]bool{}}
 		for _, n := range append(SelfMetrics(), opts.Reserved...) {
@@ -138,8 +143,14 @@ func New(q Querier, opts Options) (*Collector, error) {
 	}
 
 	var constLabels prometheus.Labels
-	if c.org != "" {
-		constLabels = prometheus.Labels{config.OrganizationLabel: c.org}
+	if c.org != "" || len(opts.Labels) > 0 {
+		constLabels = maps.Clone(opts.Labels)
+		if constLabels == nil {
+			constLabels = prometheus.Labels{}
+		}
+		if c.org != "" {
+			constLabels[config.OrganizationLabel] = c.org
+		}
 	}
 	c.refreshErrors = newRefreshErrors(constLabels)
 	for i := range c.queries {

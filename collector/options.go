@@ -56,5 +56,9 @@ type Options struct {
 	// series and self-metric. Empty means no such label: the single
 	// organization the flags configure.
 	Organization string
-	Logger       log.Logger
+	// Labels are more labels on every series and self-metric, after the
+	// organization (config.Organization.Labels). A label of Groq's of the
+	// same name is exported as exported_<name>.
+	Labels map[string]string
+	Logger log.Logger
 }

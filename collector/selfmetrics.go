@@ -1,6 +1,10 @@
 package collector
 
-import "github.com/groq-exporter/groq_exporter/config"
+import (
+	"slices"
+
+	"github.com/groq-exporter/groq_exporter/config"
+)
 
 const namespace = "groq"
 
@@ -32,6 +36,17 @@ const (
 func SelfMetrics() []string {
 	return []string{upName, durationName, lastSuccessName, droppedName, querySuccessName, queryDurationName,
 		partialName, apiRequestsName, apiRetriesName, refreshErrorsName}
+}
+
+// ReservedLabels lists the label names that Groq's series or this package's
+// own metrics carry, which an organization's labels may not take.
+func ReservedLabels() []string {
+	out := []string{"percentile", "reason", "query", "exported_" + config.OrganizationLabel}
+	for n := range groqLabels {
+		out = append(out, n)
+	}
+	slices.Sort(out)
+	return out
 }
 
 // Names are the metric names this package exports on its own, for the

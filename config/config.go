@@ -81,6 +81,11 @@ type Organization struct {
 	// line's organization does: the proxy and CAs of the environment
 	// (HTTPS_PROXY, NO_PROXY, SSL_CERT_FILE, SSL_CERT_DIR).
 	HTTPClientConfig *config.HTTPClientConfig `yaml:"http_client_config,omitempty"`
+	// Labels are added to every series of the organization on /metrics
+	// (team, cost_center, …) and given as target labels by service
+	// discovery, so that Prometheus adds them to what it scrapes from /probe.
+	// Their names may not be ones the exporter or Groq sets.
+	Labels map[string]string `yaml:"labels,omitempty"`
 }
 
 // Query is a custom MetricsQL query exported as one gauge family.
@@ -136,6 +141,9 @@ type Names struct {
 	// ReservedPrefixes are prefixes of self-metrics (go_, process_); no
 	// query name may start with one.
 	ReservedPrefixes []string
+	// ReservedLabels are the label names the exporter sets or Groq sends
+	// (model, percentile, …); an organization's labels may not take them.
+	ReservedLabels []string
 }
 
 func (n Names) reserved(name string) bool {
@@ -322,6 +330,9 @@ func (c *Config) validate(names Names) []string {
 				add(where, "url %q is not an http(s)://host/path URL", o.URL)
 			}
 		}
+		for _, e := range o.checkLabels(names, c.Queries) {
+			add(where, "%s", e)
+		}
 		if h := o.HTTPClientConfig; h != nil {
 			for _, f := range []struct {
 				name string
@@ -444,6 +455,53 @@ func (q *Query) checkLabels() []string {
 		}
 	}
 	return errs
+}
+
+// checkLabels checks the names of an organization's labels: valid, and none
+// that the exporter, Groq or a query already gives a series.
+func (o *Organization) checkLabels(names Names, queries []Query) []string {
+	var errs []string
+	for _, n := range sortedKeys(o.Labels) {
+		why := ""
+		switch {
+		case !labelNameRE.MatchString(n):
+			why = "is not a valid label name (want [a-zA-Z_][a-zA-Z0-9_]*)"
+		case strings.HasPrefix(n, "__"):
+			why = "is reserved (names starting with __ are Prometheus's own)"
+		case n == OrganizationLabel || slices.Contains(names.ReservedLabels, n):
+			why = "is a label the exporter or Groq already sets on series"
+		case n == "job" || n == "instance":
+			why = "is a label Prometheus sets on every target"
+		default:
+			for _, q := range queries {
+				if q.exports(n) {
+					why = fmt.Sprintf("is a label of query %q", q.Name)
+					break
+				}
+			}
+		}
+		if why != "" {
+			errs = append(errs, fmt.Sprintf("labels: %q %s", n, why))
+		}
+	}
+	return errs
+}
+
+// exports tells whether the query's series may carry label n: kept, renamed
+// to it or static. A query that keeps every label may carry any.
+func (q *Query) exports(n string) bool {
+	if _, ok := q.StaticLabels[n]; ok {
+		return true
+	}
+	for from, to := range q.RenameLabels {
+		if to == n && (len(q.Labels) == 0 || slices.Contains(q.Labels, from)) {
+			return true
+		}
+	}
+	if _, renamed := q.RenameLabels[n]; renamed {
+		return false
+	}
+	return slices.Contains(q.Labels, n)
 }
 
 // yamlErrors turns a decoding error into one line per problem, in words.

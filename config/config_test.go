@@ -16,6 +16,7 @@ var testNames = Names{
 	},
 	Reserved:         []string{"groq_up", "groq_scrape_duration_seconds", "groq_query_success"},
 	ReservedPrefixes: []string{"go_", "process_"},
+	ReservedLabels:   []string{"model", "percentile", "status_code"},
 }
 
 func TestLoadGood(t *testing.T) {
@@ -31,7 +32,8 @@ func TestLoadGood(t *testing.T) {
 			DocumentedOnly: true,
 		},
 		Organizations: []Organization{
-			{Name: "prod", APIKeyFile: filepath.Join("testdata", "keys", "prod.key"), URL: "https://api.groq.com/v1/metrics/prometheus"},
+			{Name: "prod", APIKeyFile: filepath.Join("testdata", "keys", "prod.key"), URL: "https://api.groq.com/v1/metrics/prometheus",
+				Labels: map[string]string{"cost_center": "cc-7"}},
 			{Name: "staging", APIKey: "gsk_inline_secret_value", URL: "http://127.0.0.1:8428"},
 		},
 		Queries: []Query{
@@ -106,6 +108,15 @@ func TestLoadBad(t *testing.T) {
 			`query "groq_dup": duplicate name (also query #7)`,
 			`query "groq_empty": help is missing`,
 			`query "groq_empty": query is missing`,
+		}},
+		{"bad-organization-labels.yml", []string{
+			`organization "search": labels: "__tenant" is reserved (names starting with __ are Prometheus's own)`,
+			`organization "search": labels: "bad-name" is not a valid label name (want [a-zA-Z_][a-zA-Z0-9_]*)`,
+			`organization "search": labels: "job" is a label Prometheus sets on every target`,
+			`organization "search": labels: "model" is a label the exporter or Groq already sets on series`,
+			`organization "search": labels: "organization" is a label the exporter or Groq already sets on series`,
+			`organization "search": labels: "owner" is a label of query "groq_owned"`,
+			`organization "search": labels: "percentile" is a label the exporter or Groq already sets on series`,
 		}},
 		{"bad-labels.yml", []string{
 			`query "groq_x": labels: "model" is listed twice`,

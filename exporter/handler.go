@@ -15,11 +15,14 @@ import (
 // HandlerOpts is what NewHandler serves.
 type HandlerOpts struct {
 	MetricsPath string
-	CacheTTL    time.Duration // shown on the status page
-	Orgs        *Organizations
-	Reloader    *Reloader
-	Gatherer    prometheus.Gatherer // the live self-metrics: Go, process, API counters, reload gauges
-	Logger      log.Logger
+	// ExternalAddress is the host:port service discovery gives as the
+	// targets' address; empty means the Host the discovery request came to.
+	ExternalAddress string
+	CacheTTL        time.Duration // shown on the status page
+	Orgs            *Organizations
+	Reloader        *Reloader
+	Gatherer        prometheus.Gatherer // the live self-metrics: Go, process, API counters, reload gauges
+	Logger          log.Logger
 }
 
 // NewHandler routes the exporter's HTTP endpoints: the metrics, the status
@@ -28,6 +31,8 @@ type HandlerOpts struct {
 func NewHandler(o HandlerOpts) http.Handler {
 	mux := http.NewServeMux()
 	mux.Handle(o.MetricsPath, metricsHandler(o.Orgs, o.Gatherer, o.Reloader, o.Logger))
+	mux.Handle(ProbePath, probeHandler(o.Orgs, o.Logger))
+	mux.Handle(DiscoveryPath, discoveryHandler(o.Orgs, o.ExternalAddress))
 	mux.HandleFunc("/-/healthy", func(w http.ResponseWriter, _ *http.Request) {
 		_, _ = w.Write([]byte("Healthy\n"))
 	})
@@ -80,19 +85,18 @@ func configHandler(orgs *Organizations) http.Handler {
 // liveReuse, and again after every refresh and every load of the
 // configuration by rl, which may be nil). A GET lets the organizations
 // refresh first (which waits for Groq only when no refresh is recent, within
-// the scrape's own timeout); a HEAD answers the headers and never refreshes.
+// the scrape's own timeout); a HEAD answers the headers a GET would, and
+// never refreshes.
 func metricsHandler(orgs *Organizations, g prometheus.Gatherer, rl *Reloader, logger log.Logger) http.Handler {
 	x := newExposition(g, rl.Loads, logger)
 	orgs.onRender(x.prepare)
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if r.Method == http.MethodHead {
-			w.Header().Set("Content-Type", string(negotiate(r.Header)))
-			return
+		if r.Method != http.MethodHead {
+			ctx, cancel := context.WithTimeout(r.Context(), wait(r.Header))
+			defer cancel()
+			orgs.Refresh(ctx)
 		}
-		ctx, cancel := context.WithTimeout(r.Context(), wait(r.Header))
-		defer cancel()
-		orgs.Refresh(ctx)
-		x.serve(w, r, orgs.snapshot())
+		x.serve(w, r, orgs.view())
 	})
 }
 

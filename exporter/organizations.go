@@ -10,6 +10,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"maps"
 	"net/http"
 	"reflect"
 	"slices"
@@ -86,7 +87,23 @@ type organization struct {
 	url    string // redacted, fit to show
 	coll   *collector.Collector
 	client *groq.Client
-	spec   orgSpec // what it was built from, to keep it (and its cache) when a reload leaves it unchanged
+	reg    *prometheus.Registry // gathers coll, once per refresh
+	strip  []string             // the labels /probe leaves off
+	spec   orgSpec              // what it was built from, to keep it (and its cache) when a reload leaves it unchanged
+
+	rendering sync.Mutex // one snapshot of this organization at a time
+}
+
+// DefaultOrganization is the name /probe and service discovery give the
+// organization of the command line, which has no organization label.
+const DefaultOrganization = "default"
+
+// probeName is the organization's name in /probe and service discovery.
+func (org *organization) probeName() string {
+	if org.name == "" {
+		return DefaultOrganization
+	}
+	return org.name
 }
 
 type orgSpec struct {
@@ -95,17 +112,34 @@ type orgSpec struct {
 	queries []config.Query
 }
 
-// Organizations serves the collectors of every organization as one
-// prometheus.Collector, and replaces the whole set on a reload while scrapes
-// go on: a scrape sees the old set or the new one, never a mix.
+// A view is the set of organizations being served with each one's last
+// snapshot. Every refresh of an organization publishes a new view that
+// replaces its snapshot alone; a reload publishes one with the new set.
+type view struct {
+	version uint64 // later views have higher numbers
+	orgs    []*organization
+	snaps   []*orgSnapshot // of orgs[i]
+	index   map[string]int // probe name → index, shared by the views of one set
+}
+
+// lookup returns the organization named name in /probe, and its snapshot.
+func (v *view) lookup(name string) (*organization, *orgSnapshot, bool) {
+	i, ok := v.index[name]
+	if !ok {
+		return nil, nil, false
+	}
+	return v.orgs[i], v.snaps[i], true
+}
+
+// Organizations serves the collectors of every organization, and replaces
+// the whole set on a reload while scrapes go on: a scrape sees the old set or
+// the new one, never a mix.
 type Organizations struct {
 	settings Settings
-	reg      *prometheus.Registry // gathers the organizations' collectors, for snapshots
 
-	rendering sync.Mutex // one snapshot at a time
-	seq       uint64     // of the last snapshot; rendering is held
-	snap      atomic.Pointer[snapshot]
-	prepare   atomic.Pointer[func(*snapshot)] // builds the answers of a new snapshot
+	publishing sync.Mutex // one new view at a time; held for no longer than a copy
+	cur        atomic.Pointer[view]
+	prepare    atomic.Pointer[func(*view)] // builds the /metrics answers of a new view of one organization
 
 	mu         sync.RWMutex
 	orgs       []*organization
@@ -119,47 +153,62 @@ func NewOrganizations(s Settings) *Organizations {
 	if s.Logger == nil {
 		s.Logger = log.NewNopLogger()
 	}
-	o := &Organizations{settings: s, reg: prometheus.NewRegistry()}
-	o.reg.MustRegister(o)
+	o := &Organizations{settings: s}
+	o.cur.Store(&view{index: map[string]int{}})
 	return o
 }
 
-// render takes a new snapshot of every organization's families, encoded
-// at once in the formats scrapers asked for so far: after each refresh, so
-// that scrapes find the bytes ready.
-func (o *Organizations) render() *snapshot {
-	o.rendering.Lock()
-	defer o.rendering.Unlock()
-	o.seq++
-	snap, err := newSnapshot(o.reg, o.seq)
+// render takes a new snapshot of org's families, builds the /probe answers
+// of the formats scraped so far, and publishes it: after each of org's
+// refreshes, so that scrapes find the bytes ready. It costs what org serves,
+// whatever the other organizations do.
+func (o *Organizations) render(org *organization) {
+	org.rendering.Lock()
+	defer org.rendering.Unlock()
+	snap, err := newOrgSnapshot(org.reg, org.strip)
 	if err != nil {
-		level.Error(o.settings.Logger).Log("msg", "Gathering the Groq families failed; serving the rest", "err", err)
+		level.Error(o.settings.Logger).Log("msg", "Gathering the Groq families failed; serving the rest", "organization", org.probeName(), "err", err)
 	}
-	if prev := o.snap.Load(); prev != nil {
-		for _, f := range prev.formats() {
-			snap.encode(f)
+	if _, prev, ok := o.view().lookup(org.probeName()); ok {
+		for _, k := range prev.probe.keys() {
+			snap.probe.get(k, func() *answer { return encode(snap.probeFamilies(), k, o.settings.Logger) })
 		}
 	}
-	// The answers first, then the snapshot: until they are built, scrapes
-	// are served the last snapshot's, and none waits for them.
-	if f := o.prepare.Load(); f != nil {
-		(*f)(snap)
-	}
-	o.snap.Store(snap)
-	return snap
+	o.publish(func(v *view) bool {
+		i, ok := v.index[org.probeName()]
+		if !ok || v.orgs[i] != org {
+			return false // removed by a reload meanwhile
+		}
+		v.snaps[i] = snap
+		return true
+	})
 }
 
-// onRender has f build the answers of every new snapshot, before any scrape
-// asks for them.
-func (o *Organizations) onRender(f func(*snapshot)) { o.prepare.Store(&f) }
-
-// snapshot returns the families as the last refresh left them.
-func (o *Organizations) snapshot() *snapshot {
-	if s := o.snap.Load(); s != nil {
-		return s
+// publish stores a copy of the current view changed by change, unless it
+// returns false. The answers of /metrics for the new view are built first
+// when it has one organization: until they are, scrapes get the last view's,
+// and none waits for them.
+func (o *Organizations) publish(change func(*view) bool) {
+	o.publishing.Lock()
+	defer o.publishing.Unlock()
+	cur := o.cur.Load()
+	next := &view{version: cur.version + 1, orgs: cur.orgs, snaps: slices.Clone(cur.snaps), index: cur.index}
+	if !change(next) {
+		return
 	}
-	return o.render()
+	if f := o.prepare.Load(); f != nil && len(next.orgs) == 1 {
+		(*f)(next)
+	}
+	o.cur.Store(next)
 }
+
+// onRender has f build the /metrics answers of every new view of a single
+// organization, before any scrape asks for them.
+func (o *Organizations) onRender(f func(*view)) { o.prepare.Store(&f) }
+
+// view returns the organizations and their families as the last refreshes
+// left them.
+func (o *Organizations) view() *view { return o.cur.Load() }
 
 // Close stops the refresh-ahead loops of every organization and closes their
 // idle connections: on shutdown.
@@ -203,13 +252,32 @@ func (o *Organizations) Apply(cfg *config.Config, configFile string) error {
 	o.mu.Lock()
 	o.orgs, o.cfg, o.configFile = next, cfg, configFile
 	o.generation++
+	o.publish(func(v *view) bool {
+		kept := map[*organization]*orgSnapshot{}
+		for i, org := range v.orgs {
+			kept[org] = v.snaps[i]
+		}
+		v.orgs, v.snaps, v.index = next, make([]*orgSnapshot, len(next)), make(map[string]int, len(next))
+		for i, org := range next {
+			v.index[org.probeName()] = i
+			if v.snaps[i] = kept[org]; v.snaps[i] == nil {
+				// Taken while no other view can be published, so that it is
+				// no older than what a render of org dropped meanwhile.
+				snap, err := newOrgSnapshot(org.reg, org.strip)
+				if err != nil {
+					level.Error(o.settings.Logger).Log("msg", "Gathering the Groq families failed; serving the rest", "organization", org.probeName(), "err", err)
+				}
+				v.snaps[i] = snap
+			}
+		}
+		return true
+	})
 	o.mu.Unlock()
 	for _, org := range running {
 		if !slices.Contains(next, org) {
 			org.close()
 		}
 	}
-	o.render()
 	for _, org := range next {
 		kv := []any{"msg", "Groq metrics API", "url", org.url, "cache_ttl", o.settings.CacheTTL}
 		if org.name != "" {
@@ -320,15 +388,23 @@ func (o *Organizations) build(spec orgSpec, configFile string) (*organization, e
 	if org.Name != "" {
 		logger = log.With(logger, "organization", org.Name)
 	}
+	built := &organization{name: org.Name, url: client.URL(), client: client, spec: spec, reg: prometheus.NewRegistry()}
+	if org.Name != "" {
+		built.strip = append(built.strip, config.OrganizationLabel)
+	}
+	built.strip = append(built.strip, slices.Sorted(maps.Keys(org.Labels))...)
 	coll, err := collector.New(hinted{client, keySource, urlSource, s.MaxBytesSource}, collector.Options{
-		CacheTTL: s.CacheTTL, MaxStale: s.MaxStale, Logger: logger, Organization: org.Name,
-		Builtin: &spec.builtin, Queries: spec.queries, Reserved: ConfigNames().Reserved, OnRefresh: func() { o.render() },
+		CacheTTL: s.CacheTTL, MaxStale: s.MaxStale, Logger: logger, Organization: org.Name, Labels: org.Labels,
+		Builtin: &spec.builtin, Queries: spec.queries, Reserved: ConfigNames().Reserved, OnRefresh: func() { o.render(built) },
 		RefreshTimeout: max(s.Timeout, collector.DefaultRefreshTimeout),
 	})
 	if err != nil {
+		client.Close()
 		return fail(err)
 	}
-	return &organization{name: org.Name, url: client.URL(), coll: coll, client: client, spec: spec}, nil
+	built.coll = coll
+	built.reg.MustRegister(coll)
+	return built, nil
 }
 
 // hinted is a groq.Client whose errors say where the key, the URL or the

@@ -1,6 +1,7 @@
 package exporter
 
 import (
+	"strings"
 	"sync"
 	"sync/atomic"
 
@@ -21,10 +22,19 @@ const (
 // ConfigNames are the metric names the exporter exports on its own, which no
 // custom query may take.
 func ConfigNames() config.Names {
+	reserved := append(collector.SelfMetrics(), "groq_exporter_build_info", ReloadSuccessName, ReloadTimestampName)
+	for _, n := range reserved {
+		// OpenMetrics names a counter's family without _total: a gauge of
+		// that name would be a second TYPE line for it.
+		if base, ok := strings.CutSuffix(n, "_total"); ok {
+			reserved = append(reserved, base)
+		}
+	}
 	return config.Names{
 		Builtin:          collector.BuiltinFamilies(),
-		Reserved:         append(collector.SelfMetrics(), "groq_exporter_build_info", ReloadSuccessName, ReloadTimestampName),
+		Reserved:         reserved,
 		ReservedPrefixes: []string{"go_", "process_"},
+		ReservedLabels:   collector.ReservedLabels(),
 	}
 }
 

@@ -2,9 +2,7 @@ package exporter
 
 import (
 	"bytes"
-	"compress/flate"
-	"encoding/binary"
-	"hash/crc32"
+	"compress/gzip"
 	"maps"
 	"net/http"
 	"slices"
@@ -19,83 +17,177 @@ import (
 	"github.com/prometheus/common/expfmt"
 )
 
-// A snapshot is the Groq families of every organization as one refresh left
-// them, gathered once and encoded once per exposition format that a scraper
-// negotiates, each family on its own and, for gzip, deflated on its own. A
-// scrape writes those bytes, merged by family name with the live self-metrics
-// (Go, process, API counters) it encodes itself, so that the output is what
-// promhttp would write, for the cost of copying bytes.
-type snapshot struct {
-	families []*dto.MetricFamily // sorted by name, as Gather returns them
-	seq      uint64              // later snapshots have higher numbers
+// Rendering. Each organization's refresh gathers that organization's families
+// once (an orgSnapshot) and publishes it in a new view of the set; nothing
+// else is gathered or encoded then, so a refresh costs what its own
+// organization serves, however many others there are.
+//
+//   - /probe serves one organization's snapshot without the labels its
+//     configuration adds (Prometheus sets them from service discovery),
+//     encoded once per snapshot and format and kept with the snapshot. The
+//     formats scraped so far are built by the refresh, before the snapshot is
+//     served.
+//   - /metrics serves every organization's families merged by name with the
+//     live self-metrics, as prometheus.Gatherers merges them (one HELP and
+//     TYPE per name, series sorted), which is what promhttp writes. The answer
+//     is built once per view and format, and kept: scrapes of an unchanged
+//     view copy bytes. With one organization the refresh builds it before the
+//     view is served; with several, the first scrape after a change builds it
+//     (shared by concurrent scrapes), so that N refreshes per TTL cost one
+//     merge per scrape, not N.
 
-	mu      sync.Mutex
-	encoded map[expfmt.Format]*encoding
+// orgSnapshot is one organization's families as one refresh left them.
+type orgSnapshot struct {
+	families []*dto.MetricFamily // sorted by name; the organization's labels on every series
+	strip    []string            // the labels /probe leaves off: organization and the configured ones
+	probe    answerSet           // /probe answers, built once per format
 }
 
-// encoding is a snapshot in one format: per family, its bytes and those
-// bytes as a deflate segment that ends byte-aligned without ending the
-// stream, so that segments can be laid end to end in one gzip member.
-type encoding struct {
-	names    []string
-	raw      [][]byte
-	deflated [][]byte
-	err      error
-}
-
-func newSnapshot(g prometheus.Gatherer, seq uint64) (*snapshot, error) {
+func newOrgSnapshot(g prometheus.Gatherer, strip []string) (*orgSnapshot, error) {
 	mfs, err := g.Gather()
-	return &snapshot{families: mfs, seq: seq, encoded: map[expfmt.Format]*encoding{}}, err
+	return &orgSnapshot{families: mfs, strip: strip}, err
 }
 
-// encode returns the snapshot in format, encoding it on first use.
-func (s *snapshot) encode(format expfmt.Format) *encoding {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if e, ok := s.encoded[format]; ok {
-		return e
+// probeFamilies returns the families without the labels in strip. Every
+// series of the organization carries the same values for them, so the
+// families stay sorted and their series distinct.
+func (s *orgSnapshot) probeFamilies() []*dto.MetricFamily {
+	if len(s.strip) == 0 {
+		return s.families
 	}
-	e := &encoding{}
-	var buf, z bytes.Buffer
-	fw, _ := flate.NewWriter(&z, flate.DefaultCompression)
-	for _, mf := range s.families {
-		buf.Reset()
-		if err := expfmt.NewEncoder(&buf, format).Encode(mf); err != nil {
-			e.err = err
-			continue
+	out := make([]*dto.MetricFamily, len(s.families))
+	for i, mf := range s.families {
+		c := &dto.MetricFamily{Name: mf.Name, Help: mf.Help, Type: mf.Type, Unit: mf.Unit, Metric: make([]*dto.Metric, len(mf.Metric))}
+		for j, m := range mf.Metric {
+			cm := &dto.Metric{Gauge: m.Gauge, Counter: m.Counter, Untyped: m.Untyped, Summary: m.Summary,
+				Histogram: m.Histogram, TimestampMs: m.TimestampMs, Label: make([]*dto.LabelPair, 0, len(m.Label))}
+			for _, l := range m.Label {
+				if !slices.Contains(s.strip, l.GetName()) {
+					cm.Label = append(cm.Label, l)
+				}
+			}
+			c.Metric[j] = cm
 		}
-		raw := bytes.Clone(buf.Bytes())
-		z.Reset()
-		fw.Reset(&z)
-		_, _ = fw.Write(raw)
-		_ = fw.Flush() // a sync flush: byte-aligned, and not the final block
-		e.names = append(e.names, mf.GetName())
-		e.raw = append(e.raw, raw)
-		e.deflated = append(e.deflated, bytes.Clone(z.Bytes()))
-	}
-	s.encoded[format] = e
-	return e
-}
-
-// formats lists the formats encoded so far, to encode again after a refresh.
-func (s *snapshot) formats() []expfmt.Format {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	out := make([]expfmt.Format, 0, len(s.encoded))
-	for f := range s.encoded {
-		out = append(out, f)
+		out[i] = c
 	}
 	return out
 }
 
+// answerKey is what a scrape negotiated.
+type answerKey struct {
+	format expfmt.Format
+	gzip   bool
+}
+
+func keyOf(h http.Header) answerKey { return answerKey{negotiate(h), gzipAccepted(h)} }
+
+// answer is a whole response: what a scrape writes.
+type answer struct {
+	version uint64    // of the view it was built from (/metrics)
+	loads   uint64    // configuration loads when it was built (/metrics)
+	at      time.Time // when the live families were gathered (/metrics)
+	ctype   string
+	gzip    bool
+	body    []byte
+}
+
+// write sends a with its headers; a HEAD gets the headers alone.
+func (a *answer) write(w http.ResponseWriter, r *http.Request) {
+	h := w.Header()
+	h.Set("Content-Type", a.ctype)
+	h.Add("Vary", "Accept")
+	h.Add("Vary", "Accept-Encoding")
+	if a.gzip {
+		h.Set("Content-Encoding", "gzip")
+	}
+	h.Set("Content-Length", strconv.Itoa(len(a.body)))
+	if r.Method != http.MethodHead {
+		_, _ = w.Write(a.body)
+	}
+}
+
+// answerSet holds answers built once per key: concurrent scrapes of one key
+// share one build.
+type answerSet struct {
+	mu sync.Mutex
+	m  map[answerKey]*onceAnswer
+}
+
+type onceAnswer struct {
+	once sync.Once
+	a    *answer
+}
+
+func (s *answerSet) get(k answerKey, build func() *answer) *answer {
+	s.mu.Lock()
+	if s.m == nil {
+		s.m = map[answerKey]*onceAnswer{}
+	}
+	o := s.m[k]
+	if o == nil {
+		o = &onceAnswer{}
+		s.m[k] = o
+	}
+	s.mu.Unlock()
+	o.once.Do(func() { o.a = build() })
+	return o.a
+}
+
+func (s *answerSet) keys() []answerKey {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return slices.Collect(maps.Keys(s.m))
+}
+
+// encode writes families in k's format, gzipped with compress/gzip at its
+// default level if k asks for it, as promhttp does. A family that cannot be
+// encoded is left out, with a log line.
+func encode(families []*dto.MetricFamily, k answerKey, logger log.Logger) *answer {
+	a := &answer{ctype: string(k.format), gzip: k.gzip}
+	buf := bufPool.Get().(*bytes.Buffer)
+	defer func() { buf.Reset(); bufPool.Put(buf) }()
+	enc := expfmt.NewEncoder(buf, k.format)
+	for _, mf := range families {
+		before := buf.Len()
+		if err := enc.Encode(mf); err != nil {
+			buf.Truncate(before)
+			level.Error(logger).Log("msg", "Encoding a metric family failed", "family", mf.GetName(), "err", err)
+		}
+	}
+	if k.format.FormatType() == expfmt.TypeOpenMetrics {
+		_, _ = expfmt.FinalizeOpenMetrics(buf)
+	}
+	if !k.gzip {
+		a.body = bytes.Clone(buf.Bytes())
+		return a
+	}
+	var z bytes.Buffer
+	z.Grow(buf.Len()/4 + 64)
+	zw := gzipPool.Get().(*gzip.Writer)
+	zw.Reset(&z)
+	_, _ = zw.Write(buf.Bytes())
+	_ = zw.Close()
+	gzipPool.Put(zw)
+	a.body = z.Bytes()
+	return a
+}
+
+var (
+	// bufPool holds the buffers answers are encoded into.
+	bufPool = sync.Pool{New: func() any { return new(bytes.Buffer) }}
+	// gzipPool holds gzip writers at the default level, as promhttp's.
+	gzipPool = sync.Pool{New: func() any { return gzip.NewWriter(nil) }}
+)
+
 // liveReuse is how long one gathering of the live self-metrics is served
-// again: scrapes of one snapshot within it get the same answer, bytes ready
-// to write, as a static handler would serve them. A refresh (a new snapshot)
-// or a configuration load ends it at once.
+// again: scrapes of one view within it get the same answer, bytes ready to
+// write, as a static handler would serve them. A refresh (a new view) or a
+// configuration load ends it at once.
 const liveReuse = time.Second
 
-// exposition writes the families of a snapshot merged with those of the live
-// gatherer, and keeps each answer for the scrapes that follow within reuse.
+// exposition writes the families of every organization merged with those of
+// the live gatherer, and keeps each answer for the scrapes that follow
+// within reuse.
 type exposition struct {
 	live   prometheus.Gatherer
 	loads  func() uint64 // counts configuration loads, whose gauges are live
@@ -108,38 +200,20 @@ type exposition struct {
 	building   sync.Mutex         // one answer built at a time: concurrent scrapes share it
 }
 
-type answerKey struct {
-	format expfmt.Format
-	gzip   bool
-}
-
-// answer is a whole response: what a scrape writes.
-type answer struct {
-	snap  *snapshot
-	loads uint64
-	at    time.Time // when the live families were gathered
-	ctype string
-	gzip  bool
-	body  []byte
-}
-
 func newExposition(live prometheus.Gatherer, loads func() uint64, logger log.Logger) *exposition {
 	return &exposition{live: live, loads: loads, logger: logger, reuse: liveReuse,
 		answers: map[answerKey]*answer{}, rebuilding: map[answerKey]bool{}}
 }
 
-// bufPool holds the buffers of the live families of an answer.
-var bufPool = sync.Pool{New: func() any { return new(bytes.Buffer) }}
-
-// serve writes snap merged with the live families in the format the request
+// serve writes v merged with the live families in the format the request
 // negotiates, gzipped if the request accepts it, with a Content-Length: the
-// answer of an earlier scrape if it is of the same snapshot and recent enough.
-func (x *exposition) serve(w http.ResponseWriter, r *http.Request, snap *snapshot) {
-	k := answerKey{negotiate(r.Header), gzipAccepted(r.Header)}
-	a, old := x.kept(k, snap)
+// answer of an earlier scrape if it is of the same view and recent enough.
+func (x *exposition) serve(w http.ResponseWriter, r *http.Request, v *view) {
+	k := keyOf(r.Header)
+	a, old := x.kept(k, v)
 	switch {
 	case a == nil:
-		a = x.rebuild(k, snap, nil)
+		a = x.rebuild(k, v, nil)
 	case old:
 		// Served as it is; the next scrapes get live metrics gathered now,
 		// by a rebuild that no scrape waits for.
@@ -147,7 +221,7 @@ func (x *exposition) serve(w http.ResponseWriter, r *http.Request, snap *snapsho
 		if !x.rebuilding[k] {
 			x.rebuilding[k] = true
 			go func() {
-				x.rebuild(k, snap, a)
+				x.rebuild(k, v, a)
 				x.mu.Lock()
 				delete(x.rebuilding, k)
 				x.mu.Unlock()
@@ -155,25 +229,17 @@ func (x *exposition) serve(w http.ResponseWriter, r *http.Request, snap *snapsho
 		}
 		x.mu.Unlock()
 	}
-	h := w.Header()
-	h.Set("Content-Type", a.ctype)
-	h.Add("Vary", "Accept")
-	h.Add("Vary", "Accept-Encoding")
-	if a.gzip {
-		h.Set("Content-Encoding", "gzip")
-	}
-	h.Set("Content-Length", strconv.Itoa(len(a.body)))
-	_, _ = w.Write(a.body)
+	a.write(w, r)
 }
 
-// kept returns the kept answer for k if it is of snap or a later snapshot
-// (built before that snapshot is served) and of the last configuration load,
-// and whether its live metrics are older than reuse.
-func (x *exposition) kept(k answerKey, snap *snapshot) (a *answer, old bool) {
+// kept returns the kept answer for k if it is of v or a later view (built
+// before that view is served) and of the last configuration load, and
+// whether its live metrics are older than reuse.
+func (x *exposition) kept(k answerKey, v *view) (a *answer, old bool) {
 	x.mu.Lock()
 	a, reuse := x.answers[k], x.reuse
 	x.mu.Unlock()
-	if a == nil || a.snap.seq < snap.seq || a.loads != x.loads() {
+	if a == nil || a.version < v.version || a.loads != x.loads() {
 		return nil, false
 	}
 	return a, time.Since(a.at) >= reuse
@@ -181,155 +247,52 @@ func (x *exposition) kept(k answerKey, snap *snapshot) (a *answer, old bool) {
 
 // rebuild builds the answer for k anew, unless another rebuild already
 // replaced the one the caller found (stale; nil for none), and keeps it.
-func (x *exposition) rebuild(k answerKey, snap *snapshot, stale *answer) *answer {
+func (x *exposition) rebuild(k answerKey, v *view, stale *answer) *answer {
 	x.building.Lock()
 	defer x.building.Unlock()
-	if a, _ := x.kept(k, snap); a != nil && a != stale {
+	if a, _ := x.kept(k, v); a != nil && a != stale {
 		return a
 	}
-	a := x.build(k, snap)
+	a := x.build(k, v)
 	x.mu.Lock()
 	x.answers[k] = a
 	x.mu.Unlock()
 	return a
 }
 
-// prepare builds, for a new snapshot, the answers of every format and
-// encoding scraped so far: after a refresh, before any scrape asks.
-func (x *exposition) prepare(snap *snapshot) {
+// prepare builds, for a new view, the answers of every format and encoding
+// scraped so far, before any scrape asks.
+func (x *exposition) prepare(v *view) {
 	x.mu.Lock()
 	keys := slices.Collect(maps.Keys(x.answers))
 	x.mu.Unlock()
 	for _, k := range keys {
-		x.rebuild(k, snap, nil)
+		x.rebuild(k, v, nil)
 	}
 }
 
-// build makes the answer: the cached families of snap and the live ones
-// gathered now, merged by name, plain or as one gzip member.
-func (x *exposition) build(k answerKey, snap *snapshot) *answer {
-	format := k.format
-	a := &answer{snap: snap, loads: x.loads(), at: time.Now(), ctype: string(format), gzip: k.gzip}
-	cached := snap.encode(format)
-	if cached.err != nil {
-		level.Error(x.logger).Log("msg", "Encoding the Groq families failed", "err", cached.err)
+// build makes the answer: the families of every organization of v and the
+// live ones gathered now, merged by name as prometheus.Gatherers does.
+func (x *exposition) build(k answerKey, v *view) *answer {
+	loads, at := x.loads(), time.Now()
+	gs := make(prometheus.Gatherers, 0, len(v.snaps)+1)
+	for _, s := range v.snaps {
+		gs = append(gs, snapshotGatherer{s})
 	}
-	live, err := x.live.Gather()
+	gs = append(gs, x.live)
+	mfs, err := gs.Gather()
 	if err != nil {
-		level.Error(x.logger).Log("msg", "Gathering the exporter's own metrics failed; serving the rest", "err", err)
+		level.Error(x.logger).Log("msg", "Gathering the metrics failed; serving the rest", "err", err)
 	}
-	buf := bufPool.Get().(*bytes.Buffer)
-	defer func() { buf.Reset(); bufPool.Put(buf) }()
-
-	// The parts, in name order: cached families, and runs of live families
-	// encoded into buf (ends[i] is where run i ends in buf).
-	type part struct {
-		cached int // index in cached, or -1 for a run of live families
-		end    int
-	}
-	var parts []part
-	i := 0
-	enc := expfmt.NewEncoder(buf, format)
-	for _, mf := range live {
-		for i < len(cached.names) && cached.names[i] < mf.GetName() {
-			parts = append(parts, part{cached: i})
-			i++
-		}
-		before := buf.Len()
-		if err := enc.Encode(mf); err != nil {
-			buf.Truncate(before)
-			level.Error(x.logger).Log("msg", "Encoding a metric family failed", "family", mf.GetName(), "err", err)
-			continue
-		}
-		if n := len(parts); n > 0 && parts[n-1].cached < 0 {
-			parts[n-1].end = buf.Len()
-		} else {
-			parts = append(parts, part{cached: -1, end: buf.Len()})
-		}
-	}
-	for ; i < len(cached.names); i++ {
-		parts = append(parts, part{cached: i})
-	}
-	if format.FormatType() == expfmt.TypeOpenMetrics {
-		_, _ = expfmt.FinalizeOpenMetrics(buf)
-		parts = append(parts, part{cached: -1, end: buf.Len()})
-	}
-
-	// Every live run and cached family, as plain bytes.
-	chunks := make([][]byte, len(parts))
-	start := 0
-	for k, p := range parts {
-		if p.cached >= 0 {
-			chunks[k] = cached.raw[p.cached]
-			continue
-		}
-		chunks[k] = buf.Bytes()[start:p.end]
-		start = p.end
-	}
-
-	if !k.gzip {
-		n := 0
-		for _, c := range chunks {
-			n += len(c)
-		}
-		a.body = make([]byte, 0, n)
-		for _, c := range chunks {
-			a.body = append(a.body, c...)
-		}
-		return a
-	}
-
-	// One gzip member: the header, the deflate segments laid end to end
-	// (cached families deflated once per refresh, live runs as stored
-	// blocks), a final empty block, and the trailer.
-	crc, size, n := uint32(0), 0, len(gzipHeader)+len(gzipEnd)+8
-	for k, p := range parts {
-		crc = crc32.Update(crc, crc32.IEEETable, chunks[k])
-		size += len(chunks[k])
-		if p.cached >= 0 {
-			n += len(cached.deflated[p.cached])
-		} else {
-			n += storedLen(len(chunks[k]))
-		}
-	}
-	body := make([]byte, 0, n)
-	body = append(body, gzipHeader...)
-	for k, p := range parts {
-		if p.cached >= 0 {
-			body = append(body, cached.deflated[p.cached]...)
-		} else {
-			body = appendStored(body, chunks[k])
-		}
-	}
-	body = append(body, gzipEnd...)
-	a.body = binary.LittleEndian.AppendUint32(binary.LittleEndian.AppendUint32(body, crc), uint32(size))
+	a := encode(mfs, k, x.logger)
+	a.version, a.loads, a.at = v.version, loads, at
 	return a
 }
 
-var (
-	// gzipHeader: magic, deflate, no flags, no time, no extra flags, OS unknown.
-	gzipHeader = []byte{0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 0, 0xff}
-	// gzipEnd is a final, empty block with fixed Huffman codes: it ends the
-	// deflate stream after segments that each end byte-aligned.
-	gzipEnd = []byte{0x03, 0x00}
-)
+// snapshotGatherer gathers an organization's snapshot.
+type snapshotGatherer struct{ s *orgSnapshot }
 
-// maxStored is the most one stored deflate block holds.
-const maxStored = 0xffff
-
-// storedLen is how many bytes appendStored appends for n bytes.
-func storedLen(n int) int { return n + 5*((n+maxStored-1)/maxStored) }
-
-// appendStored appends b as stored (uncompressed) deflate blocks, none final.
-func appendStored(dst, b []byte) []byte {
-	for len(b) > 0 {
-		n := min(len(b), maxStored)
-		dst = append(dst, 0, byte(n), byte(n>>8), ^byte(n), ^byte(n>>8))
-		dst = append(dst, b[:n]...)
-		b = b[n:]
-	}
-	return dst
-}
+func (g snapshotGatherer) Gather() ([]*dto.MetricFamily, error) { return g.s.families, nil }
 
 // negotiate picks the exposition format of a request as promhttp does with
 // OpenMetrics enabled.

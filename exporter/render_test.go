@@ -30,6 +30,9 @@ func servedOrgs(t *testing.T, cfg *config.Config) (*Organizations, *prometheus.R
 	g := fakeGroq(t, testKey)
 	api := collector.NewAPIMetrics()
 	orgs := NewOrganizations(Settings{URL: g.BaseURL(), Key: testKey, CacheTTL: time.Hour, MaxStale: time.Hour, Observer: api})
+	for i := range cfg.Organizations {
+		cfg.Organizations[i].URL = g.BaseURL()
+	}
 	if err := orgs.Apply(cfg, ""); err != nil {
 		t.Fatal(err)
 	}
@@ -74,9 +77,29 @@ func body(t *testing.T, resp *http.Response) []byte {
 // refresh merged with live metrics, is byte for byte what promhttp serves for
 // the same metrics, in every format it negotiates, plain and gzipped.
 func TestExpositionIsPromhttps(t *testing.T) {
+	for _, cfg := range []*config.Config{config.Default(), labelledOrgs()} {
+		cfg.Queries = []config.Query{{Name: "groq_custom", Help: "A custom query.", Query: "requests:rate1m"}}
+		orgs, live, _ := servedOrgs(t, cfg)
+		samePromhttp(t, orgs, live)
+	}
+}
+
+// labelledOrgs are three organizations with labels of their own, each to be
+// given the URL of the fake Groq by servedOrgs.
+func labelledOrgs() *config.Config {
 	cfg := config.Default()
-	cfg.Queries = []config.Query{{Name: "groq_custom", Help: "A custom query.", Query: "requests:rate1m"}}
-	orgs, live, _ := servedOrgs(t, cfg)
+	cfg.Organizations = []config.Organization{
+		{Name: "b", APIKey: testKey, Labels: map[string]string{"team": "search", "cost_center": "cc-2"}},
+		{Name: "a", APIKey: testKey, Labels: map[string]string{"team": "ads"}},
+		{Name: "c", APIKey: testKey},
+	}
+	return cfg
+}
+
+// samePromhttp checks that the metrics path serves, byte for byte, what
+// promhttp serves for orgs and live registered in one registry.
+func samePromhttp(t *testing.T, orgs *Organizations, live *prometheus.Registry) {
+	t.Helper()
 	ours := metricsHandler(orgs, live, nil, log.NewNopLogger())
 	all := prometheus.NewRegistry()
 	all.MustRegister(orgs, live)
@@ -97,15 +120,20 @@ func TestExpositionIsPromhttps(t *testing.T) {
 				t.Errorf("Accept %q, Accept-Encoding %q: Content-Type %q, Content-Encoding %q; promhttp: %q, %q", accept, enc,
 					a.Header.Get("Content-Type"), a.Header.Get("Content-Encoding"), b.Header.Get("Content-Type"), b.Header.Get("Content-Encoding"))
 			}
+			wire, theirWire := a.ContentLength, b.ContentLength
 			if got, want := body(t, a), body(t, b); !bytes.Equal(got, want) {
 				t.Errorf("Accept %q, Accept-Encoding %q: the body differs from promhttp's:\n%s\nwant:\n%s", accept, enc, got, want)
+			}
+			if theirWire > 0 && float64(wire) > 1.03*float64(theirWire) {
+				t.Errorf("Accept %q, Accept-Encoding %q: %d bytes on the wire, promhttp %d", accept, enc, wire, theirWire)
 			}
 		}
 	}
 }
 
-// TestHeadAsksNobody: a HEAD of the metrics answers its headers and never
-// refreshes.
+// TestHeadAsksNobody: a HEAD of the metrics answers the headers a GET
+// would (Content-Type, Content-Encoding, Vary, Content-Length), no body, and
+// never refreshes.
 func TestHeadAsksNobody(t *testing.T) {
 	g := fakeGroq(t, testKey)
 	orgs := newOrgs(g.BaseURL())
@@ -113,51 +141,75 @@ func TestHeadAsksNobody(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(orgs.Close)
-	resp := get(t, metricsHandler(orgs, prometheus.NewRegistry(), nil, log.NewNopLogger()), http.MethodHead)
-	if resp.StatusCode != http.StatusOK || resp.Header.Get("Content-Type") == "" {
-		t.Errorf("HEAD answered %d, Content-Type %q", resp.StatusCode, resp.Header.Get("Content-Type"))
+	h := metricsHandler(orgs, prometheus.NewRegistry(), nil, log.NewNopLogger())
+	if resp := get(t, h, http.MethodHead); resp.StatusCode != http.StatusOK || g.Requests() != 0 {
+		t.Fatalf("the first HEAD answered %d and made %d calls to Groq", resp.StatusCode, g.Requests())
 	}
-	if n := g.Requests(); n != 0 {
-		t.Errorf("HEAD made %d calls to Groq", n)
+	for _, enc := range []string{"", "gzip"} {
+		getResp := get(t, h, http.MethodGet, "Accept-Encoding", enc)
+		calls := g.Requests()
+		head := get(t, h, http.MethodHead, "Accept-Encoding", enc)
+		if n := g.Requests() - calls; n != 0 {
+			t.Fatalf("HEAD made %d calls to Groq", n)
+		}
+		if b, _ := io.ReadAll(head.Body); head.StatusCode != http.StatusOK || len(b) != 0 {
+			t.Errorf("HEAD answered %d with %d bytes of body", head.StatusCode, len(b))
+		}
+		for _, name := range []string{"Content-Type", "Content-Encoding", "Vary", "Content-Length"} {
+			if got, want := head.Header.Values(name), getResp.Header.Values(name); !slices.Equal(got, want) {
+				t.Errorf("Accept-Encoding %q: HEAD answers %s %q, GET %q", enc, name, got, want)
+			}
+		}
 	}
 }
 
-// TestScrapesShareOneRendering: concurrent scrapes of one refresh are served
-// from one snapshot, encoded once per format; a refresh makes a new one.
+// TestScrapesShareOneRendering: concurrent scrapes of the metrics share one
+// answer, built once; a refresh of one organization builds it again, once,
+// and gathers no other organization.
 func TestScrapesShareOneRendering(t *testing.T) {
-	orgs, live, _ := servedOrgs(t, config.Default())
-	h := metricsHandler(orgs, live, nil, log.NewNopLogger())
-	before := orgs.snapshot()
+	orgs, _, _ := servedOrgs(t, labelledOrgs())
+	_, gathered, scrape := gatheringExposition(t, orgs, func() uint64 { return 0 }, nil)
+	before := orgs.view()
 	var wg sync.WaitGroup
 	for range 100 {
-		wg.Go(func() { get(t, h, http.MethodGet, "Accept-Encoding", "gzip") })
+		wg.Go(func() { scrape() })
 	}
 	wg.Wait()
-	if orgs.snapshot() != before {
-		t.Fatal("scrapes within the TTL made a new snapshot")
+	if orgs.view() != before {
+		t.Fatal("scrapes within the TTL made a new view")
 	}
-	if n := len(before.formats()); n != 1 {
-		t.Errorf("one format scraped 100 times was encoded %d times", n)
+	if n := gathered.Load(); n != 1 {
+		t.Errorf("100 scrapes of one view built the answer %d times, want 1", n)
 	}
-	enc := before.encode(before.formats()[0])
-	orgs.list()[0].coll.Close()
-	if err := orgs.Apply(twoOrgs(orgs.settings.URL, orgs.settings.URL), "orgs.yml"); err != nil {
-		t.Fatal(err)
+
+	a := orgs.list()[1]
+	orgs.render(a) // what a's refresh does
+	after := orgs.view()
+	if after == before {
+		t.Fatal("a refresh made no new view")
 	}
-	after := orgs.snapshot()
-	if after == before || len(after.formats()) != 1 || after.encode(after.formats()[0]) == enc {
-		t.Error("a new set of organizations did not make a new snapshot, encoded in the format in use")
+	for i := range after.orgs {
+		if changed := after.snaps[i] != before.snaps[i]; changed != (after.orgs[i] == a) {
+			t.Errorf("organization %s: snapshot taken again %v after a refresh of %s alone", after.orgs[i].name, changed, a.name)
+		}
+	}
+	for range 10 {
+		wg.Go(func() { scrape() })
+	}
+	wg.Wait()
+	if n := gathered.Load(); n != 2 {
+		t.Errorf("scrapes after a refresh built %d answers in all, want 2", n)
 	}
 }
 
-// TestSelfMetricsReused: scrapes of one snapshot share one gathering of the
-// live self-metrics while it is recent; a new snapshot (a refresh) or a
+// TestSelfMetricsReused: scrapes of one view share one gathering of the
+// live self-metrics while it is recent; a new view (a refresh) or a
 // configuration load gathers them again at once.
 func TestSelfMetricsReused(t *testing.T) {
 	orgs, _, _ := servedOrgs(t, config.Default())
 	var loads atomic.Uint64
 	x, gathered, scrape := gatheringExposition(t, orgs, loads.Load, nil)
-	h := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { x.serve(w, r, orgs.snapshot()) })
+	h := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { x.serve(w, r, orgs.view()) })
 
 	first := scrape()
 	var wg sync.WaitGroup
@@ -170,11 +222,11 @@ func TestSelfMetricsReused(t *testing.T) {
 	}
 	wg.Wait()
 	if n := gathered.Load(); n != 1 {
-		t.Fatalf("51 scrapes of one snapshot gathered the self-metrics %d times, want 1", n)
+		t.Fatalf("51 scrapes of one view gathered the self-metrics %d times, want 1", n)
 	}
-	orgs.render() // what every refresh does
+	orgs.render(orgs.list()[0]) // what every refresh does
 	if !strings.Contains(scrape(), "go_gathered 2\n") {
-		t.Errorf("a new snapshot did not gather the self-metrics again (%d gatherings)", gathered.Load())
+		t.Errorf("a new view did not gather the self-metrics again (%d gatherings)", gathered.Load())
 	}
 	loads.Add(1)
 	if !strings.Contains(scrape(), "go_gathered 3\n") {
@@ -185,17 +237,18 @@ func TestSelfMetricsReused(t *testing.T) {
 	}
 }
 
-// TestAnswersReadyBeforeScrapes: a refresh builds the answers of the formats
-// in use before any scrape asks, and once the live metrics of an answer are
-// older than the reuse, the scrape still gets it at once while a rebuild
-// gathers them again for the scrapes that follow: no scrape builds.
+// TestAnswersReadyBeforeScrapes: with one organization, a refresh builds
+// the answers of the formats in use before any scrape asks, and once the
+// live metrics of an answer are older than the reuse, the scrape still gets
+// it at once while a rebuild gathers them again for the scrapes that follow:
+// no scrape builds.
 func TestAnswersReadyBeforeScrapes(t *testing.T) {
 	orgs, _, _ := servedOrgs(t, config.Default())
 	x, gathered, scrape := gatheringExposition(t, orgs, func() uint64 { return 0 }, nil)
 	orgs.onRender(x.prepare)
 
 	scrape()
-	orgs.render() // what every refresh does
+	orgs.render(orgs.list()[0]) // what every refresh does
 	if n := gathered.Load(); n != 2 {
 		t.Fatalf("%d gatherings after a refresh, want 2: the refresh did not build the answer", n)
 	}
@@ -218,8 +271,8 @@ func TestAnswersReadyBeforeScrapes(t *testing.T) {
 }
 
 // TestNoScrapeWaitsForANewSnapshot: while a refresh builds the answers of its
-// snapshot, scrapes are served the last snapshot's at once; the new snapshot
-// is served only once its answers are ready.
+// view, scrapes are served the last view's at once; the new view is served
+// only once its answers are ready.
 func TestNoScrapeWaitsForANewSnapshot(t *testing.T) {
 	orgs, _, _ := servedOrgs(t, config.Default())
 	var hold atomic.Bool
@@ -233,24 +286,24 @@ func TestNoScrapeWaitsForANewSnapshot(t *testing.T) {
 	orgs.onRender(x.prepare)
 
 	scrape()
-	before := orgs.snapshot()
+	before := orgs.view()
 	hold.Store(true)
-	rendered := make(chan *snapshot)
-	go func() { rendered <- orgs.render() }() // what every refresh does
-	<-entered                                 // the refresh is building the new snapshot's answer
+	rendered := make(chan *view)
+	go func() { orgs.render(orgs.list()[0]); rendered <- orgs.view() }() // what every refresh does
+	<-entered                                                            // the refresh is building the new view's answer
 	hold.Store(false)
-	if orgs.snapshot() != before {
+	if orgs.view() != before {
 		close(release)
 		<-rendered
-		t.Fatal("a new snapshot is served before its answers are built: a scrape would wait for them")
+		t.Fatal("a new view is served before its answers are built: a scrape would wait for them")
 	}
 	if got := scrape(); !strings.Contains(got, "go_gathered 1\n") {
 		t.Errorf("a scrape during a refresh did not get the last answer:\n%s", got)
 	}
 	close(release)
 	after := <-rendered
-	if orgs.snapshot() != after || after == before {
-		t.Fatal("the refresh's snapshot is not served once its answers are built")
+	if after == before {
+		t.Fatal("the refresh's view is not served once its answers are built")
 	}
 	if got := scrape(); !strings.Contains(got, "go_gathered 2\n") || gathered.Load() != 2 {
 		t.Errorf("the scrape after the refresh did not get the answer it built (%d gatherings)", gathered.Load())
@@ -273,7 +326,7 @@ func gatheringExposition(t *testing.T, orgs *Organizations, loads func() uint64,
 		}))
 	x := newExposition(live, loads, log.NewNopLogger())
 	x.reuse = time.Hour
-	h := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { x.serve(w, r, orgs.snapshot()) })
+	h := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { x.serve(w, r, orgs.view()) })
 	scrape := func() string { return string(body(t, get(t, h, http.MethodGet, "Accept-Encoding", "gzip"))) }
 	return x, &gathered, scrape
 }
