@@ -53,11 +53,11 @@ type Collector struct {
 
 // state is the outcome of the refreshes so far; replaced whole, never mutated.
 type state struct {
-	up          bool // every query of the last refresh succeeded
+	up          bool // Groq could be read in the last refresh (see refresh)
 	duration    time.Duration
 	lastRefresh time.Time
-	lastSuccess time.Time // start of the last refresh in which every query succeeded
-	lastErr     error     // of the first query that failed in the last refresh
+	lastSuccess time.Time // start of the last refresh in which Groq could be read
+	lastErr     error     // why Groq could not be read in the last refresh; nil when up
 	queries     []queryState
 	dropped     map[string]int // by reason, over each query's last successful run
 	families    map[string]int // series per exported family

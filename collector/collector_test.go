@@ -146,8 +146,8 @@ func TestUpstreamErrors(t *testing.T) {
 		{"empty body", 200, ``, "bad_body"},
 		{"truncated JSON", 200, `{"status":"success","data":{"resultType":"vector","result":[{"metric":{"__name__":"requests:rate1m"`, "bad_body"},
 		{"status error", 200, `{"status":"error","errorType":"execution","error":"query timed out"}`, "query_rejected"},
-		{"wrong result type", 200, `{"status":"success","data":{"resultType":"matrix","result":[{"metric":{},"values":[[1,"1"]]}]}}`, "bad_body"},
-		{"scalar result", 200, `{"status":"success","data":{"resultType":"scalar","result":[1,"1"]}}`, "bad_body"},
+		{"wrong result type", 200, `{"status":"success","data":{"resultType":"matrix","result":[{"metric":{},"values":[[1,"1"]]}]}}`, "result_type"},
+		{"scalar result", 200, `{"status":"success","data":{"resultType":"scalar","result":[1,"1"]}}`, "result_type"},
 		{"redirect", 307, ``, "redirect"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

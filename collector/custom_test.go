@@ -75,7 +75,8 @@ var builtinAnswer = series(2, "__name__", "requests:rate1m", "model", "llama", "
 
 // TestCustomQueries: the built-in set and two custom queries in one refresh;
 // labels kept, renamed and added as configured; one query failing leaves the
-// others served and sets groq_up 0, with groq_query_success telling which.
+// others served and groq_up 1 (Groq answered the built-in families), with
+// groq_query_success and its own reason telling which query failed.
 func TestCustomQueries(t *testing.T) {
 	srv, client := newQueryServer(t, builtinAnswer)
 	srv.SetAnswer(errorRatioExpr, series(0.25, "model", "llama"), series(0, "model", "qwen"))
@@ -99,22 +100,26 @@ groq_requests_rate1m{model="llama",status_code="200"} 2
 # TYPE groq_query_success gauge
 groq_query_success{query="groq_error_ratio"} 1
 groq_query_success{query="groq_output_tokens"} 0
-# HELP groq_up 1 if every query of the last refresh from Groq succeeded (the built-in families and each custom query), else 0; groq_query_success tells the custom queries apart.
+# HELP groq_up 1 if the last refresh from Groq succeeded for the built-in families (without them: if Groq answered any query), else 0; a failing custom query shows in groq_query_success, not here.
 # TYPE groq_up gauge
-groq_up 0
-# HELP groq_last_refresh_success_timestamp_seconds Unix time of the last refresh from Groq in which every query succeeded; 0 if there was none.
+groq_up 1
+# HELP groq_last_refresh_success_timestamp_seconds Unix time of the last refresh in which Groq could be read (as groq_up says); 0 if there was none.
 # TYPE groq_last_refresh_success_timestamp_seconds gauge
-groq_last_refresh_success_timestamp_seconds 0
+groq_last_refresh_success_timestamp_seconds 1.76443e+09
 `, "groq_error_ratio", "groq_requests_rate1m", "groq_output_tokens", "groq_query_success", "groq_up",
 		"groq_last_refresh_success_timestamp_seconds")
 	if n := testutil.CollectAndCount(c, "groq_query_duration_seconds"); n != 2 {
 		t.Errorf("%d groq_query_duration_seconds series, want one per custom query", n)
 	}
-	st := c.Status()
-	if st.Up || st.LastError != "query groq_output_tokens: query: Groq rejected the query (HTTP 422): unknown series" {
-		t.Errorf("status: up %v, last error %q", st.Up, st.LastError)
+	if got := c.RefreshErrors(); len(got) != 1 || got["query_rejected"] != 1 {
+		t.Errorf("failed runs by reason %v, want query_rejected 1", got)
 	}
-	if len(st.Queries) != 2 || !st.Queries[0].Up || st.Queries[0].Series != 2 || st.Queries[1].Up {
+	st := c.Status()
+	if !st.Up || st.LastError != "" {
+		t.Errorf("status: up %v, last error %q; want up, no error: Groq answered", st.Up, st.LastError)
+	}
+	if len(st.Queries) != 2 || !st.Queries[0].Up || st.Queries[0].Series != 2 || st.Queries[1].Up ||
+		st.Queries[1].LastError != "query: Groq rejected the query (HTTP 422): unknown series" {
 		t.Errorf("status of the queries: %+v", st.Queries)
 	}
 	for _, expr := range []string{errorRatioExpr, tokensExpr, collector.BuiltinExpr(c)} {
@@ -130,10 +135,53 @@ groq_last_refresh_success_timestamp_seconds 0
 # HELP groq_output_tokens Output tokens.
 # TYPE groq_output_tokens gauge
 groq_output_tokens{model="llama"} 310
-# HELP groq_up 1 if every query of the last refresh from Groq succeeded (the built-in families and each custom query), else 0; groq_query_success tells the custom queries apart.
+# HELP groq_up 1 if the last refresh from Groq succeeded for the built-in families (without them: if Groq answered any query), else 0; a failing custom query shows in groq_query_success, not here.
 # TYPE groq_up gauge
 groq_up 1
 `, "groq_output_tokens", "groq_up")
+}
+
+// TestGroqUpIsGroq: groq_up says whether Groq could be read. A custom query
+// that Groq answers with a matrix (as for a range selector, which the
+// configuration refuses, but a backend may answer any query so) fails on its own, with
+// reason result_type and groq_query_success 0, while groq_up stays 1; without
+// the built-in families, groq_up is 0 only when Groq answered no query.
+func TestGroqUpIsGroq(t *testing.T) {
+	const rangeExpr = "answered_with_a_matrix"
+	matrix := groqtest.Fault{Query: rangeExpr, Text: `{"status":"success","data":{"resultType":"matrix","result":[{"metric":{"model":"llama"},"values":[[1764430000,"1"]]}]}}`}
+	queries := []config.Query{{Name: "groq_window", Help: "A matrix.", Query: rangeExpr}}
+	for _, tc := range []struct {
+		name    string
+		builtin *config.Builtin
+		faults  []groqtest.Fault
+		up      string
+		reasons map[string]int
+	}{
+		{"built-in families served, the query's result a matrix", nil, []groqtest.Fault{matrix}, "1", map[string]int{"result_type": 1}},
+		{"no built-in family, the query's result a matrix", &config.Builtin{}, []groqtest.Fault{matrix}, "1", map[string]int{"result_type": 1}},
+		{"no built-in family, Groq failing", &config.Builtin{}, []groqtest.Fault{{Status: 503}}, "0", map[string]int{"server_error": 1}},
+		{"built-in families failing, the query refused", nil,
+			[]groqtest.Fault{failure(rangeExpr, 422, "bad"), {Status: 503}}, "0", map[string]int{"server_error": 1, "query_rejected": 1}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			srv, client := newQueryServer(t, builtinAnswer)
+			srv.Inject(tc.faults...)
+			c, reg := fixedCollector(t, client, collector.Options{Builtin: tc.builtin, Queries: queries})
+			c.Refresh(context.Background())
+			got := collector.Exposition(t, reg)
+			for _, want := range []string{"groq_up " + tc.up, `groq_query_success{query="groq_window"} 0`} {
+				if !strings.Contains(got, want+"\n") {
+					t.Errorf("want %q:\n%s", want, got)
+				}
+			}
+			if got := c.RefreshErrors(); fmt.Sprint(got) != fmt.Sprint(tc.reasons) {
+				t.Errorf("failed runs by reason %v, want %v", got, tc.reasons)
+			}
+			if st := c.Status(); st.Queries[0].LastError == "" || (tc.up == "1") != (st.LastError == "") {
+				t.Errorf("status: Groq's error %q, the query's %q", st.LastError, st.Queries[0].LastError)
+			}
+		})
+	}
 }
 
 // TestCustomQueryLabels: with no labels listed every result label is kept
@@ -193,7 +241,7 @@ func TestQueryStaleness(t *testing.T) {
 	c.Refresh(context.Background())
 	const a, b, builtin = `groq_a{model="llama"} 1`, `groq_b{model="llama"} 2`, `groq_requests_rate1m{model="llama",status_code="200"} 2`
 	got := collector.Exposition(t, reg)
-	for _, want := range []string{a, b, builtin, "groq_up 0", `groq_query_success{query="groq_b"} 0`} {
+	for _, want := range []string{a, b, builtin, "groq_up 1", `groq_query_success{query="groq_b"} 0`} {
 		if !strings.Contains(got, want) {
 			t.Errorf("within max-stale, want %q:\n%s", want, got)
 		}
@@ -243,11 +291,11 @@ groq_requests_rate1m{exported_organization="upstream",model="llama",organization
 # TYPE groq_query_success gauge
 groq_query_success{organization="prod",query="groq_ratio"} 1
 groq_query_success{organization="staging",query="groq_ratio"} 0
-# HELP groq_up 1 if every query of the last refresh from Groq succeeded (the built-in families and each custom query), else 0; groq_query_success tells the custom queries apart.
+# HELP groq_up 1 if the last refresh from Groq succeeded for the built-in families (without them: if Groq answered any query), else 0; a failing custom query shows in groq_query_success, not here.
 # TYPE groq_up gauge
 groq_up{organization="prod"} 1
 groq_up{organization="staging"} 0
-# HELP groq_last_refresh_success_timestamp_seconds Unix time of the last refresh from Groq in which every query succeeded; 0 if there was none.
+# HELP groq_last_refresh_success_timestamp_seconds Unix time of the last refresh in which Groq could be read (as groq_up says); 0 if there was none.
 # TYPE groq_last_refresh_success_timestamp_seconds gauge
 groq_last_refresh_success_timestamp_seconds{organization="prod"} 1.76443e+09
 groq_last_refresh_success_timestamp_seconds{organization="staging"} 0

@@ -1,7 +1,9 @@
 package collector
 
 import (
+	"cmp"
 	"context"
+	"errors"
 	"fmt"
 	"maps"
 	"slices"
@@ -86,11 +88,13 @@ func (c *Collector) refresh(ctx context.Context) state {
 	c.mu.Unlock()
 
 	st := state{
-		up: true, duration: c.now().Sub(start), lastRefresh: start, lastSuccess: prev.lastSuccess,
+		duration: c.now().Sub(start), lastRefresh: start, lastSuccess: prev.lastSuccess,
 		queries: make([]queryState, len(c.queries)), dropped: map[string]int{}, families: map[string]int{},
 	}
 	models := map[string]bool{}
 	n := 0
+	var groqErr error // why Groq could not be read
+	reached := false  // a query got an answer from Groq
 	for i, q := range c.queries {
 		var pq queryState
 		if i < len(prev.queries) {
@@ -98,14 +102,13 @@ func (c *Collector) refresh(ctx context.Context) state {
 		}
 		qs := q.update(pq, results[i], start)
 		st.queries[i] = qs
-		if qs.err != nil {
-			st.up = false
-			if st.lastErr == nil {
-				st.lastErr = qs.err
-				if q.name != "" {
-					st.lastErr = fmt.Errorf("query %s: %w", q.name, qs.err)
-				}
-			}
+		switch {
+		case qs.err == nil:
+			reached = true
+		case q.name == "" || !queryOwn(qs.err):
+			groqErr = cmp.Or(groqErr, qs.err)
+		default:
+			reached = true // Groq answered; the query is at fault
 		}
 		for reason, k := range qs.dropped {
 			st.dropped[reason] += k
@@ -123,11 +126,29 @@ func (c *Collector) refresh(ctx context.Context) state {
 		}
 	}
 	st.models = slices.Sorted(maps.Keys(models))
+	// groq_up says whether Groq could be read, not whether every custom query
+	// is right: with the built-in families, their run decides; without them,
+	// Groq is down only when no query got an answer from it. A custom query's
+	// own failure is in groq_query_success and its reason.
+	if c.expr != "" {
+		st.up = st.queries[0].err == nil
+	} else {
+		st.up = reached || groqErr == nil
+	}
+	if !st.up {
+		st.lastErr = groqErr
+	}
 	if st.up {
 		st.lastSuccess = start
 	}
 	level.Debug(c.logger).Log("msg", "Refreshed from Groq", "series", n, "duration", st.duration)
 	return st
+}
+
+// queryOwn reports whether a failed run is the query's own fault: Groq
+// refused the query, or its result is no instant vector.
+func queryOwn(err error) bool {
+	return errors.Is(err, groq.ErrRejected) || errors.Is(err, groq.ErrResultType)
 }
 
 // update folds one run of q into the query's previous state, and logs what

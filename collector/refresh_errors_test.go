@@ -17,6 +17,8 @@ func TestReason(t *testing.T) {
 		&groq.Error{Kind: groq.ErrUnauthorized}:                                          "auth",
 		fmt.Errorf("%w (the key comes from x)", &groq.Error{Kind: groq.ErrUnauthorized}): "auth",
 		&groq.Error{Kind: groq.ErrKey}:                                                   "key",
+		&groq.Error{Kind: groq.ErrTLSFile}:                                               "tls_file",
+		&groq.Error{Kind: groq.ErrResultType}:                                            "result_type",
 		&groq.Error{Kind: groq.ErrNotFound}:                                              "not_found",
 		&groq.Error{Kind: groq.ErrRateLimited}:                                           "rate_limited",
 		&groq.Error{Kind: groq.ErrServer}:                                                "server_error",

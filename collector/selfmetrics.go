@@ -21,10 +21,10 @@ const (
 	partialName       = namespace + "_response_partial"
 
 	upHelp               = "1 if the last refresh from Groq succeeded, else 0."
-	upHelpQueries        = "1 if every query of the last refresh from Groq succeeded (the built-in families and each custom query), else 0; groq_query_success tells the custom queries apart."
+	upHelpQueries        = "1 if the last refresh from Groq succeeded for the built-in families (without them: if Groq answered any query), else 0; a failing custom query shows in groq_query_success, not here."
 	durationHelp         = "How long the last refresh from Groq took, in seconds. Groq is asked at most once per --groq.cache-ttl; scrapes in between are served from the cache."
 	lastSuccessHelp      = "Unix time of the last successful refresh from Groq; 0 if there was none."
-	lastSuccessHelpQuery = "Unix time of the last refresh from Groq in which every query succeeded; 0 if there was none."
+	lastSuccessHelpQuery = "Unix time of the last refresh in which Groq could be read (as groq_up says); 0 if there was none."
 	droppedHelp          = "Series in Groq's last answer that are not exported, by reason: bad_name (the naming rule cannot translate it), name_collision (another upstream name gives the same series, or the name is taken), unknown_name (not a documented family the configuration keeps), bad_value, bad_label, no_value (not decodable), duplicate, invalid."
 	partialHelp          = "1 if Groq said its last answer is partial (some of its storage did not answer, so series may be missing), else 0."
 	querySuccessHelp     = "1 if the last run of the custom query against Groq succeeded, else 0."

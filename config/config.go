@@ -376,8 +376,10 @@ func (c *Config) validate(names Names) []string {
 		}
 		if strings.TrimSpace(q.Query) == "" {
 			add(where, "query is missing")
-		} else if _, err := metricsql.Parse(q.Query); err != nil {
+		} else if e, err := metricsql.Parse(q.Query); err != nil {
 			add(where, "invalid MetricsQL: %v", err)
+		} else if msg := notInstant(e); msg != "" {
+			add(where, "%s", msg)
 		}
 		if q.Timeout < 0 {
 			add(where, "timeout must not be negative")
@@ -387,6 +389,22 @@ func (c *Config) validate(names Names) []string {
 		}
 	}
 	return errs
+}
+
+// notInstant says why a parsed query cannot give an instant vector, the only
+// result an exporter can serve, and how to fix it; "" if it can. Groq would
+// answer a matrix to a range selector or a subquery at the top.
+func notInstant(e metricsql.Expr) string {
+	r, ok := e.(*metricsql.RollupExpr)
+	switch {
+	case !ok || r.Window == nil:
+		return ""
+	case r.ForSubquery():
+		return fmt.Sprintf("the query is a subquery (%s): it returns a range of values per series, not one; "+
+			"wrap it in a function over time, e.g. max_over_time(%s)", e.AppendString(nil), e.AppendString(nil))
+	}
+	return fmt.Sprintf("the query is a range selector (%s): it returns a range of values per series, not one; "+
+		"wrap it in a function over time, e.g. rate(%s) or last_over_time(%s)", e.AppendString(nil), e.AppendString(nil), e.AppendString(nil))
 }
 
 // checkLabels checks labels, rename_labels and static_labels, and that the

@@ -98,6 +98,10 @@ func TestLoadBad(t *testing.T) {
 		{"bad-metricsql.yml", []string{
 			`query "groq_x": invalid MetricsQL: argList: unexpected token ""; want ",", ")"; unparsed data: ""`,
 		}},
+		{"bad-range-query.yml", []string{
+			`query "groq_window": the query is a range selector (requests:rate1m[5m]): it returns a range of values per series, not one; wrap it in a function over time, e.g. rate(requests:rate1m[5m]) or last_over_time(requests:rate1m[5m])`,
+			`query "groq_subquery": the query is a subquery (sum(requests:rate1m)[10m:1m]): it returns a range of values per series, not one; wrap it in a function over time, e.g. max_over_time(sum(requests:rate1m)[10m:1m])`,
+		}},
 		{"bad-query-names.yml", []string{
 			`query #1: name is missing`,
 			`query "groq-x": name is not a valid metric name (want [a-zA-Z_][a-zA-Z0-9_]*, no colons)`,

@@ -403,13 +403,16 @@ func parseRetryAfter(v string, now time.Time) time.Duration {
 	return 0
 }
 
-// doError classifies a failed http.Client.Do: a key that cannot be read (no
-// request was sent), a redirect that was not followed, a deadline that
+// doError classifies a failed http.Client.Do: a key or TLS file that cannot
+// be read (no request was sent), a redirect that was not followed, a deadline that
 // passed, or no answer at all.
 func (c *Client) doError(endpoint string, resp *http.Response, err error) *Error {
 	var ferr *FileError
 	if errors.As(err, &ferr) {
 		return &Error{Kind: ErrKey, Endpoint: endpoint, Detail: ferr.Error() + "; nothing was sent", Cause: ferr}
+	}
+	if errors.Is(err, ErrTLSFile) {
+		return &Error{Kind: ErrTLSFile, Endpoint: endpoint, Detail: transportDetail(err)}
 	}
 	var rerr *redirectError
 	if errors.As(err, &rerr) {

@@ -74,6 +74,15 @@ type vectorResult struct {
 	block    Labels   // where keep copies labels to
 }
 
+// resultTypeError is a successful answer of another type than vector.
+func resultTypeError(resultType string, secrets []string) *Error {
+	detail := fmt.Sprintf("result type %q, want vector", resultType)
+	if resultType == "matrix" {
+		detail += " (a range selector such as foo[5m] or a subquery gives a matrix: wrap it in a function, e.g. rate(foo[5m]) or last_over_time(foo[5m]))"
+	}
+	return &Error{Kind: ErrResultType, Detail: redact(detail, secrets...)}
+}
+
 // DecodeAnswer reads an instant-query answer from r as a stream. A status
 // "error" answer (or one with only Groq's error object) is an *Error wrapping
 // ErrRejected; a result that is not a vector, or malformed JSON, wraps
@@ -88,7 +97,7 @@ func decodeAnswer(r io.Reader, secrets []string) (*Answer, error) {
 	resp.Data.Result.secrets = secrets
 	if err := json.NewDecoder(r).Decode(&resp); err != nil {
 		if resp.Data.ResultType != "" && resp.Data.ResultType != "vector" {
-			return nil, &Error{Kind: ErrBadResponse, Detail: redact(fmt.Sprintf("result type %q, want vector", resp.Data.ResultType), secrets...)}
+			return nil, resultTypeError(resp.Data.ResultType, secrets)
 		}
 		return nil, err
 	}
@@ -101,8 +110,10 @@ func decodeAnswer(r io.Reader, secrets []string) (*Answer, error) {
 		return nil, &Error{Kind: ErrRejected, Detail: redact(detail, secrets...)}
 	case resp.Status != "success":
 		return nil, &Error{Kind: ErrBadResponse, Detail: redact(fmt.Sprintf("status %q, want success", resp.Status), secrets...)}
+	case resp.Data.ResultType == "":
+		return nil, &Error{Kind: ErrBadResponse, Detail: `result type "", want vector`}
 	case resp.Data.ResultType != "vector":
-		return nil, &Error{Kind: ErrBadResponse, Detail: redact(fmt.Sprintf("result type %q, want vector", resp.Data.ResultType), secrets...)}
+		return nil, resultTypeError(resp.Data.ResultType, secrets)
 	case resp.Data.Result.notArray != "":
 		return nil, &Error{Kind: ErrBadResponse, Detail: "vector result is " + resp.Data.Result.notArray + ", not a list of series"}
 	}

@@ -30,8 +30,16 @@ var (
 	// ErrRejected: Groq refused the request itself, usually the query (other 4xx, or status "error").
 	ErrRejected = errors.New("Groq rejected the query")
 	// ErrBadResponse: the body is not the Prometheus API JSON that was expected
-	// (HTML from a proxy, empty, truncated, another result type).
+	// (HTML from a proxy, empty, truncated).
 	ErrBadResponse = errors.New("unexpected response from Groq")
+	// ErrResultType: a well-formed answer whose result is not an instant
+	// vector (a matrix for a range selector such as foo[5m], a scalar, a
+	// string): the query asks for something else than series with one value.
+	ErrResultType = errors.New("the query's result is not an instant vector")
+	// ErrTLSFile: a file of the HTTP client's TLS configuration (CA file,
+	// client certificate or its key) cannot be read or used; nothing was
+	// sent. The transport that reads them returns an error wrapping it.
+	ErrTLSFile = errors.New("cannot use a TLS file")
 	// ErrTooLarge: the body is larger than the configured cap.
 	ErrTooLarge = errors.New("response from Groq exceeds the size limit")
 	// ErrTransport: no HTTP answer at all (DNS, connection refused, timeout).

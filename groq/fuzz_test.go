@@ -94,7 +94,7 @@ func FuzzQuery(f *testing.F) {
 			t.Fatalf("error %T %v is not a *groq.Error", err, err)
 		}
 		kinds := 0
-		for _, k := range []error{ErrUnauthorized, ErrNotFound, ErrRateLimited, ErrServer, ErrRejected, ErrBadResponse, ErrTooLarge, ErrTransport, ErrRedirect, ErrKey} {
+		for _, k := range []error{ErrUnauthorized, ErrNotFound, ErrRateLimited, ErrServer, ErrRejected, ErrBadResponse, ErrTooLarge, ErrTransport, ErrRedirect, ErrKey, ErrTLSFile, ErrResultType} {
 			if errors.Is(err, k) {
 				kinds++
 			}
