@@ -212,39 +212,65 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	base := newBaseLogger(stderr, f.logLevel, f.logFormat)
 	logger := log.With(base, "ts", log.DefaultTimestampUTC, "caller", log.DefaultCaller)
 	if err := serve(ctx, f, getenv, stdout, stderr, base, logger); err != nil {
+		var reported errReported
+		if errors.As(err, &reported) {
+			return loggedError{err}
+		}
 		level.Error(logger).Log("msg", "groq_exporter stopped", "err", hint(err))
 		return loggedError{hint(err)}
 	}
 	return nil
 }
 
+// errReported is the failure of a one-shot command (--config.check,
+// --groq.check) that has already said why in its own words: nothing more is
+// printed, the exit status is 1.
+type errReported struct{ error }
+
+func (e errReported) Unwrap() error { return e.error }
+
 func serve(ctx context.Context, f *flags, getenv func(string) string, stdout, stderr io.Writer, base, logger log.Logger) error {
 	apiMetrics := collector.NewAPIMetrics()
 	orgs := exporter.NewOrganizations(f.settings(getenv, apiMetrics, logger))
 	if f.configCheck {
 		if f.configFile == "" {
-			return errors.New("--config.check needs --config.file")
+			fmt.Fprintln(stderr, "--config.check needs --config.file")
+			return errReported{errors.New("--config.check needs --config.file")}
 		}
 		cfg, err := exporter.LoadConfig(f.configFile)
-		var warnings []string
-		if err == nil {
-			warnings, err = orgs.Check(cfg, f.configFile)
+		var warnings, problems []string
+		if err != nil {
+			problems = strings.Split(err.Error(), "\n") // one problem a line
+		} else {
+			warnings, problems = orgs.Check(cfg, f.configFile)
 		}
 		for _, w := range warnings {
 			fmt.Fprintln(stderr, "warning:", w)
 		}
-		if err != nil {
-			return err
+		for _, p := range problems {
+			fmt.Fprintln(stderr, p)
+		}
+		if len(problems) > 0 {
+			return errReported{fmt.Errorf("%d problems in %s", len(problems), f.configFile)}
 		}
 		fmt.Fprintln(stdout, "config OK")
 		return nil
 	}
 	if f.groqCheck {
+		// The verdict is the output: no log of the refreshes (nothing is
+		// served), only the lines WriteCheck prints.
+		orgs = exporter.NewOrganizations(f.settings(getenv, apiMetrics, log.NewNopLogger()))
 		cfg, err := exporter.LoadConfig(f.configFile)
-		if err != nil {
-			return err
+		if err == nil {
+			err = orgs.CheckGroq(ctx, cfg, f.configFile, stdout)
 		}
-		return orgs.CheckGroq(ctx, cfg, f.configFile, stdout)
+		if err != nil && !errors.Is(err, exporter.ErrCheckFailed) {
+			fmt.Fprintln(stderr, hint(err)) // one problem a line
+		}
+		if err != nil {
+			return errReported{err}
+		}
+		return nil
 	}
 	if file := *f.toolkit.WebConfigFile; file != "" {
 		// Checked before anything starts, so that a broken file is the one

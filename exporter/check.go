@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"slices"
 	"text/tabwriter"
 
 	"github.com/groq-exporter/groq_exporter/collector"
@@ -12,7 +13,7 @@ import (
 )
 
 // ErrCheckFailed: --groq.check found an organization whose key or URL does
-// not work; what Groq said is in what it wrote.
+// not work, or a custom query that fails; what Groq said is in what it wrote.
 var ErrCheckFailed = errors.New("Groq check failed")
 
 // CheckGroq is --groq.check: it builds the organizations of cfg, asks Groq
@@ -31,8 +32,12 @@ func (o *Organizations) CheckGroq(ctx context.Context, cfg *config.Config, confi
 
 	failed := false
 	for _, org := range o.list() {
-		WriteCheck(w, org.name, org.url, org.coll.Status())
-		if st := org.coll.Status(); !st.Up {
+		st := org.coll.Status()
+		WriteCheck(w, org.name, org.url, st)
+		if org.client.InClear() {
+			fmt.Fprintln(w, "Warning: the API key travels unencrypted: the URL is plain http:// to a host that is not loopback; use https://")
+		}
+		if !st.Up || slices.ContainsFunc(st.Queries, func(q collector.QueryStatus) bool { return !q.Up }) {
 			failed = true
 		}
 	}
@@ -61,6 +66,16 @@ func WriteCheck(w io.Writer, org, url string, st collector.Status) {
 		}
 		fmt.Fprintf(w, "%s at %s: OK, the key works: %d series in %d families, from %d series names, %d models\n",
 			who, url, series, len(st.Families), len(st.Names), len(st.Models))
+	}
+	for _, q := range st.Queries {
+		switch {
+		case !q.Ran:
+			fmt.Fprintf(w, "Query %s: no answer in time\n", q.Name)
+		case !q.Up:
+			fmt.Fprintf(w, "Query %s: FAILED: %s\n", q.Name, q.LastError)
+		default:
+			fmt.Fprintf(w, "Query %s: OK, %d series\n", q.Name, q.Series)
+		}
 	}
 	if st.Partial {
 		fmt.Fprintln(w, "Groq said the answer is partial: some of its storage did not answer, series may be missing.")

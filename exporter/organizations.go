@@ -11,7 +11,6 @@ import (
 	"fmt"
 	"io/fs"
 	"maps"
-	"net/http"
 	"reflect"
 	"slices"
 	"strings"
@@ -22,8 +21,6 @@ import (
 	"github.com/go-kit/log"
 	"github.com/go-kit/log/level"
 	"github.com/prometheus/client_golang/prometheus"
-	commonconfig "github.com/prometheus/common/config"
-	"github.com/prometheus/common/version"
 
 	"github.com/groq-exporter/groq_exporter/collector"
 	"github.com/groq-exporter/groq_exporter/config"
@@ -291,29 +288,59 @@ func (o *Organizations) Apply(cfg *config.Config, configFile string) error {
 	return nil
 }
 
-// Check builds the organizations cfg describes, reading their key files,
-// without contacting Groq or serving them: --config.check. A key file that
-// does not exist (and no key at all for the command line's organization) is
-// not an error but a warning, one per organization: CI checks the file
-// where the secrets are absent. A key file that exists but cannot be read,
-// or is empty, is an error.
-func (o *Organizations) Check(cfg *config.Config, configFile string) (warnings []string, err error) {
+// Check checks every file the organizations of cfg name, and builds them,
+// without contacting Groq or serving them: --config.check. Every file is
+// treated alike: one that does not exist (and no key at all for the command
+// line's organization) is a warning, since CI checks the configuration where
+// the secrets are absent; one that exists but cannot be read or used (an
+// empty key file, a CA that does not parse) is a problem. Each is one line
+// that names the file.
+func (o *Organizations) Check(cfg *config.Config, configFile string) (warnings, problems []string) {
+	quiet := o.settings
+	quiet.Logger = log.NewNopLogger()
+	q := NewOrganizations(quiet)
+	const absent = " (it must exist where the exporter runs)"
 	for _, s := range specsOf(cfg) {
-		org, err := o.build(s, configFile)
+		where := ""
+		if s.org.Name != "" {
+			where = fmt.Sprintf("%s: organization %q: ", configFile, s.org.Name)
+		}
+		keyFile, key := s.org.APIKeyFile, string(s.org.APIKey)
+		if keyFile == "" && key == "" {
+			keyFile, key = o.settings.KeyFile, o.settings.Key
+		}
 		var kerr *KeyError
-		switch {
+		switch err := checkKey(keyFile, key); {
 		case errors.As(err, &kerr) && errors.Is(kerr.Err, fs.ErrNotExist):
-			warnings = append(warnings, kerr.Error()+" (it must exist where the exporter runs)")
-			continue
+			warnings = append(warnings, where+kerr.Error()+absent)
 		case errors.Is(err, ErrNoKey):
 			warnings = append(warnings, err.Error()+" (the command line's organization needs one to run)")
-			continue
 		case err != nil:
-			return warnings, err
+			problems = append(problems, where+err.Error())
+		}
+		if hc := s.org.HTTPClientConfig; hc != nil {
+			var terr *TLSFileError
+			switch err := (&tlsFiles{cfg: *hc}).problem(); {
+			case !errors.As(err, &terr):
+			case terr.File == "":
+				problems = append(problems, where+fmt.Sprintf("tls_config: %v", terr.Err))
+			case errors.Is(terr.Err, fs.ErrNotExist):
+				warnings = append(warnings, where+fmt.Sprintf("tls_config %s %s %v", terr.Field, terr.File, terr.Err)+absent)
+			default:
+				problems = append(problems, where+fmt.Sprintf("tls_config %s %s %v", terr.Field, terr.File, terr.Err))
+			}
+		}
+		org, err := q.build(s, configFile)
+		if err != nil {
+			var kerr *KeyError
+			if !errors.As(err, &kerr) && !errors.Is(err, ErrNoKey) { // those are above
+				problems = append(problems, err.Error())
+			}
+			continue
 		}
 		org.close()
 	}
-	return warnings, nil
+	return warnings, problems
 }
 
 // specsOf lists what each organization of cfg is built from.
@@ -364,17 +391,31 @@ func (o *Organizations) build(spec orgSpec, configFile string) (*organization, e
 	} else {
 		urlSource = fmt.Sprintf("url of organization %q in %s", org.Name, configFile)
 	}
+	logger := log.With(s.Logger, "component", "collector")
+	if org.Name != "" {
+		logger = log.With(logger, "organization", org.Name)
+	}
+	// An organization of the file whose key file or TLS files cannot be read
+	// yet starts anyway, down, and comes up by itself once they can: a
+	// team's Secret created late must not stop the others. The command
+	// line's organization fails here, at once.
+	var pending []error
 	if err := checkKey(keyFile, key); err != nil {
 		var kerr *KeyError
-		if errors.As(err, &kerr) && org.Name != "" && org.APIKeyFile != "" {
-			kerr.Organization, kerr.ConfigFile = org.Name, configFile
-			return nil, kerr
+		if !errors.As(err, &kerr) || org.APIKeyFile == "" {
+			return fail(err)
 		}
-		return fail(err)
+		pending = append(pending, err)
 	}
-	httpClient, err := newHTTPClient(org.HTTPClientConfig)
+	httpClient, tlsErr, err := newHTTPClient(org.HTTPClientConfig)
 	if err != nil {
 		return fail(fmt.Errorf("http_client_config: %w", err))
+	}
+	if tlsErr != nil {
+		pending = append(pending, tlsErr)
+	}
+	for _, err := range pending {
+		level.Warn(logger).Log("msg", "Serving the organization as down until its file can be used; it is tried again on every refresh", "err", err)
 	}
 	client, err := groq.New(groq.Config{
 		URL: url, HTTPClient: httpClient, KeyFile: keyFile, Key: key, Timeout: s.Timeout,
@@ -383,10 +424,6 @@ func (o *Organizations) build(spec orgSpec, configFile string) (*organization, e
 	if err != nil {
 		httpClient.CloseIdleConnections()
 		return fail(err)
-	}
-	logger := log.With(s.Logger, "component", "collector")
-	if org.Name != "" {
-		logger = log.With(logger, "organization", org.Name)
 	}
 	built := &organization{name: org.Name, url: client.URL(), client: client, spec: spec, reg: prometheus.NewRegistry()}
 	if org.Name != "" {
@@ -442,27 +479,6 @@ func checkKey(keyFile, key string) error {
 		return ErrNoKey
 	}
 	return nil
-}
-
-// idleConnTimeout is how long a connection to Groq is kept open unused:
-// longer than the cache TTL, so that refreshes reuse it.
-const idleConnTimeout = 90 * time.Second
-
-// newHTTPClient builds the client that carries an organization's requests
-// (the groq.Client adds the key): as hc says, or without it through the
-// proxy and CAs of the environment (HTTPS_PROXY, NO_PROXY, SSL_CERT_FILE,
-// SSL_CERT_DIR), as any Go program does.
-func newHTTPClient(hc *commonconfig.HTTPClientConfig) (*http.Client, error) {
-	cfg := commonconfig.DefaultHTTPClientConfig
-	cfg.ProxyFromEnvironment = true
-	if hc != nil {
-		cfg = *hc
-	}
-	if err := cfg.Validate(); err != nil {
-		return nil, err
-	}
-	return commonconfig.NewClientFromConfig(cfg, Name, commonconfig.WithUserAgent(version.ComponentUserAgent(Name)),
-		commonconfig.WithIdleConnTimeout(idleConnTimeout))
 }
 
 // list returns the organizations being served.

@@ -10,7 +10,9 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus/testutil"
+	commonconfig "github.com/prometheus/common/config"
 
+	"github.com/groq-exporter/groq_exporter/collector"
 	"github.com/groq-exporter/groq_exporter/config"
 	"github.com/groq-exporter/groq_exporter/internal/groqtest"
 )
@@ -91,29 +93,88 @@ func TestApplyWarmsUpNewOrganizations(t *testing.T) {
 	}
 }
 
-// TestApplyRefusesTheWholeSet: one organization that cannot be built leaves
-// the running set in place, and the error names its key file, organization
-// and configuration file.
-func TestApplyRefusesTheWholeSet(t *testing.T) {
-	g := fakeGroq(t, testKey)
-	orgs := newOrgs(g.BaseURL())
-	if err := orgs.Apply(config.Default(), ""); err != nil {
+// tlsFake starts a fake Groq over HTTPS whose certificate a new CA signed,
+// and returns it with the CA.
+func tlsFake(t *testing.T, keys ...string) (*groqtest.GatewayServer, *groqtest.CA) {
+	t.Helper()
+	ca := groqtest.CAForTest(t)
+	cert, err := ca.Issue("127.0.0.1")
+	if err != nil {
 		t.Fatal(err)
 	}
-	running := orgs.list()
+	g := groqtest.NewFake(keys...)
+	g.SetSeries(groqtest.VectorSamples(groqtest.PerModel)...)
+	s, err := g.StartTLS("", cert)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(s.Close)
+	return s, ca
+}
+
+// TestApplyIsolatesMissingFiles: a reload that adds an organization whose
+// key file does not exist yet and one whose CA file does not exist yet is
+// applied: the running organization stays up, the two new ones are served
+// down with the reason and the file in their error, and they come up by
+// themselves once the files are there, with no reload.
+func TestApplyIsolatesMissingFiles(t *testing.T) {
+	g := fakeGroq(t, testKey)
+	secure, ca := tlsFake(t, testKey)
+	orgs := NewOrganizations(Settings{CacheTTL: 0, MaxStale: time.Hour}) // every Refresh asks
 	cfg := twoOrgs(g.BaseURL(), g.BaseURL())
-	missing := filepath.Join(t.TempDir(), "b.key")
-	cfg.Organizations[1].APIKey, cfg.Organizations[1].APIKeyFile = "", missing
-	err := orgs.Apply(cfg, "orgs.yml")
-	var kerr *KeyError
-	if !errors.As(err, &kerr) || kerr.Organization != "b" || kerr.ConfigFile != "orgs.yml" || kerr.File != missing {
-		t.Fatalf("Apply = %v, want a KeyError for organization b's key file", err)
+	dir := t.TempDir()
+	keyFile, caFile := filepath.Join(dir, "b.key"), filepath.Join(dir, "ca.pem")
+	cfg.Organizations[1].APIKey, cfg.Organizations[1].APIKeyFile = "", keyFile
+	cfg.Organizations = append(cfg.Organizations, config.Organization{Name: "c", URL: secure.BaseURL(), APIKey: testKey,
+		HTTPClientConfig: &commonconfig.HTTPClientConfig{TLSConfig: commonconfig.TLSConfig{CAFile: caFile}, FollowRedirects: true}})
+	if err := orgs.Apply(twoOrgs(g.BaseURL(), g.BaseURL()), "orgs.yml"); err != nil {
+		t.Fatal(err)
 	}
-	if !strings.HasPrefix(err.Error(), `orgs.yml: organization "b": cannot read the Groq API key: the key file `+missing) {
-		t.Errorf("error %q does not name the file, organization and key file", err)
+	orgs.Refresh(context.Background())
+	if err := orgs.Apply(cfg, "orgs.yml"); err != nil {
+		t.Fatalf("Apply = %v; an organization whose files are missing must not stop the others", err)
 	}
-	if got := orgs.list(); len(got) != 1 || got[0] != running[0] {
-		t.Error("a refused configuration replaced the running organizations")
+	orgs.Refresh(context.Background())
+	state := func() map[string]collector.Status {
+		out := map[string]collector.Status{}
+		for _, o := range orgs.list() {
+			out[o.name] = o.coll.Status()
+		}
+		return out
+	}
+	st := state()
+	if !st["a"].Up {
+		t.Errorf("organization a is down: %s", st["a"].LastError)
+	}
+	for name, want := range map[string]struct{ reason, file string }{"b": {"key", keyFile}, "c": {"tls_file", caFile}} {
+		var o *organization
+		for _, x := range orgs.list() {
+			if x.name == name {
+				o = x
+			}
+		}
+		if st[name].Up || !strings.Contains(st[name].LastError, want.file) {
+			t.Errorf("organization %s: up %v, last error %q; want down, naming %s", name, st[name].Up, st[name].LastError, want.file)
+		}
+		if got := o.coll.RefreshErrors(); got[want.reason] == 0 || len(got) != 1 {
+			t.Errorf("organization %s: failed runs %v, want reason %s only", name, got, want.reason)
+		}
+	}
+	if n := secure.Requests(); n != 0 {
+		t.Errorf("%d requests reached the HTTPS Groq without its CA", n)
+	}
+
+	if err := os.WriteFile(keyFile, []byte(testKey+"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := ca.WriteFile(caFile); err != nil {
+		t.Fatal(err)
+	}
+	orgs.Refresh(context.Background())
+	for name, s := range state() {
+		if !s.Up {
+			t.Errorf("organization %s still down once its file exists: %s", name, s.LastError)
+		}
 	}
 }
 
@@ -160,8 +221,8 @@ func TestHints(t *testing.T) {
 func TestCheckAsksNobody(t *testing.T) {
 	g := fakeGroq(t, testKey)
 	orgs := newOrgs(g.BaseURL())
-	if _, err := orgs.Check(twoOrgs(g.BaseURL(), g.BaseURL()), "orgs.yml"); err != nil {
-		t.Fatal(err)
+	if warnings, problems := orgs.Check(twoOrgs(g.BaseURL(), g.BaseURL()), "orgs.yml"); len(warnings)+len(problems) > 0 {
+		t.Fatal(warnings, problems)
 	}
 	if n := g.Requests(); n != 0 {
 		t.Errorf("Check made %d calls to Groq", n)
