@@ -330,3 +330,49 @@ func gatheringExposition(t *testing.T, orgs *Organizations, loads func() uint64,
 	scrape := func() string { return string(body(t, get(t, h, http.MethodGet, "Accept-Encoding", "gzip"))) }
 	return x, &gathered, scrape
 }
+
+// TestOneTypePerName: an upstream series whose name becomes that of a
+// self-metric's family (api:requests → groq_api_requests, the OpenMetrics
+// name of the counter groq_api_requests_total) is dropped as name_collision,
+// so that every format has one TYPE line per name.
+func TestOneTypePerName(t *testing.T) {
+	g := fakeGroq(t, testKey)
+	g.SetSeries(append(groqtest.VectorSamples(groqtest.PerModel),
+		groqtest.Sample{Labels: map[string]string{"__name__": "api:requests", "model": "m"}, Value: 7})...)
+	api := collector.NewAPIMetrics()
+	orgs := NewOrganizations(Settings{URL: g.BaseURL(), Key: testKey, CacheTTL: time.Hour, MaxStale: time.Hour, Observer: api})
+	if err := orgs.Apply(config.Default(), ""); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(orgs.Close)
+	live := prometheus.NewRegistry()
+	live.MustRegister(api)
+	h := metricsHandler(orgs, live, nil, log.NewNopLogger())
+	for _, accept := range []string{"application/openmetrics-text;version=1.0.0", "text/plain;version=0.0.4"} {
+		got := string(body(t, get(t, h, http.MethodGet, "Accept", accept)))
+		types := map[string]int{}
+		for line := range strings.Lines(got) {
+			if name, ok := strings.CutPrefix(line, "# TYPE "); ok {
+				name, _, _ = strings.Cut(name, " ")
+				types[name]++
+				if types[name] > 1 {
+					t.Errorf("Accept %q: two TYPE lines for %s:\n%s", accept, name, got)
+				}
+			}
+		}
+		if !strings.Contains(got, `groq_series_dropped{reason="name_collision"} 1`) {
+			t.Errorf("Accept %q: the colliding series is not counted as name_collision:\n%s", accept, got)
+		}
+	}
+}
+
+// TestQueryNamedAfterACounterRefused: a custom query may not take the
+// OpenMetrics name of a counter the exporter serves (groq_api_requests for
+// groq_api_requests_total): it would be a second TYPE line for that name.
+func TestQueryNamedAfterACounterRefused(t *testing.T) {
+	cfg := config.Default()
+	cfg.Queries = []config.Query{{Name: "groq_api_requests", Help: "Clashes.", Query: "requests:rate1m"}}
+	if err := cfg.Validate(ConfigNames()); err == nil || !strings.Contains(err.Error(), `query "groq_api_requests": name is one of the exporter's own metrics`) {
+		t.Errorf("a query named groq_api_requests: %v", err)
+	}
+}
