@@ -26,11 +26,17 @@ type Prometheus struct {
 // "target-<index>", and waits until /-/ready answers. Prometheus 2.42 passes new targets to its scraper
 // on a fixed 5-second tick, so the first scrape comes about 5s after start; WaitForSamples waits for it.
 func StartPrometheus(targets ...string) (*Prometheus, error) {
-	bin, err := findBinary("prometheus", "prometheus")
+	config, err := prometheusConfig(targets)
 	if err != nil {
 		return nil, err
 	}
-	config, err := prometheusConfig(targets)
+	return StartPrometheusWithConfig(config)
+}
+
+// StartPrometheusWithConfig starts prometheus as StartPrometheus does, with config as its configuration
+// file: for scrape configurations of its own (service discovery, relabelling).
+func StartPrometheusWithConfig(config string) (*Prometheus, error) {
+	bin, err := findBinary("prometheus", "prometheus")
 	if err != nil {
 		return nil, err
 	}
@@ -76,7 +82,17 @@ func prometheusConfig(targets []string) (string, error) {
 // is added to the test output if the test failed.
 func PrometheusForTest(t testing.TB, targets ...string) *Prometheus {
 	t.Helper()
-	p, err := StartPrometheus(targets...)
+	config, err := prometheusConfig(targets)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return PrometheusWithConfigForTest(t, config)
+}
+
+// PrometheusWithConfigForTest is PrometheusForTest with config as Prometheus's configuration file.
+func PrometheusWithConfigForTest(t testing.TB, config string) *Prometheus {
+	t.Helper()
+	p, err := StartPrometheusWithConfig(config)
 	if err != nil {
 		t.Fatal(err)
 	}
