@@ -19,12 +19,18 @@ func TestPrometheusConfigsScrapeEvery30s(t *testing.T) {
 		HonorLabels    bool                `json:"honor_labels"`
 		MetricsPath    string              `json:"metrics_path"`
 		Params         map[string][]string `json:"params"`
+		HTTPSD         []struct {
+			URL string `json:"url"`
+		} `json:"http_sd_configs"`
+		Relabel []struct {
+			Action string `json:"action"`
+		} `json:"relabel_configs"`
 	}
 	type config struct {
 		ScrapeConfigs []scrapeConfig `json:"scrape_configs"`
 	}
 	cfgs := map[string]config{}
-	for _, name := range []string{"prometheus.yml", "federation.yml", "remote-write.yml"} {
+	for _, name := range []string{"prometheus.yml", "federation.yml", "remote-write.yml", "probe-team.yml", "discovery.yml", "shards.yml", "replicas.yml"} {
 		b, err := os.ReadFile(filepath.Join(prometheusDir, name))
 		if err != nil {
 			t.Fatal(err)
@@ -45,10 +51,23 @@ func TestPrometheusConfigsScrapeEvery30s(t *testing.T) {
 		!slices.Contains(fed[0].Params["match[]"], `{__name__=~"groq_.*"}`) {
 		t.Errorf("federation.yml: want one job on /federate with honor_labels and match[] {__name__=~\"groq_.*\"}, got %+v", fed)
 	}
-	for _, name := range []string{"prometheus.yml", "remote-write.yml"} {
+	for _, name := range []string{"prometheus.yml", "remote-write.yml", "probe-team.yml", "discovery.yml", "shards.yml", "replicas.yml"} {
 		if sc := cfgs[name].ScrapeConfigs; len(sc) != 1 || sc[0].JobName != "groq" {
 			t.Errorf("%s: want one job named groq (the alerts select job=\"groq\"), got %+v", name, sc)
 		}
+	}
+	// The scale-out recipes: /probe with the organization parameter, or the
+	// exporter's service discovery (/sd), split by hashmod on the shards.
+	if sc := cfgs["probe-team.yml"].ScrapeConfigs[0]; sc.MetricsPath != "/probe" || len(sc.Params["organization"]) != 1 {
+		t.Errorf("probe-team.yml: want metrics_path /probe and one organization parameter, got %+v", sc)
+	}
+	for _, name := range []string{"discovery.yml", "shards.yml", "replicas.yml"} {
+		if sc := cfgs[name].ScrapeConfigs[0]; len(sc.HTTPSD) != 1 || !strings.HasSuffix(sc.HTTPSD[0].URL, "/sd") {
+			t.Errorf("%s: want the exporter's /sd in http_sd_configs, got %+v", name, sc.HTTPSD)
+		}
+	}
+	if rl := cfgs["shards.yml"].ScrapeConfigs[0].Relabel; len(rl) != 2 || rl[0].Action != "hashmod" || rl[1].Action != "keep" {
+		t.Errorf("shards.yml: want a hashmod and a keep relabelling, got %+v", rl)
 	}
 }
 
