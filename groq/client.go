@@ -288,22 +288,27 @@ func retryable(err error) bool {
 func (c *Client) attempt(ctx context.Context, endpoint, u string, decode func(io.Reader, []string) error) error {
 	ctx, cancel := context.WithTimeout(ctx, c.timeout)
 	defer cancel()
+	sent := &sentKey{}
+	ctx = context.WithValue(ctx, sentKeyContext{}, sent)
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
 	if err != nil {
 		return &Error{Kind: ErrTransport, Endpoint: endpoint, Detail: err.Error()}
 	}
 	req.Header.Set("Accept", "application/json")
 	resp, err := c.http.Do(req)
+	// Every text about this attempt is cleaned of the key it sent, whatever
+	// the key looks like and wherever the text comes from.
+	secrets := sent.secrets()
 	if err != nil {
-		return c.doError(endpoint, resp, err)
+		return c.doError(endpoint, resp, err, secrets)
 	}
 	defer resp.Body.Close()
 	c.observe(endpoint, strconv.Itoa(resp.StatusCode))
+	secrets = append(secrets, sentSecrets(resp.Request)...)
 	if resp.StatusCode/100 == 3 {
-		return redirectAnswer(endpoint, resp)
+		return redirectAnswer(endpoint, resp, secrets)
 	}
 
-	secrets := sentSecrets(resp.Request)
 	body := &cappedReader{r: resp.Body, max: c.maxBytes}
 	if resp.StatusCode/100 != 2 {
 		return statusError(endpoint, resp, body, secrets)
@@ -406,29 +411,29 @@ func parseRetryAfter(v string, now time.Time) time.Duration {
 // doError classifies a failed http.Client.Do: a key or TLS file that cannot
 // be read (no request was sent), a redirect that was not followed, a deadline that
 // passed, or no answer at all.
-func (c *Client) doError(endpoint string, resp *http.Response, err error) *Error {
+func (c *Client) doError(endpoint string, resp *http.Response, err error, secrets []string) *Error {
 	var ferr *FileError
 	if errors.As(err, &ferr) {
 		return &Error{Kind: ErrKey, Endpoint: endpoint, Detail: ferr.Error() + "; nothing was sent", Cause: ferr}
 	}
 	if errors.Is(err, ErrTLSFile) {
-		return &Error{Kind: ErrTLSFile, Endpoint: endpoint, Detail: transportDetail(err)}
+		return &Error{Kind: ErrTLSFile, Endpoint: endpoint, Detail: transportDetail(err, secrets)}
 	}
 	var rerr *redirectError
 	if errors.As(err, &rerr) {
 		c.observe(endpoint, strconv.Itoa(rerr.code))
-		return &Error{Kind: ErrRedirect, Endpoint: endpoint, StatusCode: rerr.code, Detail: "to " + rerr.detail()}
+		return &Error{Kind: ErrRedirect, Endpoint: endpoint, StatusCode: rerr.code, Detail: "to " + rerr.detail(secrets)}
 	}
 	if resp != nil { // another redirect failure: too many
 		c.observe(endpoint, strconv.Itoa(resp.StatusCode))
-		return &Error{Kind: ErrRedirect, Endpoint: endpoint, StatusCode: resp.StatusCode, Detail: transportDetail(err)}
+		return &Error{Kind: ErrRedirect, Endpoint: endpoint, StatusCode: resp.StatusCode, Detail: transportDetail(err, secrets)}
 	}
 	c.observe(endpoint, "error")
 	kind := ErrTransport
 	if isTimeout(err) {
 		kind = ErrTimeout
 	}
-	return &Error{Kind: kind, Endpoint: endpoint, Detail: transportDetail(err)}
+	return &Error{Kind: kind, Endpoint: endpoint, Detail: transportDetail(err, secrets)}
 }
 
 // ParseURL checks a base URL of Groq's metrics API: http(s)://host/path,
@@ -453,13 +458,37 @@ func ParseURL(raw string) (*url.URL, error) {
 }
 
 // transportDetail describes a failed round trip without repeating the full
-// request URL (the query makes it long; the key is never in it).
-func transportDetail(err error) string {
+// request URL (the query makes it long; the key is never in it), and without
+// the secrets: net/http quotes an unparsable Location header in its error.
+func transportDetail(err error, secrets []string) string {
 	var uerr *url.Error
 	if errors.As(err, &uerr) {
 		err = uerr.Err
 	}
-	return redact(err.Error())
+	return redact(err.Error(), secrets...)
+}
+
+// sentKey is the key one attempt sent, as keyTransport set it (on each
+// request of the attempt, redirects included): the secrets every text about
+// the attempt is cleaned of, even when no response came back to say it.
+type sentKey struct {
+	mu  sync.Mutex
+	key string
+}
+
+// sentKeyContext is the context key of an attempt's *sentKey.
+type sentKeyContext struct{}
+
+func (s *sentKey) set(key string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.key = key
+}
+
+func (s *sentKey) secrets() []string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return secretsOf(s.key)
 }
 
 // cappedReader reads at most max bytes and fails with ErrTooLarge on the byte

@@ -149,7 +149,11 @@ const maxInterned = 4096
 // is valid JSON before calling it; the parser still never reads past b.
 func (v *vectorResult) UnmarshalJSON(b []byte) error {
 	v.Answer, v.notArray = Answer{}, "" // a repeated "result" replaces the first
-	p := parser{b: b, show: v.show}
+	// The credentials the request sent are removed from every name and
+	// value: a series that would carry the key (a name that is the key, a
+	// label that echoes it) must not bring it to /metrics, a log line, the
+	// status page or --groq.check.
+	p := parser{b: b, show: v.show, secrets: v.secrets}
 	switch c := p.peek(); c {
 	case 'n':
 		return nil
@@ -456,6 +460,7 @@ type parser struct {
 	i        int
 	interned map[string]string
 	show     func(string) string // quotes upstream text in an example
+	secrets  []string            // removed from every string decoded (see scrub)
 }
 
 // peek skips white space and returns the next byte, 0 at the end.
@@ -538,22 +543,24 @@ func (p *parser) str(lit []byte) string {
 	}
 	var s string
 	if json.Unmarshal(lit, &s) != nil {
-		return string(raw) // cannot happen: lit is a valid JSON string
+		return scrub(string(raw), p.secrets) // cannot happen: lit is a valid JSON string
 	}
-	return s
+	return scrub(s, p.secrets)
 }
 
-// intern returns b as a string, the same string for the same bytes.
+// intern returns b as a string without the secrets, the same string for the
+// same bytes.
 func (p *parser) intern(b []byte) string {
 	if s, ok := p.interned[string(b)]; ok {
 		return s
 	}
-	s := string(b)
-	if len(p.interned) < maxInterned && len(s) <= 128 {
+	raw := string(b)
+	s := scrub(raw, p.secrets)
+	if len(p.interned) < maxInterned && len(raw) <= 128 {
 		if p.interned == nil {
 			p.interned = map[string]string{}
 		}
-		p.interned[s] = s
+		p.interned[raw] = s
 	}
 	return s
 }

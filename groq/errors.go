@@ -6,7 +6,9 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"net/url"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -91,35 +93,73 @@ func (e *Error) Unwrap() []error {
 // maxDetail caps how much of an upstream message ends up in an error.
 const maxDetail = 256
 
+// minSecret is the length under which a key is not removed from texts: a
+// key that short is a placeholder (a local VictoriaMetrics without
+// authentication takes any), and removing it would garble every message
+// without hiding anything.
+const minSecret = 6
+
+// secretsOf are the forms in which key may come back in a text, longest
+// first: as it is, without Groq's gsk_ prefix, and escaped as a URL path, a
+// URL query, a Go string (the net/http errors that quote a Location) and a
+// JSON string. Whatever the key looks like (a Groq key or any bearer token),
+// each form is removed from every text the client keeps.
+func secretsOf(key string) []string {
+	key = strings.TrimSpace(key)
+	if len(key) < minSecret {
+		return nil
+	}
+	out := []string{key}
+	add := func(s string) {
+		if len(s) >= minSecret && !slices.Contains(out, s) {
+			out = append(out, s)
+		}
+	}
+	if rest, ok := strings.CutPrefix(key, "gsk_"); ok && len(rest) >= 8 {
+		add(rest)
+	}
+	add(url.PathEscape(key))
+	add(url.QueryEscape(key))
+	if q := strconv.Quote(key); len(q) > 2 {
+		add(q[1 : len(q)-1])
+	}
+	if j, err := json.Marshal(key); err == nil && len(j) > 2 {
+		add(string(j[1 : len(j)-1]))
+	}
+	slices.SortStableFunc(out, func(a, b string) int { return len(b) - len(a) })
+	return out
+}
+
 // sentSecrets are the credentials a request carried, as it went out (after
-// the round trippers that add them), longest first: the token of its
-// Authorization header, the token without Groq's gsk_ prefix, and the URL's
-// password. Those shorter than 8 characters are left out: removing them could
-// mangle a message without hiding anything worth hiding.
+// the round trippers that add them): the token of its Authorization header
+// and the URL's password, in every form secretsOf lists.
 func sentSecrets(r *http.Request) []string {
 	if r == nil {
 		return nil
-	}
-	var out []string
-	add := func(s string) {
-		if s = strings.TrimSpace(s); len(s) >= 8 {
-			out = append(out, s)
-		}
 	}
 	auth := r.Header.Get("Authorization")
 	if _, token, ok := strings.Cut(auth, " "); ok {
 		auth = token
 	}
-	add(auth)
-	if rest, ok := strings.CutPrefix(strings.TrimSpace(auth), "gsk_"); ok {
-		add(rest)
-	}
+	out := secretsOf(auth)
 	if r.URL != nil && r.URL.User != nil {
 		if p, ok := r.URL.User.Password(); ok {
-			add(p)
+			out = append(out, secretsOf(p)...)
 		}
 	}
 	return out
+}
+
+// scrub removes secrets from a text that is data (a series name, a label
+// value), and nothing else: it is not a message, so it is neither escaped
+// nor capped here. A series that would carry the key carries "<redacted>".
+func scrub(s string, secrets []string) string {
+	for _, secret := range secrets {
+		if strings.Contains(s, secret) {
+			s = strings.ReplaceAll(s, secret, "<redacted>")
+		}
+	}
+	return s
 }
 
 // credentialRE matches Groq API keys and bearer tokens, in case an upstream

@@ -86,28 +86,30 @@ type redirectError struct {
 	why  string
 }
 
-func (e *redirectError) Error() string { return "to " + e.detail() }
+func (e *redirectError) Error() string { return "to " + e.detail(nil) }
 
-func (e *redirectError) detail() string { return showURL(e.to) + ", " + e.why }
+func (e *redirectError) detail(secrets []string) string { return showURL(e.to, secrets) + ", " + e.why }
 
 func (e *redirectError) Unwrap() error { return ErrRedirect }
 
 // showURL is a URL without its credentials, query and fragment: where a
-// redirect pointed, fit to log.
-func showURL(u *url.URL) string {
+// redirect pointed, fit to log. Its path is shown unescaped, so that the
+// secrets are found in it whatever escaping the Location used.
+func showURL(u *url.URL, secrets []string) string {
 	if u == nil {
 		return "an unknown location"
 	}
-	v := url.URL{Scheme: u.Scheme, Host: u.Host, Path: u.Path}
-	return redact(v.String())
+	return redact(u.Scheme+"://"+u.Host+u.Path, secrets...)
 }
 
 // redirectAnswer describes a 3xx answer the HTTP client did not follow
 // (follow_redirects: false).
-func redirectAnswer(endpoint string, resp *http.Response) *Error {
+func redirectAnswer(endpoint string, resp *http.Response, secrets []string) *Error {
 	to := "no Location"
 	if loc, err := resp.Location(); err == nil {
-		to = showURL(loc)
+		to = showURL(loc, secrets)
+	} else if resp.Header.Get("Location") != "" {
+		to = "a Location that is not a URL"
 	}
 	return &Error{Kind: ErrRedirect, Endpoint: endpoint, StatusCode: resp.StatusCode,
 		Detail: "to " + to + "; redirects are not followed (follow_redirects is false)"}
@@ -142,6 +144,9 @@ func (t *keyTransport) RoundTrip(r *http.Request) (*http.Response, error) {
 	}
 	if key == "" {
 		return t.next.RoundTrip(r)
+	}
+	if sent, ok := r.Context().Value(sentKeyContext{}).(*sentKey); ok {
+		sent.set(key)
 	}
 	r = r.Clone(r.Context())
 	r.Header.Set("Authorization", "Bearer "+key)
