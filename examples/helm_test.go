@@ -54,6 +54,16 @@ var helmCases = []helmCase{
 		check: checkSecure,
 	},
 	{
+		name: "ScrapeConfig: organizations discovered from /sd, split by a relabelling",
+		set: []string{
+			"scrapeConfig.enabled=true", "scrapeConfig.labels.release=kube-prometheus-stack",
+			"scrapeConfig.relabelings[0].action=HashMod", "scrapeConfig.relabelings[0].sourceLabels[0]=__param_organization",
+			"scrapeConfig.relabelings[0].modulus=2", "scrapeConfig.relabelings[0].targetLabel=__tmp_shard",
+		},
+		want:  expect{secretName: "groq-api-key"},
+		check: checkScrapeConfig,
+	},
+	{
 		name: "secret from value, ServiceMonitor, extra args",
 		set: []string{
 			"apiKey.existingSecret=", "apiKey.value=gsk_test", "apiKey.secretKey=key",
@@ -65,6 +75,29 @@ var helmCases = []helmCase{
 			smLabels: map[string]string{"release": "kube-prometheus-stack"},
 		},
 	},
+}
+
+// checkScrapeConfig: the ScrapeConfig discovers the organizations from the
+// Service's /sd, which the exporter gives as its targets' address, and
+// carries the relabelling.
+func checkScrapeConfig(t *testing.T, objs objects) {
+	if len(objs.scrapeConfigs) != 1 || len(objs.serviceMonitors) != 0 {
+		t.Fatalf("want one ScrapeConfig and no ServiceMonitor, got %d and %d", len(objs.scrapeConfigs), len(objs.serviceMonitors))
+	}
+	sc := objs.scrapeConfigs[0]
+	const addr = "groq-groq-exporter.monitoring.svc:10199"
+	if sd := sc.Spec.HTTPSDConfigs; len(sd) != 1 || string(sd[0].URL) != "http://"+addr+"/sd" {
+		t.Errorf("ScrapeConfig discovers from %+v, want http://%s/sd", sd, addr)
+	}
+	if sc.Labels["release"] != "kube-prometheus-stack" || sc.Spec.JobName == nil || *sc.Spec.JobName != "groq" {
+		t.Errorf("ScrapeConfig labels %v, job %v", sc.Labels, sc.Spec.JobName)
+	}
+	if rl := sc.Spec.RelabelConfigs; len(rl) != 1 || rl[0].Modulus != 2 {
+		t.Errorf("ScrapeConfig relabelings %+v", rl)
+	}
+	if args := objs.deployments[0].Spec.Template.Spec.Containers[0].Args; !slices.Contains(args, "--web.external-address="+addr) {
+		t.Errorf("the exporter is not told the Service's address: %v", args)
+	}
 }
 
 func helmArgs(values string, set []string) []string {

@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	monitoringv1 "github.com/prometheus-operator/prometheus-operator/pkg/apis/monitoring/v1"
+	monitoringv1alpha1 "github.com/prometheus-operator/prometheus-operator/pkg/apis/monitoring/v1alpha1"
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
 	networkingv1 "k8s.io/api/networking/v1"
@@ -26,6 +27,7 @@ type objects struct {
 	networkPolicies []*networkingv1.NetworkPolicy
 	serviceMonitors []*monitoringv1.ServiceMonitor
 	prometheusRules []*monitoringv1.PrometheusRule
+	scrapeConfigs   []*monitoringv1alpha1.ScrapeConfig
 }
 
 var docSeparator = regexp.MustCompile(`(?m)^---[ \t]*$`)
@@ -70,6 +72,9 @@ func decodeManifests(source string, data []byte) (objects, error) {
 		case "monitoring.coreos.com/v1 ServiceMonitor":
 			o := &monitoringv1.ServiceMonitor{}
 			objs.serviceMonitors, obj = append(objs.serviceMonitors, o), o
+		case "monitoring.coreos.com/v1alpha1 ScrapeConfig":
+			o := &monitoringv1alpha1.ScrapeConfig{}
+			objs.scrapeConfigs, obj = append(objs.scrapeConfigs, o), o
 		case "monitoring.coreos.com/v1 PrometheusRule":
 			o := &monitoringv1.PrometheusRule{}
 			objs.prometheusRules, obj = append(objs.prometheusRules, o), o

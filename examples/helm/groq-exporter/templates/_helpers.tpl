@@ -93,3 +93,8 @@ helm.sh/chart: {{ printf "%s-%s" .Chart.Name .Chart.Version | replace "+" "_" }}
 {{- define "groq-exporter.scheme" -}}
 {{- if .Values.web.tls.enabled }}HTTPS{{ else }}HTTP{{ end -}}
 {{- end -}}
+
+{{/* The Service's address, which /sd gives as its targets' (--web.external-address). */}}
+{{- define "groq-exporter.externalAddress" -}}
+{{ include "groq-exporter.fullname" . }}.{{ .Release.Namespace }}.svc:{{ .Values.service.port }}
+{{- end -}}
