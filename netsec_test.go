@@ -56,9 +56,11 @@ func TestRedirectElsewhereNotServed(t *testing.T) {
 		}
 	}
 	_, page := e.get(t, "/")
-	if !strings.Contains(page, "<code>redirect</code> 1") || !strings.Contains(page, "another origin") {
-		t.Errorf("the status page does not show the redirect:\n%s", page)
+	_, details := e.get(t, "/?organization=same")
+	if !strings.Contains(page, "another origin") || !strings.Contains(details, "<code>redirect</code> 1") {
+		t.Errorf("the status page does not show the redirect:\n%s\n%s", page, details)
 	}
+	page += details
 	for where, s := range map[string]string{"/metrics": body, "the log": log, "/": page} {
 		if strings.Contains(s, "redirectSecret") {
 			t.Errorf("%s shows a key", where)

@@ -220,7 +220,11 @@ func TestReloadUnderScrapes(t *testing.T) {
 		t.Errorf("/config does not show the configuration with the key hidden:\n%s", shown)
 	}
 	_, page := e.get(t, "/")
-	for _, want := range []string{`organization <code>a</code>`, `organization <code>b</code>`, `id="outcome-a">succeeded`, "groq_custom_one", `href="/config"`} {
+	_, detailsA := e.get(t, "/?organization=a")
+	_, detailsB := e.get(t, "/?organization=b")
+	page += detailsA + detailsB
+	for _, want := range []string{`href="?organization=a"`, `href="?organization=b"`, `organization <code>a</code>`, `organization <code>b</code>`,
+		`id="outcome-a">succeeded`, "groq_custom_one", `href="/config"`} {
 		if !strings.Contains(page, want) {
 			t.Errorf("the status page lacks %q", want)
 		}

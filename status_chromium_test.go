@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -76,6 +77,66 @@ func TestStatusPageInChromium(t *testing.T) {
 		t.Errorf("screenshot %dx%d has %d header and %d badge pixels: page not rendered with data?", b.Dx(), b.Dy(), header, badge)
 	}
 	if t.Failed() {
+		t.Logf("screenshot kept at %s", shot)
+	}
+}
+
+// TestStatusPageManyInChromium renders the page of 40 organizations, two of
+// them failing, in headless Chromium: the two are the first rows of the
+// table, with red badges at the top of the screenshot, and the page is under
+// 40 KB.
+func TestStatusPageManyInChromium(t *testing.T) {
+	chromium, err := exec.LookPath("chromium")
+	if err != nil {
+		t.Fatal("chromium not found: install it with `apt-get install -y chromium`")
+	}
+	e := manyOrganizations(t)
+	if _, page := e.get(t, "/"); len(page) > maxStatusPage {
+		t.Errorf("the status page is %d bytes, want at most %d", len(page), maxStatusPage)
+	}
+	dir := t.TempDir()
+	shot := filepath.Join(dir, "status.png")
+	browse := func(extra ...string) string {
+		ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
+		defer cancel()
+		args := append([]string{"--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+			"--disable-background-networking", "--disable-component-update", "--disable-sync",
+			"--user-data-dir=" + filepath.Join(dir, "profile"), "--window-size=1200,700"}, extra...)
+		out, err := exec.CommandContext(ctx, chromium, append(args, e.url+"/")...).Output()
+		if err != nil {
+			t.Fatalf("chromium %v: %v", extra, err)
+		}
+		return string(out)
+	}
+	dom := browse("--dump-dom")
+	rows := regexp.MustCompile(`<tr class="(\w+)"><td><a href="\?organization=([\w-]+)">`).FindAllStringSubmatch(dom, -1)
+	if len(rows) != 40 || rows[0][2] != "team-17" || rows[1][2] != "team-29" || rows[0][1] != "down" || rows[1][1] != "down" {
+		t.Fatalf("rendered rows %v: want 40, team-17 and team-29 down first", rows)
+	}
+
+	// The first screen (700 pixels high) shows the two red badges.
+	browse("--screenshot=" + shot)
+	f, err := os.Open(shot)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	img, err := png.Decode(f)
+	if err != nil {
+		t.Fatalf("screenshot: %v", err)
+	}
+	red := 0
+	b := img.Bounds()
+	for y := b.Min.Y; y < b.Max.Y; y++ {
+		for x := b.Min.X; x < b.Max.X; x++ {
+			r, g, bl, _ := img.At(x, y).RGBA()
+			if near([3]uint32{r >> 8, g >> 8, bl >> 8}, [3]uint32{0xcf, 0x22, 0x2e}) {
+				red++
+			}
+		}
+	}
+	if red < 300 {
+		t.Errorf("the first screen has %d pixels of the red badges: failing organizations not at the top?", red)
 		t.Logf("screenshot kept at %s", shot)
 	}
 }

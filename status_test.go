@@ -1,6 +1,9 @@
 package main
 
 import (
+	"fmt"
+	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 )
@@ -40,5 +43,79 @@ func TestStatusPage(t *testing.T) {
 	}
 	if code, _ := e.get(t, "/nope"); code != 404 {
 		t.Errorf("GET /nope = %d, want 404", code)
+	}
+}
+
+// manyOrganizations starts the exporter with 40 organizations on one fake
+// Groq, two of them failing (team-17 whose key file does not exist, team-29
+// whose key Groq refuses), scrapes it once and returns it.
+func manyOrganizations(t *testing.T) *instance {
+	t.Helper()
+	const key = "gsk_manyOrganizationsKey"
+	_, url := newOrgGroq(t, key, 1)
+	dir := t.TempDir()
+	var cfg strings.Builder
+	cfg.WriteString("organizations:\n")
+	for i := 1; i <= 40; i++ {
+		name := fmt.Sprintf("team-%02d", i)
+		switch i {
+		case 17:
+			fmt.Fprintf(&cfg, "  - name: %s\n    api_key_file: %s.key\n    url: %s\n", name, name, url)
+		case 29:
+			fmt.Fprintf(&cfg, "  - name: %s\n    api_key: gsk_revokedKeyOfTeam29\n    url: %s\n", name, url)
+		default:
+			writeFile(t, filepath.Join(dir, name+".key"), key+"\n")
+			fmt.Fprintf(&cfg, "  - name: %s\n    api_key_file: %s.key\n    url: %s\n", name, name, url)
+		}
+	}
+	cfgFile := filepath.Join(dir, "groq.yml")
+	writeFile(t, cfgFile, cfg.String())
+	e := startExporter(t, nil, "--config.file="+cfgFile)
+	if code, _ := e.get(t, "/metrics"); code != 200 {
+		t.Fatalf("/metrics answered %d", code)
+	}
+	return e
+}
+
+// maxStatusPage is the size the status page stays under with 40
+// organizations.
+const maxStatusPage = 40 << 10
+
+// TestStatusPageManyOrganizations: with 40 organizations the page is one
+// line per organization, the two failing ones first, each linking to its
+// details; it says when the exporter started, where each key comes from and
+// the settings, and stays under 40 KB. An organization's details show its
+// recent refreshes.
+func TestStatusPageManyOrganizations(t *testing.T) {
+	e := manyOrganizations(t)
+	_, page := e.get(t, "/")
+	t.Logf("the status page is %d bytes with 40 organizations", len(page))
+	if len(page) > maxStatusPage {
+		t.Errorf("the status page is %d bytes with 40 organizations, want at most %d", len(page), maxStatusPage)
+	}
+	rows := regexp.MustCompile(`<tr class="(\w+)"><td><a href="\?organization=([\w-]+)">`).FindAllStringSubmatch(page, -1)
+	if len(rows) != 40 {
+		t.Fatalf("%d organization rows, want 40:\n%s", len(rows), page)
+	}
+	if rows[0][2] != "team-17" || rows[1][2] != "team-29" || rows[0][1] != "down" || rows[1][1] != "down" || rows[2][1] != "up" {
+		t.Errorf("first rows %v, %v, %v: want team-17 and team-29 down, first", rows[0][1:], rows[1][1:], rows[2][1:])
+	}
+	for _, want := range []string{"started ", "team-17.key cannot be read: no such file or directory", "Groq rejected the API key",
+		`href="/config"`, "--groq.cache-ttl", "file " + "/", "2 failing"} {
+		if !strings.Contains(page, want) {
+			t.Errorf("the status page lacks %q", want)
+		}
+	}
+	if strings.Contains(page, "gsk_") {
+		t.Error("the status page shows a key")
+	}
+
+	_, details := e.get(t, "/?organization=team-05")
+	history := regexp.MustCompile(`<table id="history-team-05">(?s:(.*?))</table>`).FindStringSubmatch(details)
+	if history == nil || !strings.Contains(history[1], "<td>succeeded</td>") || !regexp.MustCompile(`<td>[1-9]\d*</td><td>[1-9]\d{2,}</td>`).MatchString(history[1]) {
+		t.Errorf("team-05's details lack its recent refreshes (time, outcome, duration, series, bytes):\n%s", details)
+	}
+	if code, _ := e.get(t, "/?organization=nope"); code != 404 {
+		t.Errorf("details of an unknown organization: %d, want 404", code)
 	}
 }

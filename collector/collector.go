@@ -64,6 +64,7 @@ type state struct {
 	models      []string
 	partial     bool                 // a query's last answer was partial
 	names       map[string]*nameInfo // the built-in selector's last successful answer, by upstream name; read-only
+	history     []Refresh            // the last HistoryLength refreshes, oldest first; read-only
 }
 
 // queryState is what the runs of one query found so far.

@@ -324,3 +324,26 @@ groq_series_dropped{organization="staging",reason="unknown_name"} 0
 	}
 	assertLint(t, reg)
 }
+
+// TestRefreshHistory: the status keeps the last 20 refreshes, newest first,
+// each with its outcome, series and the bytes read from Groq.
+func TestRefreshHistory(t *testing.T) {
+	srv, client := newQueryServer(t, builtinAnswer)
+	c, _ := fixedCollector(t, client, collector.Options{})
+	for i := 0; i < 25; i++ {
+		if i == 24 {
+			srv.Inject(groqtest.Fault{Status: 503})
+		}
+		c.Refresh(context.Background())
+	}
+	h := c.Status().History
+	if len(h) != collector.HistoryLength {
+		t.Fatalf("%d refreshes in the history, want %d", len(h), collector.HistoryLength)
+	}
+	if h[0].Up || h[0].Reason != "server_error" || h[0].Bytes != 0 {
+		t.Errorf("newest refresh %+v, want failed with server_error and no bytes", h[0])
+	}
+	if !h[1].Up || h[1].Series != 1 || h[1].Bytes < 50 {
+		t.Errorf("a successful refresh %+v, want up with 1 series and the answer's bytes", h[1])
+	}
+}

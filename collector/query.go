@@ -141,6 +141,19 @@ func (c *Collector) refresh(ctx context.Context) state {
 	if st.up {
 		st.lastSuccess = start
 	}
+	r := Refresh{Time: start, Up: st.up, Duration: st.duration, Series: n}
+	if st.lastErr != nil {
+		r.Reason = Reason(st.lastErr)
+	}
+	for i, res := range results {
+		if res.answer != nil {
+			r.Bytes += res.answer.Bytes
+		}
+		if res.err != nil && c.queries[i].name != "" {
+			r.FailedQueries++
+		}
+	}
+	st.history = append(prev.history[max(0, len(prev.history)-HistoryLength+1):len(prev.history):len(prev.history)], r)
 	level.Debug(c.logger).Log("msg", "Refreshed from Groq", "series", n, "duration", st.duration)
 	return st
 }

@@ -25,6 +25,25 @@ type Status struct {
 	// successful answer to the built-in selector, sorted by name.
 	Names   []NameStatus
 	Queries []QueryStatus // the custom queries, in configuration order
+	// History is the last HistoryLength refreshes, newest first.
+	History []Refresh
+	// Series is how many series the last refresh serves.
+	Series int
+}
+
+// HistoryLength is how many refreshes Status.History keeps.
+const HistoryLength = 20
+
+// Refresh is the outcome of one refresh, for the status page's history.
+type Refresh struct {
+	Time     time.Time
+	Up       bool   // Groq could be read (groq_up)
+	Reason   string // why not, as in groq_refresh_errors_total; "" when Up
+	Duration time.Duration
+	// FailedQueries counts the custom queries that failed.
+	FailedQueries int
+	Series        int   // series served after it
+	Bytes         int64 // read from Groq's answers
 }
 
 // NameStatus is what became of the series of one upstream name.
@@ -79,6 +98,12 @@ func (c *Collector) Status() Status {
 		Partial: st.partial, Names: nameStatuses(st.names)}
 	if st.lastErr != nil {
 		s.LastError = st.lastErr.Error()
+	}
+	for i := len(st.history) - 1; i >= 0; i-- {
+		s.History = append(s.History, st.history[i])
+	}
+	if len(st.history) > 0 {
+		s.Series = st.history[len(st.history)-1].Series
 	}
 	for i, q := range c.queries {
 		if q.name == "" {

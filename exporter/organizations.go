@@ -88,6 +88,10 @@ type organization struct {
 	strip  []string             // the labels /probe leaves off
 	spec   orgSpec              // what it was built from, to keep it (and its cache) when a reload leaves it unchanged
 
+	// keyFrom says where the key comes from, never the key: a file, the
+	// configuration file, a flag or the environment.
+	keyFrom string
+
 	rendering sync.Mutex // one snapshot of this organization at a time
 }
 
@@ -133,6 +137,7 @@ func (v *view) lookup(name string) (*organization, *orgSnapshot, bool) {
 // the new one, never a mix.
 type Organizations struct {
 	settings Settings
+	started  time.Time // when the exporter started, for the status page
 
 	publishing sync.Mutex // one new view at a time; held for no longer than a copy
 	cur        atomic.Pointer[view]
@@ -150,7 +155,7 @@ func NewOrganizations(s Settings) *Organizations {
 	if s.Logger == nil {
 		s.Logger = log.NewNopLogger()
 	}
-	o := &Organizations{settings: s}
+	o := &Organizations{settings: s, started: time.Now()}
 	o.cur.Store(&view{index: map[string]int{}})
 	return o
 }
@@ -425,7 +430,13 @@ func (o *Organizations) build(spec orgSpec, configFile string) (*organization, e
 		httpClient.CloseIdleConnections()
 		return fail(err)
 	}
-	built := &organization{name: org.Name, url: client.URL(), client: client, spec: spec, reg: prometheus.NewRegistry()}
+	built := &organization{name: org.Name, url: client.URL(), client: client, spec: spec, reg: prometheus.NewRegistry(), keyFrom: keySource}
+	switch {
+	case org.APIKeyFile != "":
+		built.keyFrom = "file " + org.APIKeyFile
+	case org.APIKey != "":
+		built.keyFrom = "api_key in " + configFile
+	}
 	if org.Name != "" {
 		built.strip = append(built.strip, config.OrganizationLabel)
 	}

@@ -30,12 +30,30 @@ type count struct {
 type orgView struct {
 	Name              string // "" for the single organization of the flags
 	OutcomeID         string // the id of the outcome badge, unique on the page
-	URL               string
+	URL, KeyFrom      string
 	CacheAge, Took    time.Duration
 	Status            collector.Status
 	Families, Dropped []count
 	Errors            []count // failed query runs so far, by reason (groq_refresh_errors_total)
 	Names             []nameRow
+	History           []refreshRow
+}
+
+// summaryRow is one organization's line in the table at the top.
+type summaryRow struct {
+	Name, KeyFrom string
+	State         string // "down", "waiting" (never refreshed), "query" (a custom query fails), "up"
+	LastSuccess   time.Time
+	Age           time.Duration // of the data served: since the last success
+	Series        int
+	Error         string // the last error, Groq's or else a custom query's
+}
+
+// refreshRow is one line of an organization's recent refreshes.
+type refreshRow struct {
+	collector.Refresh
+	Took    time.Duration
+	Outcome string
 }
 
 // nameRow is one line of the table of what Groq serves.
@@ -76,39 +94,71 @@ func NameOutcome(n collector.NameStatus) string {
 	return strings.Join(parts, "; ")
 }
 
-// statusPage is the landing page: links, and what the last refreshes from
-// Groq found for each organization, rendered on the server with no external
-// assets. It shows URLs, never keys; error texts come from the client, which
-// redacts credentials.
+// statusPage is the landing page: when the exporter started, its
+// settings, one line per organization (failing ones first) and, for one
+// organization (the only one, or the one ?organization= names), what its
+// last refreshes from Groq found. It is rendered on the server with no
+// external assets, and stays small with many organizations: their details
+// are a page each. It shows URLs and where keys come from, never keys; error
+// texts come from the client, which redacts credentials.
 func statusPage(metricsPath string, cacheTTL time.Duration, orgs *Organizations) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.URL.Path != "/" {
 			http.NotFound(w, r)
 			return
 		}
-		_, file := orgs.Config()
+		cfg, file := orgs.Config()
+		s := orgs.settings
 		data := struct {
 			Version, MetricsPath, ConfigFile string
-			CacheTTL                         time.Duration
-			Orgs                             []orgView
+			Started                          time.Time
+			Uptime, CacheTTL                 time.Duration
+			Settings                         []setting
+			Summary                          []summaryRow
+			Orgs                             []orgView // the details shown
+			Probe, Discovery                 string
+			Failing                          int
 		}{
-			Version: version.Version, MetricsPath: metricsPath, ConfigFile: file, CacheTTL: cacheTTL,
+			Version: version.Version, MetricsPath: metricsPath, ConfigFile: file, Started: orgs.started,
+			Uptime: time.Since(orgs.started).Round(time.Second), CacheTTL: cacheTTL, Probe: ProbePath, Discovery: DiscoveryPath,
 		}
 		if data.Version == "" {
 			data.Version = "(development build)"
 		}
-		for _, o := range orgs.list() {
+		data.Settings = []setting{
+			{"--groq.url", s.URL}, {"--groq.timeout", s.Timeout.String()},
+			{"--groq.cache-ttl", cacheTTL.String()}, {"--groq.max-stale", s.MaxStale.String()},
+			{"--groq.max-response-bytes", fmt.Sprintf("%d bytes", s.MaxResponseBytes)},
+		}
+		if cfg != nil && file != "" {
+			data.Settings = append(data.Settings, setting{"--config.file", file},
+				setting{"custom queries", fmt.Sprint(len(cfg.Queries))})
+		}
+		list := orgs.list()
+		want := r.URL.Query().Get("organization")
+		for _, o := range list {
 			st := o.coll.Status()
-			v := orgView{Name: o.name, OutcomeID: "outcome", URL: o.url, Status: st,
-				Families: counts(st.Families), Dropped: counts(st.Dropped), Errors: counts(o.coll.RefreshErrors()), Took: st.Duration.Round(time.Millisecond),
-				Names: nameRows(st.Names)}
-			if o.name != "" {
-				v.OutcomeID += "-" + o.name
+			if len(list) > 1 || o.name != "" {
+				data.Summary = append(data.Summary, summarize(o, st))
 			}
-			if !st.LastRefresh.IsZero() {
-				v.CacheAge = time.Since(st.LastRefresh).Round(time.Second)
+			if len(list) == 1 || want != "" && o.name == want {
+				data.Orgs = append(data.Orgs, details(o, st))
 			}
-			data.Orgs = append(data.Orgs, v)
+		}
+		if want != "" && len(data.Orgs) == 0 {
+			http.Error(w, fmt.Sprintf("no organization %q in the configuration", want), http.StatusNotFound)
+			return
+		}
+		slices.SortStableFunc(data.Summary, func(a, b summaryRow) int {
+			if d := stateRank[a.State] - stateRank[b.State]; d != 0 {
+				return d
+			}
+			return strings.Compare(a.Name, b.Name)
+		})
+		for _, row := range data.Summary {
+			if row.State != "up" {
+				data.Failing++
+			}
 		}
 		var buf bytes.Buffer
 		if err := statusTemplate.Execute(&buf, data); err != nil {
@@ -118,6 +168,61 @@ func statusPage(metricsPath string, cacheTTL time.Duration, orgs *Organizations)
 		w.Header().Set("Content-Type", "text/html; charset=utf-8")
 		_, _ = w.Write(buf.Bytes())
 	})
+}
+
+// setting is one of the effective settings the page shows.
+type setting struct{ Name, Value string }
+
+// stateRank puts failing organizations first.
+var stateRank = map[string]int{"down": 0, "query": 1, "waiting": 2, "up": 3}
+
+func summarize(o *organization, st collector.Status) summaryRow {
+	row := summaryRow{Name: o.name, KeyFrom: o.keyFrom, LastSuccess: st.LastSuccess, Series: st.Series, Error: st.LastError}
+	switch {
+	case st.LastRefresh.IsZero():
+		row.State = "waiting"
+	case !st.Up:
+		row.State = "down"
+	default:
+		row.State = "up"
+	}
+	for _, q := range st.Queries {
+		if q.Ran && !q.Up {
+			if row.State == "up" {
+				row.State = "query"
+			}
+			if row.Error == "" {
+				row.Error = "query " + q.Name + ": " + q.LastError
+			}
+		}
+	}
+	if !st.LastSuccess.IsZero() {
+		row.Age = time.Since(st.LastSuccess).Round(time.Second)
+	}
+	return row
+}
+
+func details(o *organization, st collector.Status) orgView {
+	v := orgView{Name: o.name, OutcomeID: "outcome", URL: o.url, KeyFrom: o.keyFrom, Status: st,
+		Families: counts(st.Families), Dropped: counts(st.Dropped), Errors: counts(o.coll.RefreshErrors()),
+		Took: st.Duration.Round(time.Millisecond), Names: nameRows(st.Names)}
+	if o.name != "" {
+		v.OutcomeID += "-" + o.name
+	}
+	if !st.LastRefresh.IsZero() {
+		v.CacheAge = time.Since(st.LastRefresh).Round(time.Second)
+	}
+	for _, h := range st.History {
+		row := refreshRow{Refresh: h, Took: h.Duration.Round(time.Millisecond), Outcome: "succeeded"}
+		if !h.Up {
+			row.Outcome = "failed: " + h.Reason
+		}
+		if h.FailedQueries > 0 {
+			row.Outcome += fmt.Sprintf("; %d custom queries failed", h.FailedQueries)
+		}
+		v.History = append(v.History, row)
+	}
+	return v
 }
 
 // counts lists the non-zero entries of m, sorted by name.

@@ -202,8 +202,11 @@ func (c *Client) QueryAnswer(ctx context.Context, expr string) (*Answer, error) 
 	form := url.Values{"query": {expr}}
 	var answer *Answer
 	err := c.do(ctx, "query", form, func(body io.Reader, secrets []string) error {
+		counted := &countingReader{r: body}
 		var err error
-		answer, err = decodeAnswer(body, secrets)
+		if answer, err = decodeAnswer(counted, secrets); err == nil {
+			answer.Bytes = counted.n
+		}
 		return err
 	})
 	if err != nil {
@@ -489,6 +492,18 @@ func (s *sentKey) secrets() []string {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return secretsOf(s.key)
+}
+
+// countingReader counts the bytes read through it.
+type countingReader struct {
+	r io.Reader
+	n int64
+}
+
+func (c *countingReader) Read(p []byte) (int, error) {
+	n, err := c.r.Read(p)
+	c.n += int64(n)
+	return n, err
 }
 
 // cappedReader reads at most max bytes and fails with ErrTooLarge on the byte

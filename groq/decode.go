@@ -43,6 +43,8 @@ type Answer struct {
 	// Warnings are the answer's "warnings" (why it is partial, for one),
 	// safe to log, at most maxWarnings of them.
 	Warnings []string
+	// Bytes is how much of the body the Client read to decode the answer.
+	Bytes int64
 }
 
 // maxWarnings caps how many of an answer's warnings are kept; a last one
