@@ -5,6 +5,7 @@ import (
 	dto "github.com/prometheus/client_model/go"
 
 	"github.com/groq-exporter/groq_exporter/groq"
+	"github.com/groq-exporter/groq_exporter/internal/printable"
 )
 
 // series is one translated upstream sample, ready to become a const metric.
@@ -35,10 +36,13 @@ type drops struct {
 
 func newDrops() *drops { return &drops{count: map[string]int{}, example: map[string]string{}} }
 
+// add counts a series left out for reason, and keeps the first example,
+// fit for a log line: escaped and capped (a name of a megabyte must not
+// make a log line of a megabyte).
 func (d *drops) add(reason, example string) {
 	d.count[reason]++
 	if _, ok := d.example[reason]; !ok {
-		d.example[reason] = example
+		d.example[reason] = printable.String(example, maxShownNote)
 	}
 }
 

@@ -6,9 +6,24 @@ import (
 	"time"
 
 	dto "github.com/prometheus/client_model/go"
+
+	"github.com/groq-exporter/groq_exporter/internal/printable"
 )
 
-// Status is what the last refreshes found, for the status page.
+// How many characters of a text that comes from Groq Status and the log
+// show at most. Groq may send a name of a megabyte (the body's cap): what a
+// page, a terminal or a log line shows of it stays short.
+const (
+	maxShownName  = 200  // a series name, a family, a model
+	maxShownNote  = 300  // a sentence about names: a note, a log's example
+	maxShownError = 2000 // an error, with where its key or URL came from
+)
+
+// Status is what the last refreshes found, for the status page and
+// --groq.check. Every text in it that comes from Groq (names, models, the
+// words of its errors) is fit to show as it is: control characters and
+// other unprintable ones escaped (printable.String), length capped, and the
+// request's credentials already removed by the client.
 type Status struct {
 	Organization string // "" for the single organization the flags configure
 	Up           bool
@@ -66,10 +81,11 @@ func nameStatuses(names map[string]*nameInfo) []NameStatus {
 	}
 	out := make([]NameStatus, 0, len(names))
 	for _, n := range names {
-		ns := NameStatus{Name: n.name, Series: n.series, Exported: n.kept, Histogram: n.parsed.bucket && n.reason == "",
-			Dropped: n.dropped, Note: strings.TrimPrefix(n.detail, " ")}
+		ns := NameStatus{Name: printable.String(n.name, maxShownName), Series: n.series, Exported: n.kept,
+			Histogram: n.parsed.bucket && n.reason == "", Dropped: n.dropped,
+			Note: printable.String(strings.TrimPrefix(n.detail, " "), maxShownNote)}
 		if n.reason == "" {
-			ns.Family = n.family.Name
+			ns.Family = printable.String(n.family.Name, maxShownName)
 		}
 		out = append(out, ns)
 	}
@@ -94,10 +110,10 @@ func (c *Collector) Status() Status {
 	st := c.state
 	c.mu.Unlock()
 	s := Status{Organization: c.org, Up: st.up, LastRefresh: st.lastRefresh, LastSuccess: st.lastSuccess,
-		Duration: st.duration, Families: st.families, Models: st.models, Dropped: st.dropped,
+		Duration: st.duration, Families: shownKeys(st.families), Models: shown(st.models), Dropped: st.dropped,
 		Partial: st.partial, Names: nameStatuses(st.names)}
 	if st.lastErr != nil {
-		s.LastError = st.lastErr.Error()
+		s.LastError = printable.String(st.lastErr.Error(), maxShownError)
 	}
 	for i := len(st.history) - 1; i >= 0; i-- {
 		s.History = append(s.History, st.history[i])
@@ -114,7 +130,7 @@ func (c *Collector) Status() Status {
 			r := st.queries[i]
 			qs.Ran, qs.Up, qs.Duration, qs.LastSuccess, qs.Series = r.ran, r.err == nil, r.duration, r.lastSuccess, len(r.metrics)
 			if r.err != nil {
-				qs.LastError = r.err.Error()
+				qs.LastError = printable.String(r.err.Error(), maxShownError)
 			}
 		}
 		s.Queries = append(s.Queries, qs)
@@ -131,6 +147,42 @@ func (c *Collector) RefreshErrors() map[string]int {
 		if err := c.refreshErrors.WithLabelValues(r).Write(&m); err == nil && m.GetCounter().GetValue() > 0 {
 			out[r] = int(m.GetCounter().GetValue())
 		}
+	}
+	return out
+}
+
+// shown is names fit to show (see Status).
+func shown(names []string) []string {
+	var out []string // nil stays nil
+	for i, n := range names {
+		if s := printable.String(n, maxShownName); s != n && out == nil {
+			out = slices.Clone(names)
+			out[i] = s
+		} else if out != nil {
+			out[i] = s
+		}
+	}
+	if out == nil {
+		return names
+	}
+	return out
+}
+
+// shownKeys is m with its keys fit to show (see Status); keys that become
+// the same once cut add up.
+func shownKeys(m map[string]int) map[string]int {
+	var out map[string]int
+	for k := range m {
+		if printable.String(k, maxShownName) != k {
+			out = make(map[string]int, len(m))
+			break
+		}
+	}
+	if out == nil {
+		return m
+	}
+	for k, v := range m {
+		out[printable.String(k, maxShownName)] += v
 	}
 	return out
 }
