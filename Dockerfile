@@ -26,7 +26,11 @@ LABEL org.opencontainers.image.title="groq_exporter" \
       org.opencontainers.image.description="Prometheus exporter for Groq's usage metrics" \
       org.opencontainers.image.version="${VERSION}" \
       org.opencontainers.image.revision="${REVISION}" \
-      org.opencontainers.image.source="${SOURCE}"
+      org.opencontainers.image.source="${SOURCE}" \
+      org.opencontainers.image.licenses="Apache-2.0"
+
+# The licence and the notice of what is ported from Prometheus, where Prometheus's image keeps them.
+COPY LICENSE NOTICE /
 
 # Where Go's TLS looks first on Linux; replaces the base image's bundle, if it has one.
 COPY .build/ca-certificates.crt /etc/ssl/certs/ca-certificates.crt

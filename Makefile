@@ -27,7 +27,8 @@ crossbuild:
 	done
 
 # One groq_exporter-<version>.<os>-<arch>.tar.gz per platform (a directory with the
-# binary and README.md, as Prometheus releases are packed) and their sha256sums.txt.
+# binary, LICENSE, NOTICE and README.md, as Prometheus releases are packed) and their
+# sha256sums.txt.
 TARBALLS_DIR ?= .tarballs
 tarballs: crossbuild
 	@set -e; rm -rf $(TARBALLS_DIR); mkdir -p $(TARBALLS_DIR); \
@@ -35,7 +36,7 @@ tarballs: crossbuild
 		os=$${p%/*}; arch=$${p#*/}; ext=; [ "$$os" = windows ] && ext=.exe; \
 		name=groq_exporter-$(VERSION).$$os-$$arch; \
 		mkdir -p $(TARBALLS_DIR)/$$name; \
-		cp .build/$$os-$$arch/groq_exporter$$ext README.md $(TARBALLS_DIR)/$$name/; \
+		cp .build/$$os-$$arch/groq_exporter$$ext LICENSE NOTICE README.md $(TARBALLS_DIR)/$$name/; \
 		tar -C $(TARBALLS_DIR) --owner=0 --group=0 --sort=name -czf $(TARBALLS_DIR)/$$name.tar.gz $$name; \
 		rm -r $(TARBALLS_DIR)/$$name; \
 		echo ">> $(TARBALLS_DIR)/$$name.tar.gz"; \

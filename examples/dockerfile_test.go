@@ -32,3 +32,30 @@ func TestDockerfile(t *testing.T) {
 		}
 	}
 }
+
+// TestDockerfileLicence: the image carries the licence label and the LICENSE and NOTICE
+// files (scripts/docker-test.sh reads both back from the pushed images), and the build
+// context lets them in.
+func TestDockerfileLicence(t *testing.T) {
+	b, err := os.ReadFile(dockerfilePath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{
+		`org\.opencontainers\.image\.licenses="Apache-2\.0"`,
+		`(?m)^COPY LICENSE NOTICE /$`,
+	} {
+		if !regexp.MustCompile(want).Match(b) {
+			t.Errorf("%s: nothing matches %s", dockerfilePath, want)
+		}
+	}
+	ignore, err := os.ReadFile("../.dockerignore")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"!LICENSE", "!NOTICE"} {
+		if !regexp.MustCompile(`(?m)^` + regexp.QuoteMeta(want) + `$`).Match(ignore) {
+			t.Errorf(".dockerignore does not let %s into the build context", want[1:])
+		}
+	}
+}

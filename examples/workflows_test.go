@@ -36,7 +36,7 @@ func TestWorkflows(t *testing.T) {
 	}
 	for name, wants := range map[string][]string{
 		"ci.yml":      {"push:", "pull_request:", ".ci/run"},
-		"release.yml": {`tags: ["v*"]`, "make tarballs", "make docker docker-push docker-manifest", "helm package", "gh release create"},
+		"release.yml": {`tags: ["v*"]`, "make tarballs", "make docker docker-push docker-manifest", "helm package", "helm push", "oci://ghcr.io/", "--notes-file release-notes.md", "gh release create"},
 	} {
 		text := read(name)
 		for _, w := range wants {

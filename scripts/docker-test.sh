@@ -7,7 +7,8 @@
 #    docker-registry, started here on loopback) under one manifest list per tag
 #    (<version> and <major>.<minor>);
 #  - the manifest lists and both images' configuration and binaries are read back from the
-#    registry's HTTP API: platforms, entrypoint, user, version label, ELF machine;
+#    registry's HTTP API: platforms, entrypoint, user, version and licence labels, ELF
+#    machine, /LICENSE and /NOTICE;
 #  - every local image is removed, the manifest list is pulled back by tag (which gives
 #    the amd64 image on this host) and the arm64 image by digest, and their metadata
 #    checked;
@@ -197,12 +198,14 @@ for platform, digest in sorted(lists[tags[0]].items()):
     manifest = json.loads(get("manifests/" + digest, MANIFEST))
     config = json.loads(get("blobs/" + manifest["config"]["digest"]))
     c = config["config"]
+    labels = c.get("Labels") or {}
     got = (config["os"], config["architecture"], c.get("Entrypoint"), c.get("User"),
-           (c.get("Labels") or {}).get("org.opencontainers.image.version"))
-    want = ("linux", arch, ["/bin/groq_exporter"], "65534:65534", tags[0])
+           labels.get("org.opencontainers.image.version"), labels.get("org.opencontainers.image.licenses"))
+    want = ("linux", arch, ["/bin/groq_exporter"], "65534:65534", tags[0], "Apache-2.0")
     if got != want:
-        fail("%s image (os, architecture, entrypoint, user, version) = %s, want %s" % (platform, got, want))
+        fail("%s image (os, architecture, entrypoint, user, version, licenses) = %s, want %s" % (platform, got, want))
     machine = None
+    legal = {}
     for layer in manifest["layers"]:
         with tarfile.open(fileobj=io.BytesIO(get("blobs/" + layer["digest"]))) as tar:
             for member in tar.getmembers():
@@ -211,6 +214,11 @@ for platform, digest in sorted(lists[tags[0]].items()):
                     if head[:4] != b"\x7fELF":
                         fail("%s: /bin/groq_exporter is not an ELF binary" % platform)
                     machine = int.from_bytes(head[18:20], "little")
+                elif member.name.lstrip("./") in ("LICENSE", "NOTICE"):
+                    legal[member.name.lstrip("./")] = tar.extractfile(member).read()
+    for f in ("LICENSE", "NOTICE"):
+        if legal.get(f) != open(f, "rb").read():
+            fail("%s image: /%s is missing or differs from the repository's" % (platform, f))
     if machine != ELF_MACHINE[arch]:
         fail("%s: /bin/groq_exporter has ELF machine %s, want %d" % (platform, machine, ELF_MACHINE[arch]))
     print("==> registry: %s:%s %s is %s, entrypoint %s, user %s, ELF machine %d" % (
