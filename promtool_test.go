@@ -8,6 +8,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/groq-exporter/groq_exporter/internal/groqtest"
 )
 
 // TestPromtoolCheckMetrics: promtool itself finds nothing to criticise in the
@@ -45,11 +47,7 @@ func TestPromtoolCheckGoldenFiles(t *testing.T) {
 // promtoolCheckMetrics runs `promtool check metrics` on an exposition.
 func promtoolCheckMetrics(t *testing.T, exposition string) {
 	t.Helper()
-	promtool, err := exec.LookPath("promtool")
-	if err != nil {
-		t.Fatal("promtool not found: install it with `apt-get install -y prometheus`")
-	}
-	cmd := exec.Command(promtool, "check", "metrics")
+	cmd := exec.Command(groqtest.PromtoolTool.ForTest(t), "check", "metrics")
 	cmd.Stdin = strings.NewReader(exposition)
 	if out, err := cmd.CombinedOutput(); err != nil {
 		t.Errorf("promtool check metrics: %v\n%s", err, out)

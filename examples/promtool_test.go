@@ -11,7 +11,7 @@ import (
 	"testing"
 )
 
-// The tests that run promtool (Debian package prometheus).
+// The tests that run promtool (the pinned version scripts/install-deps.sh builds).
 
 // TestPrometheusConfigs runs promtool check config on every config in prometheus/. The
 // rules file sits next to each copy, as the configs expect, so the rule_files entry is

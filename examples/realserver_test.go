@@ -24,7 +24,8 @@ import (
 
 // The tests in this file run real servers on loopback: the repository's groq-sandbox (a real
 // VictoriaMetrics with synthetic Groq traffic behind a gateway that speaks Groq's API; Debian
-// package victoria-metrics), groq_exporter, and Prometheus (Debian package prometheus).
+// package victoria-metrics), groq_exporter, and Prometheus (the pinned version scripts/install-deps.sh
+// builds; internal/groqtest/tools.go).
 
 // waitBound stops a wait that will never end; it is no timing assertion; a slow shared
 // machine stays far below it.
@@ -181,7 +182,7 @@ type prometheusServer struct {
 // it is ready. Files in extra are written next to the config.
 func startPrometheus(t *testing.T, name string, config []byte, extra map[string][]byte) *prometheusServer {
 	t.Helper()
-	bin := tool(t, "prometheus", "apt-get install -y prometheus (Debian package prometheus)")
+	bin := groqtest.PrometheusTool.ForTest(t)
 	dir := t.TempDir()
 	file := filepath.Join(dir, "prometheus.yml")
 	if err := os.WriteFile(file, config, 0o644); err != nil {

@@ -7,6 +7,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/groq-exporter/groq_exporter/internal/groqtest"
 )
 
 // Paths of the example files, relative to this directory.
@@ -40,9 +42,8 @@ func tool(t *testing.T, name, install string) string {
 	return ""
 }
 
-func promtool(t *testing.T) string {
-	return tool(t, "promtool", "apt-get install -y prometheus (Debian package prometheus)")
-}
+// promtool is the pinned promtool scripts/install-deps.sh builds.
+func promtool(t *testing.T) string { return groqtest.PromtoolTool.ForTest(t) }
 
 func helm(t *testing.T) string {
 	return tool(t, "helm", "go install helm.sh/helm/v3/cmd/helm@v3.22.0")

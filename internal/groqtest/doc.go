@@ -10,8 +10,9 @@
 // behind Groq's endpoint), into which a Loader writes the synthetic traffic; Prometheus scrapes the
 // exporter the way users run it. The series names come from collector.DocumentedSeries.
 //
-// VictoriaMetrics and Prometheus are the Debian packages victoria-metrics and prometheus; a missing binary
-// is an error that names the package to install, never a reason to skip. Only tests built with the
+// VictoriaMetrics and squid are Debian packages; Prometheus, promtool and Alertmanager are the pinned
+// upstream versions scripts/install-deps.sh builds (tools.go). A missing binary is an error that says how
+// to install it, never a reason to skip. Only tests built with the
 // integration tag start them.
 //
 // Every Start function has a ...ForTest variant that fails the test on error and stops the server in

@@ -11,7 +11,7 @@ import (
 
 func TestFindBinaryFallsBackToUsrBin(t *testing.T) {
 	t.Setenv("PATH", t.TempDir())
-	for _, name := range []string{"victoria-metrics", "prometheus"} {
+	for _, name := range []string{"victoria-metrics", "docker-registry"} {
 		got, err := findBinary(name, name)
 		if err != nil {
 			t.Fatal(err)

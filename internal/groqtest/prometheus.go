@@ -21,10 +21,10 @@ type Prometheus struct {
 	p   *process
 }
 
-// StartPrometheus starts prometheus (from PATH, else /usr/bin) on a free loopback port, scraping each
+// StartPrometheus starts the pinned Prometheus (PrometheusTool) on a free loopback port, scraping each
 // target URL (such as http://127.0.0.1:10199/metrics) every PrometheusScrapeInterval as job
-// "target-<index>", and waits until /-/ready answers. Prometheus 2.42 passes new targets to its scraper
-// on a fixed 5-second tick, so the first scrape comes about 5s after start; WaitForSamples waits for it.
+// "target-<index>", and waits until /-/ready answers. Prometheus passes new targets to its scraper on a
+// 5-second tick, so the first scrape comes up to 5s after start; WaitForSamples waits for it.
 func StartPrometheus(targets ...string) (*Prometheus, error) {
 	config, err := prometheusConfig(targets)
 	if err != nil {
@@ -36,7 +36,7 @@ func StartPrometheus(targets ...string) (*Prometheus, error) {
 // StartPrometheusWithConfig starts prometheus as StartPrometheus does, with config as its configuration
 // file: for scrape configurations of its own (service discovery, relabelling).
 func StartPrometheusWithConfig(config string) (*Prometheus, error) {
-	bin, err := findBinary("prometheus", "prometheus")
+	bin, err := PrometheusTool.Path()
 	if err != nil {
 		return nil, err
 	}
