@@ -86,8 +86,10 @@ docker-manifest:
 
 # Runs the exporter against Groq when $$GROQ_API_KEY is set, else against the
 # local sandbox (VictoriaMetrics with synthetic Groq traffic).
+# PORT moves the exporter off 10199 in both modes: make run PORT=10299.
+PORT ?=
 run:
-	@if [ -n "$$GROQ_API_KEY" ]; then $(MAKE) --no-print-directory build && ./groq_exporter $(ARGS); \
+	@if [ -n "$$GROQ_API_KEY" ]; then $(MAKE) --no-print-directory build && ./groq_exporter $(if $(PORT),--web.listen-address=:$(PORT)) $(ARGS); \
 	else $(MAKE) --no-print-directory sandbox SANDBOX_ARGS='$(ARGS)'; fi
 
 # Installs what the tests need (Debian packages, helm), then runs every test:
@@ -118,7 +120,7 @@ sandbox: build
 		fi; \
 	fi
 	$(GO) build -o .build/groq-sandbox ./cmd/groq-sandbox
-	./.build/groq-sandbox -exporter ./groq_exporter -- $(SANDBOX_ARGS)
+	./.build/groq-sandbox -exporter ./groq_exporter $(if $(PORT),-exporter.listen-address=127.0.0.1:$(PORT)) -- $(SANDBOX_ARGS)
 
 # Measures what the exporter costs and prints the table of docs/benchmarks.md:
 # at 69, 2,300 and 23,000 series, the built binary against a static handler

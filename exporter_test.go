@@ -221,7 +221,7 @@ func TestStartupErrors(t *testing.T) {
 		{[]string{"--groq.api-key-file=" + filepath.Join(dir, "missing")}, "cannot read the Groq API key"},
 		{[]string{"--groq.api-key-file=" + empty}, "is empty"},
 		{[]string{"--groq.url=ftp://example", "--groq.api-key-file=/dev/null"}, "--groq.url: invalid Groq URL: want http(s)://host/path"},
-		{[]string{"--log.level=loud"}, "enum value must be one of"},
+		{[]string{"--log.level=loud"}, "--log.level=loud: must be one of debug, info, warn, error"},
 	} {
 		err := run(context.Background(), tc.args, func(string) string { return "" }, io.Discard, io.Discard)
 		if err == nil || !strings.Contains(err.Error(), tc.want) {

@@ -6,14 +6,18 @@ package main
 
 import (
 	"context"
+	_ "embed"
 	"errors"
 	"fmt"
 	"io"
 	"log/slog"
+	"math"
 	"net"
 	"net/http"
 	"os"
 	"os/signal"
+	"regexp"
+	"runtime/debug"
 	"slices"
 	"strconv"
 	"strings"
@@ -21,6 +25,7 @@ import (
 	"time"
 	"unicode"
 
+	"github.com/KimMachineGun/automemlimit/memlimit"
 	"github.com/alecthomas/kingpin/v2"
 	"github.com/alecthomas/units"
 	"github.com/go-kit/log"
@@ -68,6 +73,8 @@ type flags struct {
 	timeout, cacheTTL, maxStale, idleTimeout                   time.Duration
 	maxBytes                                                   units.Base2Bytes
 	configCheck, groqCheck                                     bool
+	autoMemLimit                                               bool
+	memLimitRatio                                              float64
 	toolkit                                                    *web.FlagConfig
 }
 
@@ -97,11 +104,15 @@ func parseFlags(args []string, stdout, stderr io.Writer) (*flags, error) {
 	app.Flag("web.external-address", "host:port that service discovery ("+exporter.DiscoveryPath+") gives as the address of the organizations' "+exporter.ProbePath+" targets, when Prometheus reaches the exporter through a Service or ingress; empty means the host the discovery request came to.").
 		PlaceHolder("HOST:PORT").StringVar(&f.externalAddress)
 	durationFlag(app, "web.idle-timeout", "How long a scraper's keep-alive connection is kept open unused.", defaultIdleTimeout, &f.idleTimeout)
-	app.Flag("log.level", "Only log messages with the given severity or above. One of: [debug, info, warn, error]").
-		Default("info").EnumVar(&f.logLevel, "debug", "info", "warn", "error")
-	app.Flag("log.format", "Output format of log messages. One of: [logfmt, json]").
-		Default("logfmt").EnumVar(&f.logFormat, "logfmt", "json")
+	enumFlag(app, "log.level", "Only log messages with the given severity or above. One of: [debug, info, warn, error]",
+		&f.logLevel, "info", "debug", "info", "warn", "error")
+	enumFlag(app, "log.format", "Output format of log messages. One of: [logfmt, json]", &f.logFormat, "logfmt", "logfmt", "json")
+	app.Flag("auto-gomemlimit", "Set the Go memory limit to --auto-gomemlimit.ratio of the container's memory limit (cgroup), or of the machine's memory without one, as Prometheus does; $GOMEMLIMIT, when set, wins. --no-auto-gomemlimit leaves it unset.").
+		Default("true").BoolVar(&f.autoMemLimit)
+	app.Flag("auto-gomemlimit.ratio", "Share of the container's memory limit the Go memory limit is set to, above 0 and at most 1.").
+		Default("0.9").FloatVar(&f.memLimitRatio)
 	f.toolkit = kingpinflag.AddFlags(app, defaultListenAddr)
+	setVersion()
 	app.Version(version.Print(exporter.Name))
 	app.HelpFlag.Short('h')
 	if _, err := app.Parse(args); err != nil {
@@ -128,6 +139,8 @@ func (f *flags) check() error {
 		return errors.New("--groq.cache-ttl and --groq.max-stale must not be negative")
 	case f.idleTimeout <= 0:
 		return fmt.Errorf("--web.idle-timeout=%s: must be positive", f.idleTimeout)
+	case f.memLimitRatio <= 0 || f.memLimitRatio > 1:
+		return fmt.Errorf("--auto-gomemlimit.ratio=%v: must be above 0 and at most 1", f.memLimitRatio)
 	}
 	if a := f.externalAddress; a != "" {
 		if _, port, err := net.SplitHostPort(a); err != nil || port == "" || strings.Contains(a, "/") {
@@ -135,6 +148,75 @@ func (f *flags) check() error {
 		}
 	}
 	return nil
+}
+
+// enumFlag adds a flag that takes one of values, whose error names it and the
+// values: kingpin's own says only "enum value must be one of ...".
+func enumFlag(app *kingpin.Application, name, help string, p *string, def string, values ...string) {
+	*p = def
+	app.Flag(name, help).Default(def).SetValue(namedValue{name, &enumValue{p, values}})
+}
+
+type enumValue struct {
+	p      *string
+	values []string
+}
+
+func (e *enumValue) Set(s string) error {
+	if !slices.Contains(e.values, s) {
+		return fmt.Errorf("must be one of %s", strings.Join(e.values, ", "))
+	}
+	*e.p = s
+	return nil
+}
+
+func (e *enumValue) String() string { return *e.p }
+
+// versionFile is the repository's VERSION, the version of a binary built
+// without the release's -ldflags (plain go build or go run).
+//
+//go:embed VERSION
+var versionFile string
+
+// setVersion fills in the version a plain `go build` leaves empty: the
+// module version `go install ...@vX.Y.Z` records, else VERSION. The revision
+// comes from the build's VCS information (prometheus/common/version).
+func setVersion() {
+	if version.Version != "" {
+		return
+	}
+	info, _ := debug.ReadBuildInfo()
+	version.Version = fallbackVersion(info, versionFile)
+}
+
+var releaseVersion = regexp.MustCompile(`^v(\d+\.\d+\.\d+)$`)
+
+func fallbackVersion(info *debug.BuildInfo, file string) string {
+	if info != nil {
+		if m := releaseVersion.FindStringSubmatch(info.Main.Version); m != nil {
+			return m[1]
+		}
+	}
+	if v := strings.TrimSpace(file); v != "" {
+		return v
+	}
+	return "unknown"
+}
+
+// setMemoryLimit sets the Go memory limit to ratio of what provider says
+// the process may use, unless $GOMEMLIMIT sets it, and logs the outcome.
+func setMemoryLimit(ratio float64, provider memlimit.Provider, logger log.Logger) {
+	limit, err := memlimit.Set(memlimit.WithRatio(ratio), memlimit.WithProvider(provider))
+	switch {
+	case err != nil:
+		level.Warn(logger).Log("msg", "Could not set the Go memory limit from the container's", "err", err)
+	case os.Getenv("GOMEMLIMIT") != "":
+		level.Info(logger).Log("msg", "Go memory limit from $GOMEMLIMIT", "limit", os.Getenv("GOMEMLIMIT"))
+	case limit == math.MaxInt64:
+		level.Info(logger).Log("msg", "No memory limit found; the Go memory limit stays unset")
+	default:
+		level.Info(logger).Log("msg", "Go memory limit set", "limit_bytes", limit, "ratio", ratio)
+	}
 }
 
 // durationFlag adds a duration flag whose errors name it: kingpin's own
@@ -282,6 +364,9 @@ func serve(ctx context.Context, f *flags, getenv func(string) string, stdout, st
 
 	level.Info(logger).Log("msg", "Starting "+exporter.Name, "version", version.Info())
 	level.Info(logger).Log("msg", "Build context", "build_context", version.BuildContext())
+	if f.autoMemLimit {
+		setMemoryLimit(f.memLimitRatio, memlimit.ApplyFallback(memlimit.FromCgroup, memlimit.FromSystem), logger)
+	}
 	rl := exporter.NewReloader(f.configFile, orgs, logger)
 	if err := rl.Reload(); err != nil {
 		return err

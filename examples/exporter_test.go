@@ -53,8 +53,9 @@ func helpFlags(t *testing.T, bin string) ([]string, string) {
 	if err != nil {
 		t.Fatalf("groq_exporter --help: %v\n%s", err, out)
 	}
-	// kingpin lists flags as "  -h, --[no-]help" and "      --web.listen-address=:10199".
-	re := regexp.MustCompile(`(?m)^\s*(?:-\w,\s+)?--(?:\[no-\])?([a-z][a-z0-9.-]*)`)
+	// kingpin lists flags as "  -h, --[no-]help" and "      --web.listen-address=:10199";
+	// a wrapped line of help text is indented further.
+	re := regexp.MustCompile(`(?m)^  (?:-\w, |    )--(?:\[no-\])?([a-z][a-z0-9.-]*)`)
 	var flags []string
 	for _, m := range re.FindAllStringSubmatch(string(out), -1) {
 		flags = append(flags, "--"+m[1])
@@ -140,6 +141,21 @@ func TestExporterFlags(t *testing.T) {
 	out, err := exec.Command(bin, "--version").CombinedOutput()
 	if err != nil || !strings.Contains(string(out), "version") {
 		t.Errorf("groq_exporter --version: %v\n%s", err, out)
+	}
+	// README's flag table lists every flag --help lists, and no other.
+	var table []string
+	for _, m := range regexp.MustCompile("(?m)^\\| `(--[a-z][a-z0-9.-]*)`").FindAllStringSubmatch(readRoot(t, "README.md"), -1) {
+		table = append(table, m[1])
+	}
+	for _, f := range flags {
+		if f != "--help" && !slices.Contains(table, f) {
+			t.Errorf("README.md's flag table lacks %s (groq_exporter --help lists it)", f)
+		}
+	}
+	for _, f := range table {
+		if !slices.Contains(flags, f) {
+			t.Errorf("README.md's flag table lists %s, which groq_exporter --help does not", f)
+		}
 	}
 }
 

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"sort"
 	"strings"
@@ -64,5 +65,20 @@ func TestTarballs(t *testing.T) {
 	sums, err := os.ReadFile(filepath.Join(dir, "sha256sums.txt"))
 	if err != nil || !strings.Contains(string(sums), name+".tar.gz") {
 		t.Errorf("sha256sums.txt does not name %s.tar.gz: %v\n%s", name, err, sums)
+	}
+}
+
+// TestMakeRunPort: `make run PORT=...` without a key starts the sandbox with the exporter
+// on that port, as the sandbox's "port taken" error suggests. make -n prints the commands
+// it would run. (With $GROQ_API_KEY, make -n would still start the exporter: the recipe
+// line that chooses the mode runs under -n, because it calls $(MAKE).)
+func TestMakeRunPort(t *testing.T) {
+	cmd := exec.Command("make", "-n", "--no-print-directory", "run", "PORT=10299")
+	cmd.Dir = repoRoot
+	cmd.Env = append(os.Environ(), "GROQ_API_KEY=")
+	out, err := cmd.CombinedOutput()
+	want := "./.build/groq-sandbox -exporter ./groq_exporter -exporter.listen-address=127.0.0.1:10299 --"
+	if err != nil || !strings.Contains(string(out), want) {
+		t.Errorf("make -n run PORT=10299: %v, want a command containing %q:\n%s", err, want, out)
 	}
 }

@@ -469,11 +469,32 @@ func (h hinted) QueryAnswer(ctx context.Context, expr string) (*groq.Answer, err
 	case (errors.Is(err, groq.ErrUnauthorized) || errors.Is(err, groq.ErrKey)) && h.keySource != "":
 		err = fmt.Errorf("%w (the key comes from %s)", err, h.keySource)
 	case errors.Is(err, groq.ErrNotFound) && h.urlSource != "":
-		err = fmt.Errorf("%w (the URL comes from %s)", err, h.urlSource)
+		err = fmt.Errorf("%w (the URL comes from %s%s)", err, h.urlSource, urlHint(h.Client.URL()))
 	case errors.Is(err, groq.ErrTooLarge) && h.maxBytesSource != "":
 		err = fmt.Errorf("%w (the limit is %s)", err, h.maxBytesSource)
 	}
 	return answer, err
+}
+
+// urlHint says what is wrong with a Groq URL that answered 404 when it is one
+// of the URLs people try first: Groq's OpenAI-compatible API, or the query
+// endpoint itself (the client appends /api/v1/query to the base URL).
+func urlHint(u string) string {
+	path := strings.TrimRight(u, "/")
+	if i := strings.Index(path, "://"); i >= 0 {
+		if j := strings.IndexByte(path[i+3:], '/'); j >= 0 {
+			path = path[i+3+j:]
+		} else {
+			path = ""
+		}
+	}
+	switch {
+	case strings.Contains(path, "/openai/"):
+		return "; that is Groq's OpenAI-compatible API, not its metrics API: set it to " + groq.DefaultURL
+	case strings.HasSuffix(path, "/api/v1/query") || strings.HasSuffix(path, "/api/v1/query_range") || strings.HasSuffix(path, "/api/v1"):
+		return "; give the base URL without /api/v1/..., which the exporter appends, e.g. " + groq.DefaultURL
+	}
+	return ""
 }
 
 // checkKey checks that the key can be sent: keyFile (read again by the

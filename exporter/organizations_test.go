@@ -216,6 +216,29 @@ func TestHints(t *testing.T) {
 	}
 }
 
+// TestURLHints: the URLs people try first, Groq's OpenAI-compatible API and
+// the query endpoint itself, answer 404, and the error says what to set
+// --groq.url to instead.
+func TestURLHints(t *testing.T) {
+	g := fakeGroq(t, testKey)
+	for _, tc := range []struct{ path, want string }{
+		{"/openai/v1", "(the URL comes from --groq.url; that is Groq's OpenAI-compatible API, not its metrics API: set it to https://api.groq.com/v1/metrics/prometheus)"},
+		{"/v1/metrics/prometheus/api/v1/query", "(the URL comes from --groq.url; give the base URL without /api/v1/..., which the exporter appends, e.g. https://api.groq.com/v1/metrics/prometheus)"},
+		{"/elsewhere", "(the URL comes from --groq.url)"},
+	} {
+		u := g.URL + tc.path
+		orgs := NewOrganizations(Settings{URL: u, URLSource: "--groq.url", Key: testKey, KeySource: "the test's key", CacheTTL: time.Hour, MaxStale: time.Hour})
+		if err := orgs.Apply(config.Default(), ""); err != nil {
+			t.Fatal(err)
+		}
+		orgs.Refresh(context.Background())
+		if e := orgs.list()[0].coll.Status().LastError; !strings.Contains(e, "404") || !strings.Contains(e, tc.want) {
+			t.Errorf("--groq.url=%s: last error %q, want 404 and %q", tc.path, e, tc.want)
+		}
+		orgs.Close()
+	}
+}
+
 // TestCheckAsksNobody: --config.check builds every organization, reading
 // their keys, without a call to Groq.
 func TestCheckAsksNobody(t *testing.T) {

@@ -78,7 +78,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		// already listening there would answer in this one's place.
 		ln, err := net.Listen("tcp", *exporterAddr)
 		if err != nil {
-			return fmt.Errorf("%s is taken, by another exporter or sandbox? Stop it, or pass another -exporter.listen-address: %w", *exporterAddr, err)
+			return fmt.Errorf("%s is taken, by another exporter or sandbox? Stop it, or choose another port: make run PORT=10299 (groq-sandbox -exporter.listen-address=127.0.0.1:10299): %w", *exporterAddr, err)
 		}
 		ln.Close()
 	}

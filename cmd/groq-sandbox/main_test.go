@@ -70,8 +70,8 @@ func TestSandboxPortTaken(t *testing.T) {
 	}
 	var stdout bytes.Buffer
 	err = run(context.Background(), []string{"-exporter", self, "-exporter.listen-address", ln.Addr().String()}, &stdout, io.Discard)
-	if err == nil || !strings.Contains(err.Error(), ln.Addr().String()+" is taken") {
-		t.Errorf("run = %v, want the address taken", err)
+	if err == nil || !strings.Contains(err.Error(), ln.Addr().String()+" is taken") || !strings.Contains(err.Error(), "make run PORT=") {
+		t.Errorf("run = %v, want the address taken and how to choose another port", err)
 	}
 	if strings.Contains(stdout.String(), "is running") {
 		t.Errorf("printed %q", stdout.String())
