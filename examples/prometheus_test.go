@@ -143,6 +143,7 @@ func TestAlertRulesContent(t *testing.T) {
 					t.Errorf("alert %s: no %s annotation", r.Alert, a)
 				}
 			}
+			checkRunbook(t, r.Alert, r.Annotations["runbook_url"], r.Labels["severity"])
 			if !fires[r.Alert] {
 				t.Errorf("alert %s: no unit test in %s expects it to fire", r.Alert, rulesTestFile)
 			}
@@ -159,6 +160,35 @@ func TestAlertRulesContent(t *testing.T) {
 	} {
 		if !slices.Contains(alerts, want) {
 			t.Errorf("%s has no alert %s", rulesFile, want)
+		}
+	}
+}
+
+// checkRunbook: an alert's runbook_url points at its own section of docs/runbook.md, which
+// says what the alert means, what to check and how to fix it, with the alert's severity.
+func checkRunbook(t *testing.T, alert, url, severity string) {
+	t.Helper()
+	const base = "https://github.com/groq-exporter/groq_exporter/blob/main/docs/runbook.md#"
+	if url != base+strings.ToLower(alert) {
+		t.Errorf("alert %s: runbook_url %q, want %s%s", alert, url, base, strings.ToLower(alert))
+	}
+	b, err := os.ReadFile(filepath.Join(repoRoot, "docs", "runbook.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	text := string(b)
+	i := strings.Index(text, "\n## "+alert+"\n")
+	if i < 0 {
+		t.Errorf("docs/runbook.md has no section \"## %s\"", alert)
+		return
+	}
+	section := text[i+1:]
+	if j := strings.Index(section[3:], "\n## "); j >= 0 {
+		section = section[:j+3]
+	}
+	for _, want := range []string{"**Severity:** " + severity + ".", "**What it means.**", "**What to check.**", "**How to fix.**"} {
+		if !strings.Contains(section, want) {
+			t.Errorf("docs/runbook.md, section %s: no %q", alert, want)
 		}
 	}
 }
