@@ -5,12 +5,15 @@ package examples
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
 
+	monitoringv1 "github.com/prometheus-operator/prometheus-operator/pkg/apis/monitoring/v1"
+	corev1 "k8s.io/api/core/v1"
 	"sigs.k8s.io/yaml"
 )
 
@@ -30,8 +33,11 @@ var helmCases = []helmCase{
 		values: "default-values.yaml",
 		want:   expect{secretName: "groq-api-key"},
 		check: func(t *testing.T, objs objects) {
-			if n := len(objs.secrets) + len(objs.configMaps) + len(objs.networkPolicies) + len(objs.prometheusRules); n != 0 {
-				t.Errorf("defaults: want only a Deployment and a Service, got %d more objects", n)
+			if n := len(objs.secrets) + len(objs.configMaps) + len(objs.networkPolicies) + len(objs.prometheusRules) + len(objs.pdbs); n != 0 {
+				t.Errorf("defaults: want only a Deployment, a Service and a ServiceAccount, got %d more objects", n)
+			}
+			if len(objs.serviceAccounts) != 1 || objs.deployments[0].Spec.Template.Spec.ServiceAccountName != objs.serviceAccounts[0].Name {
+				t.Errorf("defaults: want the pod to run as the ServiceAccount the chart creates")
 			}
 		},
 	},
@@ -62,6 +68,15 @@ var helmCases = []helmCase{
 		},
 		want:  expect{secretName: "groq-api-key"},
 		check: checkScrapeConfig,
+	},
+	{
+		name:   "platform: proxy-only egress, company CA, conventions, tuned alerts",
+		values: "platform-values.yaml",
+		want: expect{
+			secretName: "groq-api-key", serviceMonitor: true,
+			smLabels: map[string]string{"release": "kube-prometheus-stack"},
+		},
+		check: checkPlatform,
 	},
 	{
 		name: "secret from value, ServiceMonitor, extra args",
@@ -134,6 +149,8 @@ func TestHelmChart(t *testing.T) {
 					t.Errorf("Deployment in namespace %q, want the release namespace", d.Namespace)
 				}
 			}
+			checkStandardLabels(t, objs)
+			checkNoOpenEgress(t, objs)
 			if tc.check != nil {
 				tc.check(t, objs)
 			}
@@ -167,6 +184,12 @@ func TestHelmChartRequiresKey(t *testing.T) {
 		{"config.organizations[0].name=production", `organization "production": set existingSecret`},
 		{"web.tls.enabled=true", "web.tls.existingSecret"},
 		{"web.basicAuth.enabled=true", "web.basicAuth.users"},
+		// A NetworkPolicy with no way to Groq nor to a proxy.
+		{"networkPolicy.enabled=true,networkPolicy.groqCIDRs=null", "set networkPolicy.proxy.to"},
+		{"companyCA.configMap=a,companyCA.secret=b", "companyCA: set configMap or secret, not both"},
+		// Tuning an alert that does not exist, or a threshold an alert does not have.
+		{"prometheusRule.enabled=true,prometheusRule.alerts.GroqNoSuchAlert.enabled=false", "prometheusRule.alerts: no alert GroqNoSuchAlert"},
+		{"prometheusRule.enabled=true,prometheusRule.alerts.GroqExporterDown.threshold=1", "GroqExporterDown.threshold: the alert has no threshold"},
 	} {
 		out, err := run(".", h, "template", "groq", chartDir, "--set", tc.set)
 		if err == nil || !strings.Contains(out, tc.want) {
@@ -206,8 +229,8 @@ func TestHelmChartVersion(t *testing.T) {
 	for _, tc := range helmCases {
 		objs, _ := helmTemplate(t, h, tc.values, tc.set)
 		for _, d := range objs.deployments {
-			if img := d.Spec.Template.Spec.Containers[0].Image; img != wantImage {
-				t.Errorf("helm template (%s): image %s, want %s", tc.name, img, wantImage)
+			if img := d.Spec.Template.Spec.Containers[0].Image; img != wantImage && !strings.HasPrefix(img, wantImage+"@sha256:") {
+				t.Errorf("helm template (%s): image %s, want %s (with image.digest: @sha256:...)", tc.name, img, wantImage)
 			}
 		}
 	}
@@ -493,4 +516,238 @@ func TestHelmChartFlags(t *testing.T) {
 		t.Fatal("the rendered chart passes no flags")
 	}
 	checkFlags(t, flags, used)
+}
+
+// checkStandardLabels: every object carries the labels of the prometheus-community charts,
+// helm.sh/chart and app.kubernetes.io/{name,instance,version,managed-by}, with the chart's
+// version, which is VERSION.
+func checkStandardLabels(t *testing.T, objs objects) {
+	t.Helper()
+	version := strings.TrimSpace(readRoot(t, "VERSION"))
+	want := map[string]string{
+		"helm.sh/chart": "groq-exporter-" + version, "app.kubernetes.io/version": version,
+		"app.kubernetes.io/managed-by": "Helm", "app.kubernetes.io/instance": "groq",
+	}
+	for _, m := range objs.all() {
+		if !subset(want, m.Labels) || m.Labels["app.kubernetes.io/name"] == "" {
+			t.Errorf("%s: labels %v, want them to include %v and app.kubernetes.io/name", m.Name, m.Labels, want)
+		}
+	}
+}
+
+// checkNoOpenEgress: no egress rule of a NetworkPolicy has an empty `to`, which Kubernetes
+// reads as "to every address".
+func checkNoOpenEgress(t *testing.T, objs objects) {
+	t.Helper()
+	for _, np := range objs.networkPolicies {
+		for i, e := range np.Spec.Egress {
+			if len(e.To) == 0 {
+				t.Errorf("NetworkPolicy %s: egress rule %d has no `to`, which allows %v to everyone", np.Name, i, e.Ports)
+			}
+		}
+	}
+}
+
+// checkPlatform checks what a platform team's cluster needs: egress only to the proxy
+// (no rule to Groq, none open), the company CA trusted through SSL_CERT_DIR from a
+// ConfigMap, extra mounts and a sidecar, the naming, labelling and scheduling conventions,
+// a PodDisruptionBudget, the ServiceMonitor and PrometheusRule in the monitoring namespace
+// with relabelings, and the alerts tuned, dropped and pointed at another runbook.
+func checkPlatform(t *testing.T, objs objects) {
+	d := objs.deployments[0]
+	pod := d.Spec.Template.Spec
+	c := pod.Containers[0]
+
+	// fullnameOverride and commonLabels reach every object.
+	for _, m := range objs.all() {
+		if !strings.HasPrefix(m.Name, "groq-usage") && m.Name != "groq-usage-exporter" {
+			t.Errorf("object %s: want the name from fullnameOverride (groq-usage)", m.Name)
+		}
+		if m.Labels["team"] != "platform" {
+			t.Errorf("object %s: no commonLabels team=platform: %v", m.Name, m.Labels)
+		}
+	}
+	if want := "ghcr.io/groq-exporter/groq_exporter:" + strings.TrimSpace(readRoot(t, "VERSION")) +
+		"@sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"; c.Image != want {
+		t.Errorf("image %s, want %s (image.digest)", c.Image, want)
+	}
+	if d.Spec.RevisionHistoryLimit == nil || *d.Spec.RevisionHistoryLimit != 3 {
+		t.Errorf("revisionHistoryLimit %v, want 3", d.Spec.RevisionHistoryLimit)
+	}
+	if len(objs.serviceAccounts) != 1 || objs.serviceAccounts[0].Name != "groq-usage-exporter" || pod.ServiceAccountName != "groq-usage-exporter" ||
+		objs.serviceAccounts[0].Annotations["eks.amazonaws.com/role-arn"] == "" {
+		t.Errorf("want ServiceAccount groq-usage-exporter with its annotation, used by the pod (pod uses %q)", pod.ServiceAccountName)
+	}
+	if pod.PriorityClassName != "monitoring" || len(pod.TopologySpreadConstraints) != 1 {
+		t.Errorf("priorityClassName %q, topologySpreadConstraints %v", pod.PriorityClassName, pod.TopologySpreadConstraints)
+	}
+	if len(objs.pdbs) != 1 || objs.pdbs[0].Spec.MaxUnavailable == nil || objs.pdbs[0].Spec.MaxUnavailable.IntValue() != 1 ||
+		!subset(objs.pdbs[0].Spec.Selector.MatchLabels, d.Spec.Template.Labels) {
+		t.Errorf("want a PodDisruptionBudget maxUnavailable 1 selecting the pod")
+	}
+	svc := objs.services[0]
+	if svc.Annotations["prometheus.io/scrape"] != "false" || svc.Labels["exposure"] != "internal" || svc.Spec.Type != "ClusterIP" {
+		t.Errorf("Service: annotations %v labels %v type %s", svc.Annotations, svc.Labels, svc.Spec.Type)
+	}
+	if c.LivenessProbe.InitialDelaySeconds != 10 || c.LivenessProbe.FailureThreshold != 5 || c.ReadinessProbe.PeriodSeconds != 5 {
+		t.Errorf("probes do not follow the values: liveness %+v readiness %+v", c.LivenessProbe, c.ReadinessProbe)
+	}
+	if len(pod.Containers) != 2 || pod.Containers[1].Name != "sidecar" {
+		t.Errorf("want the sidecar from extraContainers after the exporter")
+	}
+
+	// The company CA: a file of the mounted ConfigMap, in the directory SSL_CERT_DIR names.
+	env := map[string]string{}
+	for _, e := range c.Env {
+		env[e.Name] = e.Value
+	}
+	mounts := map[string]string{}
+	for _, m := range c.VolumeMounts {
+		mounts[m.Name] = m.MountPath
+	}
+	volumes := map[string]corev1.Volume{}
+	for _, v := range pod.Volumes {
+		volumes[v.Name] = v
+	}
+	caDir := env["SSL_CERT_DIR"]
+	var caVolume *corev1.Volume
+	for name, path := range mounts {
+		if path == caDir {
+			v := volumes[name]
+			caVolume = &v
+		}
+	}
+	if caDir == "" || caVolume == nil || caVolume.ConfigMap == nil || caVolume.ConfigMap.Name != "corp-ca" ||
+		len(caVolume.ConfigMap.Items) != 1 || caVolume.ConfigMap.Items[0].Key != "corp-ca.pem" {
+		t.Errorf("want SSL_CERT_DIR (%q) to be where ConfigMap corp-ca's corp-ca.pem is mounted; volumes %v mounts %v", caDir, volumes, mounts)
+	}
+	if env["HTTPS_PROXY"] == "" {
+		t.Errorf("extraEnv HTTPS_PROXY missing: %v", c.Env)
+	}
+	if v := volumes["corp-client-ca"]; v.Secret == nil || v.Secret.SecretName != "corp-client-ca" || mounts["corp-client-ca"] != "/etc/ssl/corp" {
+		t.Errorf("extraSecretMounts: want Secret corp-client-ca at /etc/ssl/corp, got %+v at %q", v, mounts["corp-client-ca"])
+	}
+	if v := volumes["corp-bundle"]; v.ConfigMap == nil || mounts["corp-bundle"] != "/etc/ssl/corp-bundle" {
+		t.Errorf("extraVolumes/extraVolumeMounts: want ConfigMap corp-bundle at /etc/ssl/corp-bundle")
+	}
+
+	// Egress: DNS and the proxy only.
+	if len(objs.networkPolicies) != 1 {
+		t.Fatalf("want one NetworkPolicy, got %d", len(objs.networkPolicies))
+	}
+	var egress []string
+	for _, e := range objs.networkPolicies[0].Spec.Egress {
+		for _, p := range e.Ports {
+			for _, to := range e.To {
+				where := "selector"
+				if to.IPBlock != nil {
+					where = to.IPBlock.CIDR
+				}
+				egress = append(egress, fmt.Sprintf("%s/%s->%s", *p.Protocol, p.Port.String(), where))
+			}
+		}
+	}
+	want := []string{"UDP/53->selector", "TCP/53->selector", "TCP/3128->10.20.30.40/32"}
+	if !slices.Equal(egress, want) {
+		t.Errorf("proxy-only NetworkPolicy allows %v, want exactly %v", egress, want)
+	}
+
+	// ServiceMonitor and PrometheusRule in the monitoring namespace, selecting the release's.
+	sm := objs.serviceMonitors[0]
+	if sm.Namespace != "monitoring" || len(sm.Spec.Endpoints[0].RelabelConfigs) != 2 || len(sm.Spec.Endpoints[0].MetricRelabelConfigs) != 1 {
+		t.Errorf("ServiceMonitor: namespace %q, relabelings %v, metricRelabelings %v", sm.Namespace, sm.Spec.Endpoints[0].RelabelConfigs, sm.Spec.Endpoints[0].MetricRelabelConfigs)
+	}
+	if len(objs.prometheusRules) != 1 {
+		t.Fatalf("want one PrometheusRule, got %d", len(objs.prometheusRules))
+	}
+	pr := objs.prometheusRules[0]
+	if pr.Namespace != "monitoring" || pr.Labels["release"] != "kube-prometheus-stack" {
+		t.Errorf("PrometheusRule: namespace %q labels %v", pr.Namespace, pr.Labels)
+	}
+	rules := map[string]monitoringv1.Rule{}
+	for _, g := range pr.Spec.Groups {
+		for _, r := range g.Rules {
+			rules[r.Alert] = r
+			if u := r.Annotations["runbook_url"]; u != "https://wiki.corp.example/runbooks/groq.md#"+strings.ToLower(r.Alert) {
+				t.Errorf("alert %s: runbook_url %q, want it under prometheusRule.runbookBaseURL", r.Alert, u)
+			}
+		}
+	}
+	if _, ok := rules["GroqQueueLatencyGrowing"]; ok {
+		t.Errorf("GroqQueueLatencyGrowing was dropped (enabled: false) but is rendered")
+	}
+	r := rules["GroqHighErrorRatio"]
+	if !strings.HasSuffix(strings.TrimSpace(r.Expr.String()), "> 0.02") || r.For == nil || *r.For != "5m" ||
+		r.Labels["severity"] != "critical" || r.Labels["team"] != "platform" {
+		t.Errorf("GroqHighErrorRatio not tuned: expr %q for %v labels %v", r.Expr.String(), r.For, r.Labels)
+	}
+	if r := rules["GroqHighRateLimitRatio"]; !strings.HasSuffix(strings.TrimSpace(r.Expr.String()), "> 0.10") {
+		t.Errorf("GroqHighRateLimitRatio changed though not tuned: %q", r.Expr.String())
+	}
+}
+
+// TestHelmChartSchema: values.schema.json rejects what the chart does not know, so a typo
+// fails helm template (and install and upgrade) instead of the pod: a misspelt key at any
+// depth, a key of another chart, a wrong type. Known values pass, --set-json ones included.
+func TestHelmChartSchema(t *testing.T) {
+	h := helm(t)
+	for _, set := range [][]string{
+		{"--set", "config.builtin.famlies={groq_requests_rate1m}"},
+		{"--set", "replicaCount=2"},
+		{"--set", "serviceAccount.craete=false"},
+		{"--set", "networkPolicy.proxy.port=3128"},
+		{"--set", "prometheusRule.alerts.GroqHighErrorRatio.treshold=0.1"},
+		{"--set", "prometheusRule.labels.release=x"},
+		{"--set", "service.port=http"},
+		{"--set", "image.digest=latest"},
+		{"--set-json", `extraSecretMounts=[{"name":"ca","mountPath":"/ca"}]`},
+	} {
+		out, err := run(".", h, append([]string{"template", "groq", chartDir}, set...)...)
+		if err == nil || !strings.Contains(out, "values don't meet the specifications of the schema") {
+			t.Errorf("helm template %s: err=%v, want a schema error; output:\n%.600s", strings.Join(set, " "), err, out)
+		}
+	}
+	// What the issue found silently ignored now renders.
+	out := mustRun(t, ".", h, "template", "groq", chartDir, "--set-json",
+		`extraVolumes=[{"name":"corp-ca","configMap":{"name":"corp-ca"}}]`, "--set-json",
+		`extraVolumeMounts=[{"name":"corp-ca","mountPath":"/etc/ssl/corp","readOnly":true}]`)
+	objs, err := decodeManifests("helm template --set-json extraVolumes", []byte(out))
+	if err != nil {
+		t.Fatal(err)
+	}
+	pod := objs.deployments[0].Spec.Template.Spec
+	if !slices.ContainsFunc(pod.Volumes, func(v corev1.Volume) bool { return v.Name == "corp-ca" }) ||
+		!slices.ContainsFunc(pod.Containers[0].VolumeMounts, func(m corev1.VolumeMount) bool { return m.MountPath == "/etc/ssl/corp" }) {
+		t.Errorf("--set-json extraVolumes and extraVolumeMounts did not reach the pod")
+	}
+}
+
+// TestHelmChartValuesDocumented: the chart's README lists every value of values.yaml.
+func TestHelmChartValuesDocumented(t *testing.T) {
+	b, err := os.ReadFile(filepath.Join(chartDir, "values.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var values map[string]any
+	if err := yaml.Unmarshal(b, &values); err != nil {
+		t.Fatal(err)
+	}
+	readme, err := os.ReadFile(filepath.Join(chartDir, "README.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var walk func(prefix string, m map[string]any)
+	walk = func(prefix string, m map[string]any) {
+		for k, v := range m {
+			key := prefix + k
+			if sub, ok := v.(map[string]any); ok && len(sub) > 0 && !slices.Contains([]string{"resources", "podSecurityContext", "securityContext", "networkPolicy.dns.podSelector"}, key) {
+				walk(key+".", sub)
+				continue
+			}
+			if !strings.Contains(string(readme), "| `"+key+"` |") {
+				t.Errorf("%s/README.md does not list the value %s", chartDir, key)
+			}
+		}
+	}
+	walk("", values)
 }

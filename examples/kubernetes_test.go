@@ -14,6 +14,8 @@ import (
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
 	networkingv1 "k8s.io/api/networking/v1"
+	policyv1 "k8s.io/api/policy/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	kjson "sigs.k8s.io/json"
 	"sigs.k8s.io/yaml"
 )
@@ -28,6 +30,44 @@ type objects struct {
 	serviceMonitors []*monitoringv1.ServiceMonitor
 	prometheusRules []*monitoringv1.PrometheusRule
 	scrapeConfigs   []*monitoringv1alpha1.ScrapeConfig
+	serviceAccounts []*corev1.ServiceAccount
+	pdbs            []*policyv1.PodDisruptionBudget
+}
+
+// all returns the metadata of every object, for checks that hold for each.
+func (o objects) all() []*metav1.ObjectMeta {
+	var m []*metav1.ObjectMeta
+	for _, x := range o.deployments {
+		m = append(m, &x.ObjectMeta)
+	}
+	for _, x := range o.services {
+		m = append(m, &x.ObjectMeta)
+	}
+	for _, x := range o.secrets {
+		m = append(m, &x.ObjectMeta)
+	}
+	for _, x := range o.configMaps {
+		m = append(m, &x.ObjectMeta)
+	}
+	for _, x := range o.networkPolicies {
+		m = append(m, &x.ObjectMeta)
+	}
+	for _, x := range o.serviceMonitors {
+		m = append(m, &x.ObjectMeta)
+	}
+	for _, x := range o.prometheusRules {
+		m = append(m, &x.ObjectMeta)
+	}
+	for _, x := range o.serviceAccounts {
+		m = append(m, &x.ObjectMeta)
+	}
+	for _, x := range o.pdbs {
+		m = append(m, &x.ObjectMeta)
+	}
+	for _, x := range o.scrapeConfigs {
+		m = append(m, &x.ObjectMeta)
+	}
+	return m
 }
 
 var docSeparator = regexp.MustCompile(`(?m)^---[ \t]*$`)
@@ -78,6 +118,12 @@ func decodeManifests(source string, data []byte) (objects, error) {
 		case "monitoring.coreos.com/v1 PrometheusRule":
 			o := &monitoringv1.PrometheusRule{}
 			objs.prometheusRules, obj = append(objs.prometheusRules, o), o
+		case "v1 ServiceAccount":
+			o := &corev1.ServiceAccount{}
+			objs.serviceAccounts, obj = append(objs.serviceAccounts, o), o
+		case "policy/v1 PodDisruptionBudget":
+			o := &policyv1.PodDisruptionBudget{}
+			objs.pdbs, obj = append(objs.pdbs, o), o
 		default:
 			return objs, fmt.Errorf("%s: document %d: unexpected object %s %s", source, i, tm.APIVersion, tm.Kind)
 		}
@@ -145,8 +191,9 @@ func checkObjects(t *testing.T, source string, objs objects, want expect) []stri
 			errorf("pod: want seccompProfile RuntimeDefault")
 		}
 	}
-	if len(pod.Containers) != 1 {
-		t.Fatalf("%s: want one container, got %d", source, len(pod.Containers))
+	// The exporter's container comes first; the chart's extraContainers follow it.
+	if len(pod.Containers) == 0 || pod.Containers[0].Name != "groq-exporter" {
+		t.Fatalf("%s: want the groq-exporter container first, got %d containers", source, len(pod.Containers))
 	}
 	c := pod.Containers[0]
 	csc := c.SecurityContext

@@ -1,15 +1,25 @@
-{{/* Name of the chart, used as app.kubernetes.io/name. */}}
+{{/* Name of the chart, used as app.kubernetes.io/name: nameOverride or the chart's name. */}}
 {{- define "groq-exporter.name" -}}
-{{- .Chart.Name | trunc 63 | trimSuffix "-" -}}
+{{- .Values.nameOverride | default .Chart.Name | trunc 63 | trimSuffix "-" -}}
 {{- end -}}
 
-{{/* Name of the objects: the release name, plus the chart name unless it already contains it. */}}
+{{/* Name of the objects: fullnameOverride, else the release name, plus the name unless the
+release name already contains it. */}}
 {{- define "groq-exporter.fullname" -}}
-{{- if contains .Chart.Name .Release.Name -}}
+{{- if .Values.fullnameOverride -}}
+{{- .Values.fullnameOverride | trunc 63 | trimSuffix "-" -}}
+{{- else -}}
+{{- $name := .Values.nameOverride | default .Chart.Name -}}
+{{- if contains $name .Release.Name -}}
 {{- .Release.Name | trunc 63 | trimSuffix "-" -}}
 {{- else -}}
-{{- printf "%s-%s" .Release.Name .Chart.Name | trunc 63 | trimSuffix "-" -}}
+{{- printf "%s-%s" .Release.Name $name | trunc 63 | trimSuffix "-" -}}
 {{- end -}}
+{{- end -}}
+{{- end -}}
+
+{{- define "groq-exporter.chart" -}}
+{{- printf "%s-%s" .Chart.Name .Chart.Version | replace "+" "_" | trunc 63 | trimSuffix "-" -}}
 {{- end -}}
 
 {{- define "groq-exporter.selectorLabels" -}}
@@ -17,11 +27,35 @@ app.kubernetes.io/name: {{ include "groq-exporter.name" . }}
 app.kubernetes.io/instance: {{ .Release.Name }}
 {{- end -}}
 
+{{/* The labels of every object: the standard ones, then commonLabels. */}}
 {{- define "groq-exporter.labels" -}}
+helm.sh/chart: {{ include "groq-exporter.chart" . }}
 {{ include "groq-exporter.selectorLabels" . }}
-app.kubernetes.io/version: {{ .Values.image.tag | default .Chart.AppVersion | quote }}
+app.kubernetes.io/version: {{ .Values.image.tag | default .Chart.AppVersion | trunc 63 | quote }}
 app.kubernetes.io/managed-by: {{ .Release.Service }}
-helm.sh/chart: {{ printf "%s-%s" .Chart.Name .Chart.Version | replace "+" "_" }}
+app.kubernetes.io/part-of: groq-exporter
+{{- with .Values.commonLabels }}
+{{ toYaml . }}
+{{- end }}
+{{- end -}}
+
+{{/* The ServiceAccount the pod runs as. */}}
+{{- define "groq-exporter.serviceAccountName" -}}
+{{- if .Values.serviceAccount.create -}}
+{{- .Values.serviceAccount.name | default (include "groq-exporter.fullname" .) -}}
+{{- else -}}
+{{- .Values.serviceAccount.name | default "default" -}}
+{{- end -}}
+{{- end -}}
+
+{{/* The image: repository:tag, with @digest when image.digest is set. */}}
+{{- define "groq-exporter.image" -}}
+{{- $tag := .Values.image.tag | default .Chart.AppVersion -}}
+{{- if .Values.image.digest -}}
+{{- printf "%s:%s@%s" .Values.image.repository $tag .Values.image.digest -}}
+{{- else -}}
+{{- printf "%s:%s" .Values.image.repository $tag -}}
+{{- end -}}
 {{- end -}}
 
 {{/* The Secret holding the single organization's API key: the existing one, or the one this chart creates. */}}
@@ -41,6 +75,7 @@ helm.sh/chart: {{ printf "%s-%s" .Chart.Name .Chart.Version | replace "+" "_" }}
 {{- define "groq-exporter.webDir" -}}/etc/groq-exporter/web{{- end -}}
 {{- define "groq-exporter.tlsDir" -}}/etc/groq-exporter/tls{{- end -}}
 {{- define "groq-exporter.orgDir" -}}/etc/groq-exporter/organizations{{- end -}}
+{{- define "groq-exporter.caDir" -}}/etc/groq-exporter/ca{{- end -}}
 
 {{/* The Secret holding one organization's key: its existing one, or one this chart creates. */}}
 {{- define "groq-exporter.orgSecretName" -}}
