@@ -2,11 +2,6 @@ package collector
 
 import "github.com/prometheus/client_golang/prometheus"
 
-const (
-	apiRequestsName = namespace + "_api_requests_total"
-	apiRetriesName  = namespace + "_api_retries_total"
-)
-
 // APIMetrics counts the HTTP calls the groq.Client makes. It is a
 // groq.Observer for the client and a prometheus.Collector for the registry.
 type APIMetrics struct {

@@ -197,8 +197,8 @@ func (c *Collector) Collect(ch chan<- prometheus.Metric) {
 	ch <- prometheus.MustNewConstMetric(c.durationDesc, prometheus.GaugeValue, st.duration.Seconds())
 	ch <- prometheus.MustNewConstMetric(c.lastSuccessDesc, prometheus.GaugeValue, unixSeconds(st.lastSuccess))
 	c.refreshErrors.Collect(ch)
-	for _, reason := range droppedReasons {
-		ch <- prometheus.MustNewConstMetric(c.droppedDesc, prometheus.GaugeValue, float64(st.dropped[reason]), reason)
+	for _, r := range droppedReasons {
+		ch <- prometheus.MustNewConstMetric(c.droppedDesc, prometheus.GaugeValue, float64(st.dropped[r.value]), r.value)
 	}
 	ch <- prometheus.MustNewConstMetric(c.partialDesc, prometheus.GaugeValue, boolFloat(st.partial))
 	for i, qs := range st.queries {

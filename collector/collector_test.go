@@ -156,7 +156,7 @@ func TestUpstreamErrors(t *testing.T) {
 			c.Refresh(context.Background())
 			compareGolden(t, collector.Exposition(t, reg, "groq_refresh_errors_total"), "down.metrics")
 			exp := collector.Exposition(t, reg)
-			for _, r := range collector.Reasons {
+			for _, r := range collector.RefreshReasons() {
 				n := 0
 				if r == tc.reason {
 					n = 1

@@ -84,3 +84,12 @@ func Exposition(t *testing.T, reg prometheus.Gatherer, skip ...string) string {
 	}
 	return buf.String()
 }
+
+// RefreshReasons lists the values of groq_refresh_errors_total's reason label.
+func RefreshReasons() []string {
+	var out []string
+	for _, r := range refreshReasons {
+		out = append(out, r.value)
+	}
+	return out
+}

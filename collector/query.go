@@ -171,7 +171,7 @@ func (q query) update(prev queryState, r result, start time.Time) queryState {
 	qs.ran, qs.duration = true, r.duration
 	if r.err != nil {
 		qs.err = r.err
-		q.errors.WithLabelValues(Reason(r.err)).Inc()
+		q.errors.WithLabelValues(refreshErrorReason(r.err)).Inc()
 		if prev.err == nil || prev.err.Error() != r.err.Error() {
 			level.Warn(q.logger).Log("msg", "Refresh from Groq failed; serving the last good values until they are too old", "err", r.err, "last_success", formatTime(prev.lastSuccess))
 		} else {

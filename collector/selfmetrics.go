@@ -8,9 +8,12 @@ import (
 
 const namespace = "groq"
 
-// Names and help texts of the self-metrics. groq_up and
+// The names of every self-metric this package exports, all of them (the
+// list no family translated from Groq and no custom query may take is made of
+// these), and the help texts of those Collect makes; groq_up and
 // groq_last_refresh_success_timestamp_seconds say more once custom queries
-// share the refresh.
+// share the refresh. The help texts of the reason vocabularies come from
+// their tables (reasons.go).
 const (
 	upName            = namespace + "_up"
 	durationName      = namespace + "_scrape_duration_seconds"
@@ -19,13 +22,15 @@ const (
 	querySuccessName  = namespace + "_query_success"
 	queryDurationName = namespace + "_query_duration_seconds"
 	partialName       = namespace + "_response_partial"
+	refreshErrorsName = namespace + "_refresh_errors_total"
+	apiRequestsName   = namespace + "_api_requests_total"
+	apiRetriesName    = namespace + "_api_retries_total"
 
 	upHelp               = "1 if the last refresh from Groq succeeded, else 0."
 	upHelpQueries        = "1 if the last refresh from Groq succeeded for the built-in families (without them: if Groq answered any query), else 0; a failing custom query shows in groq_query_success, not here."
 	durationHelp         = "How long the last refresh from Groq took, in seconds. Groq is asked at most once per --groq.cache-ttl; scrapes in between are served from the cache."
 	lastSuccessHelp      = "Unix time of the last successful refresh from Groq; 0 if there was none."
 	lastSuccessHelpQuery = "Unix time of the last refresh in which Groq could be read (as groq_up says); 0 if there was none."
-	droppedHelp          = "Series in Groq's last answer that are not exported, by reason: bad_name (the naming rule cannot translate it), name_collision (another upstream name gives the same series, or the name is taken), unknown_name (not a documented family the configuration keeps), bad_value, bad_label, no_value (not decodable), duplicate, invalid."
 	partialHelp          = "1 if Groq said its last answer is partial (some of its storage did not answer, so series may be missing), else 0."
 	querySuccessHelp     = "1 if the last run of the custom query against Groq succeeded, else 0."
 	queryDurationHelp    = "How long the last run of the custom query against Groq took, in seconds."

@@ -142,7 +142,8 @@ func (c *Collector) Status() Status {
 // non-zero ones only, for the status page.
 func (c *Collector) RefreshErrors() map[string]int {
 	out := map[string]int{}
-	for _, r := range Reasons {
+	for _, rr := range refreshReasons {
+		r := rr.value
 		var m dto.Metric
 		if err := c.refreshErrors.WithLabelValues(r).Write(&m); err == nil && m.GetCounter().GetValue() > 0 {
 			out[r] = int(m.GetCounter().GetValue())
