@@ -9,25 +9,27 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 	dto "github.com/prometheus/client_model/go"
-
-	"github.com/groq-exporter/groq_exporter/groq"
 )
 
-// build turns translated series into const gauges. Every family gets one
-// label set, the union over its series (a label a series lacks is ""), so that
-// inconsistent upstream labels cannot break the exposition; series that end up
-// identical are collapsed to one, and counted in d: as duplicate when they
-// come from the same upstream name (the first is kept), as name_collision
-// when from two (the one of lower rank is kept, whatever the order).
-// It returns the metrics, sorted within each family as the registry sorts
-// them, and how many each family has.
+// build turns translated series into const gauges. A family gets one label
+// set, the union over its series (a label a series lacks is ""), so that
+// inconsistent upstream labels cannot break the exposition, as long as the
+// labels that adds cost at most maxUnionCost times those the series carry;
+// past that (series that each carry a label no other has would make the
+// exposition grow as the square of the answer) each set of its series with
+// the same label names gets its own, and the family is reported in b.split.
+// Series that end up identical are collapsed to one, and counted in d: as
+// duplicate when they come from the same upstream name (the first is kept),
+// as name_collision when from two (the one of lower rank is kept, whatever
+// the order). It returns the metrics, sorted within each family as the
+// registry sorts them, and how many each family has.
 //
 // A builder is kept across the refreshes of one query, with the layout of
 // each family and its scratch space. One refresh of a query runs at a time.
 func (b *builder) build(all []series, d *drops) ([]prometheus.Metric, map[string]int) {
 	b.all, b.d = all, d
 	b.gauges, b.metrics = make([]gauge, len(all)), make([]prometheus.Metric, 0, len(all))
-	b.sampleOf = b.sampleOf[:0]
+	b.sampleOf, b.split = b.sampleOf[:0], nil
 	// New blocks, as the last build's are still served; as large as the
 	// last build used, so that one of each mostly does.
 	b.strings.reset()
@@ -35,61 +37,127 @@ func (b *builder) build(all []series, d *drops) ([]prometheus.Metric, map[string
 	b.ptrs.reset()
 	defer func() { b.all, b.d, b.gauges, b.metrics = nil, nil, nil, nil }()
 
-	// Each series' family, numbered in the order the answer first names
-	// them; then every family's series, in the answer's order, side by side.
-	sc := &b.scratch
-	if sc.family == nil {
-		sc.family = map[string]int{}
+	families := b.byFamily()
+	out := make(map[string]int, len(families))
+	for _, f := range families {
+		out[f.family.Name] += b.buildFamily(f.family, f.idx)
 	}
-	clear(sc.family)
-	sc.families, sc.count = sc.families[:0], sc.count[:0]
+	return b.metrics, out
+}
+
+// familySeries is a family and its series, as places in b.all.
+type familySeries struct {
+	family Family
+	idx    []int
+}
+
+// byFamily returns the families of b.all, in the order the answer first
+// names them, each with its series in the answer's order.
+func (b *builder) byFamily() []familySeries {
+	all, sc := b.all, &b.scratch
+	sc.family = emptied(sc.family, len(sc.families))
+	families, count := sc.families[:0], sc.count[:0]
 	famOf := grow(sc.famOf, len(all))
-	sc.famOf = famOf
 	last := -1 // the series of one family mostly come together
 	for i := range all {
 		name := all[i].family.Name
 		f := last
-		if f < 0 || sc.families[f].Name != name {
+		if f < 0 || families[f].family.Name != name {
 			var ok bool
 			if f, ok = sc.family[name]; !ok {
-				f = len(sc.families)
+				f = len(families)
 				sc.family[name] = f
-				sc.families, sc.count = append(sc.families, *all[i].family), append(sc.count, 0)
+				families, count = append(families, familySeries{family: *all[i].family}), append(count, 0)
 			}
 			last = f
 		}
 		famOf[i] = f
-		sc.count[f]++
+		count[f]++
 	}
+	// Every family's series side by side in one block.
 	idx := grow(sc.idx, len(all))
-	sc.idx = idx
-	start := sc.start[:0]
 	next := 0
-	for _, n := range sc.count {
-		start = append(start, next)
+	for f, n := range count {
+		families[f].idx = idx[next : next : next+n]
 		next += n
 	}
-	sc.start = start
 	for i, f := range famOf {
-		idx[start[f]] = i
-		start[f]++
+		families[f].idx = append(families[f].idx, i)
 	}
+	sc.families, sc.count, sc.famOf, sc.idx = families, count, famOf, idx
+	return families
+}
 
-	families := make(map[string]int, len(sc.families))
-	next = 0
-	for f, fam := range sc.families {
-		of := idx[next : next+sc.count[f]]
-		next += sc.count[f]
-		lay := b.layout(fam, of)
+// emptied returns m, or a new map if m was used for far more than n
+// entries: clearing a map costs its size, and a small family after a large
+// one must not pay for it.
+func emptied[K comparable, V any](m map[K]V, n int) map[K]V {
+	if m == nil || len(m) > 4*n+64 {
+		return make(map[K]V, n)
+	}
+	clear(m)
+	return m
+}
+
+// buildFamily appends the gauges of family f, whose series are b.all[idx],
+// to b.metrics, and returns how many it kept.
+func (b *builder) buildFamily(f Family, idx []int) int {
+	upstream, extra, union := b.names(idx)
+	if union {
+		lay := b.layout(f, upstream, extra, true)
 		if lay.desc == nil { // cannot happen: the names are sanitized
-			for _, i := range of {
+			for _, i := range idx {
 				b.drop(dropInvalid, i)
 			}
-			continue
+			return 0
 		}
-		families[fam.Name] += b.family(lay, of)
+		return b.family(lay, idx)
 	}
-	return b.metrics, families
+	// Each set of series with the same label names on its own: a family's
+	// series need not share their label names in the exposition, and the
+	// registry checks them only when it is pedantic, as it is not here.
+	b.split = append(b.split, f.Name)
+	desc := prometheus.NewDesc(f.Name, f.Help, nil, nil)
+	kept := 0
+	for _, group := range b.shapes(idx) {
+		upstream, extra, _ := b.names(group)
+		lay := b.layout(f, upstream, extra, false)
+		lay.desc = desc
+		kept += b.family(lay, group)
+	}
+	return kept
+}
+
+// shapes splits the series b.all[idx] by their label names, in the order of
+// the first series of each.
+func (b *builder) shapes(idx []int) [][]int {
+	groups := map[string]int{}
+	var out [][]int
+	var key strings.Builder
+	var prev *series
+	g := 0
+	for _, i := range idx {
+		s := &b.all[i]
+		if prev == nil || !sameShape(s, prev) {
+			key.Reset()
+			for l := range s.exportedLabels(nil) {
+				if !l.upstream {
+					key.WriteByte(0xfe)
+				}
+				key.WriteString(l.name)
+				key.WriteByte(0xff)
+			}
+			var ok bool
+			if g, ok = groups[key.String()]; !ok {
+				g = len(out)
+				groups[key.String()] = g
+				out = append(out, nil)
+			}
+			prev = s
+		}
+		out[g] = append(out[g], i)
+	}
+	return out
 }
 
 // builder makes the gauges of a refresh, from blocks allocated once per
@@ -112,14 +180,14 @@ type builder struct {
 	pairs    arena[dto.LabelPair]  // and label pairs
 	ptrs     arena[*dto.LabelPair] // and each gauge's labels
 	sampleOf []int                 // the sample of each of metrics; -1 if computed from several
+	split    []string              // the families whose series carry label sets of their own
 
 	scratch struct { // what a build needs only while it runs, kept for the next
-		family     map[string]int // family name → its number
-		families   []Family
+		family     map[string]int // family name → its place in families
+		families   []familySeries
 		count      []int // series per family
-		start      []int
 		famOf, idx []int
-		seen       map[string]bool
+		seen       map[exportedLabel]int // label name → series that carry it
 		upstream   []string
 		extraNames []string
 		values     [][]string
@@ -128,9 +196,7 @@ type builder struct {
 		raw        [][]string          // number → value, per label
 		rows       []uint32
 		cur, prev  []string
-		at, extra  []int
-		constantAt []int
-		order      []uint32
+		at         []int
 		rank       [][]uint32
 		invalid    [][]bool
 		valid      []int
@@ -173,21 +239,28 @@ func grow[T any](s []T, n int) []T {
 	return s
 }
 
+// drop counts the series b.all[i], which is not exported.
 func (b *builder) drop(reason string, i int) {
-	name := b.all[i].family.Name
-	b.d.add(reason, name)
-	if src := b.all[i].src; src != nil {
-		src.drop(reason, 1)
-	}
+	b.d.add(reason, b.all[i].family.Name, b.all[i].src)
 }
 
 // family appends the gauges of the series all[idx], laid out by lay, to
-// b.metrics, and returns how many it kept.
-//
-// Each label's values are numbered as they come, then ranked: a series is a
-// row of ranks, sorted and compared as numbers, and each label pair is made
-// once for all the series that share it.
+// b.metrics, and returns how many it kept, in four steps: each series
+// becomes a row of numbers, one per label (rows); each label's values are
+// ranked, so that a row sorts as numbers (rank); the rows are sorted as the
+// registry sorts them (sortRows); identical rows are collapsed and each kept
+// row becomes a gauge whose label pairs it shares with the family (emit).
 func (b *builder) family(lay *layout, idx []int) int {
+	rows, raw := b.rows(lay, idx)
+	values, valid := b.rank(lay, idx, rows, raw)
+	b.sortRows(valid, rows, values, len(idx))
+	return b.emit(lay, idx, rows, values, valid)
+}
+
+// rows numbers each label's values as they come: the row of series n of idx
+// is rows[n*width:(n+1)*width], and raw[j] turns label j's numbers back
+// into values.
+func (b *builder) rows(lay *layout, idx []int) (rows []uint32, raw [][]string) {
 	all, width, sc := b.all, len(lay.names), &b.scratch
 	for len(sc.ids) < width {
 		sc.ids, sc.raw = append(sc.ids, map[string]uint32{}), append(sc.raw, nil)
@@ -195,50 +268,27 @@ func (b *builder) family(lay *layout, idx []int) int {
 	}
 	ids, raw := sc.ids[:width], sc.raw[:width]
 	for j := range width {
-		clear(ids[j])
+		ids[j] = emptied(ids[j], len(idx))
 		raw[j] = raw[j][:0]
 	}
-	rows := grow(sc.rows, len(idx)*width)
+	rows = grow(sc.rows, len(idx)*width)
 	cur, prevValues := grow(sc.cur, width), grow(sc.prev, width)
-	at, extraAt := sc.at[:0], sc.extra[:0] // where prev's labels and prevExtra go among the names; -1: left out
-	constantAt := sc.constantAt[:0]
-	for _, p := range b.constant {
-		constantAt = append(constantAt, lay.extraAt[p.name])
-	}
-	sc.constantAt = constantAt
-	var prev groq.Labels
-	var prevExtra []labelPair
+	at := sc.at[:0] // where the labels of series prev go among the names
+	var prev *series
 	for n, i := range idx {
 		s := &all[i]
 		clear(cur)
-		if n == 0 || !sameNames(s.labels, prev) {
+		if prev == nil || !sameShape(s, prev) {
 			at = at[:0]
-			for _, l := range s.labels {
-				j, ok := lay.at[l.Name]
-				if !ok {
-					j = -1
-				}
-				at = append(at, j)
+			for l := range s.exportedLabels(b.constant) {
+				at = append(at, lay.place(l))
 			}
-			prev = s.labels
+			prev = s
 		}
-		for k, l := range s.labels {
-			if j := at[k]; j >= 0 {
-				cur[j] = l.Value
-			}
-		}
-		if n == 0 || !sameExtra(s.extra, prevExtra) {
-			extraAt = extraAt[:0]
-			for _, p := range s.extra {
-				extraAt = append(extraAt, lay.extraAt[p.name])
-			}
-			prevExtra = s.extra
-		}
-		for k, p := range s.extra { // the exporter's labels win
-			cur[extraAt[k]] = p.value
-		}
-		for k, p := range b.constant {
-			cur[constantAt[k]] = p.value
+		k := 0
+		for l := range s.exportedLabels(b.constant) { // a later label wins
+			cur[at[k]] = l.value
+			k++
 		}
 		row := rows[n*width : (n+1)*width]
 		for j, v := range cur {
@@ -256,17 +306,22 @@ func (b *builder) family(lay *layout, idx []int) int {
 		}
 		cur, prevValues = prevValues, cur
 	}
-	sc.rows, sc.cur, sc.prev, sc.at, sc.extra = rows, cur, prevValues, at, extraAt
+	sc.rows, sc.cur, sc.prev, sc.at = rows, cur, prevValues, at
+	return rows, raw
+}
 
-	// Rank each label's values, into one block of every label's sorted
-	// values. A value that is not UTF-8 (client_golang refuses it) makes its
-	// series invalid.
+// rank sorts each label's values into one block (values[j] holds label j's
+// values, sorted), turns the numbers of rows into ranks, and returns the
+// places in idx of the valid rows: a value that is not UTF-8 (client_golang
+// refuses it) makes its series invalid, and dropped.
+func (b *builder) rank(lay *layout, idx []int, rows []uint32, raw [][]string) (values [][]string, valid []int) {
+	width, sc := len(lay.names), &b.scratch
 	distinct := 0
 	for _, vs := range raw {
 		distinct += len(vs)
 	}
 	block := b.strings.take(distinct)
-	values := grow(sc.values, width) // rank → value, per label
+	values = grow(sc.values, width) // rank → value, per label
 	sc.values = values
 	rank, invalid := sc.rank[:width], sc.invalid[:width]
 	for j, vs := range raw {
@@ -287,7 +342,7 @@ func (b *builder) family(lay *layout, idx []int) int {
 			}
 		}
 	}
-	valid := sc.valid[:0] // as places in idx
+	valid = sc.valid[:0]
 	for n, i := range idx {
 		row := rows[n*width : (n+1)*width]
 		ok := true
@@ -302,14 +357,19 @@ func (b *builder) family(lay *layout, idx []int) int {
 		valid = append(valid, n)
 	}
 	sc.valid = valid
+	return values, valid
+}
 
-	// In the order the registry sorts them into on every gathering, so that
-	// its sort finds them sorted; identical series side by side, in the
-	// answer's order.
+// emit appends a gauge for each distinct row of valid, sorted, to
+// b.metrics, with one label pair per label value shared by its series, and
+// returns how many.
+func (b *builder) emit(lay *layout, idx []int, rows []uint32, values [][]string, valid []int) int {
+	all, width, sc := b.all, len(lay.names), &b.scratch
 	rowOf := func(n int) []uint32 { return rows[n*width : (n+1)*width] }
-	b.sortRows(valid, rows, values, len(idx))
-
-	// One label pair per label value, shared by its series.
+	distinct := 0
+	for _, vs := range values {
+		distinct += len(vs)
+	}
 	pairBlock := b.pairs.take(distinct)
 	pairOf := grow(sc.pairOf, width) // per label, by rank
 	sc.pairOf = pairOf
@@ -431,13 +491,11 @@ func (b *builder) collapse(i, kept int) {
 		example := name
 		if lost != nil {
 			example = lost.name
-			lost.drop(dropDuplicate, 1)
 		}
-		b.d.add(dropDuplicate, example)
+		b.d.add(dropDuplicate, example, lost)
 		return
 	}
-	b.d.add(dropNameCollision, lost.name+" → "+name+", as "+won.name+" is")
-	lost.drop(dropNameCollision, 1)
+	b.d.add(dropNameCollision, lost.name+" → "+name+", as "+won.name+" is", lost)
 	if lost.detail == "" {
 		lost.detail = " → " + name + ", as " + won.name + " is"
 	}

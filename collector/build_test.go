@@ -33,9 +33,11 @@ func TestExportLabelNames(t *testing.T) {
 		{"exporter label", []string{"percentile"}, []string{"percentile"},
 			map[string]string{"percentile": "exported_percentile"}},
 		{"exporter label and its exported_ name", []string{"exported_percentile", "percentile"}, []string{"percentile"},
-			map[string]string{"exported_percentile": "exported_percentile", "percentile": "exported_exported_percentile"}},
+			map[string]string{"exported_percentile": "exported_percentile", "percentile": "exported_percentile_2"}},
 		{"three into one", []string{"a b", "a-b", "a_b"}, nil,
-			map[string]string{"a_b": "a_b", "a b": "exported_a_b", "a-b": "exported_exported_a_b"}},
+			map[string]string{"a_b": "a_b", "a b": "exported_a_b", "a-b": "exported_a_b_2"}},
+		{"numbered past a name that is taken", []string{"a b", "a-b", "a.b", "a_b", "exported_a_b_2"}, nil,
+			map[string]string{"a_b": "a_b", "exported_a_b_2": "exported_a_b_2", "a b": "exported_a_b", "a-b": "exported_a_b_3", "a.b": "exported_a_b_4"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			taken := map[string]bool{}

@@ -130,13 +130,6 @@ func (n *nameInfo) canonical() bool {
 	return !n.parsed.hasPercentile || n.seg[len(n.seg)-2] == n.parsed.percentile
 }
 
-func (n *nameInfo) drop(reason string, k int) {
-	if n.dropped == nil {
-		n.dropped = map[string]int{}
-	}
-	n.dropped[reason] += k
-}
-
 // translate maps the samples of the built-in selector's answer onto their
 // families by the naming rule (names.go), and computes the percentiles of
 // histogram buckets. It returns the series to build and what became of each
@@ -185,8 +178,7 @@ func (r *builtinRules) translate(samples []groq.Sample, d *drops) ([]series, map
 		ni := of[i]
 		switch {
 		case ni.reason != "":
-			ni.drop(ni.reason, 1)
-			d.add(ni.reason, ni.name+ni.detail)
+			d.add(ni.reason, ni.name+ni.detail, ni)
 		case ni.parsed.bucket:
 			hists.add(ni, s, d)
 		default:

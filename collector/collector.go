@@ -81,6 +81,7 @@ type queryState struct {
 	partial     bool     // of the last answer
 	warnings    []string // of the last answer
 	names       map[string]*nameInfo
+	split       []string // families whose series were exported with label sets of their own
 }
 
 // New returns a Collector that queries q.

@@ -146,8 +146,7 @@ type histogram struct {
 func (h *histograms) add(ni *nameInfo, s groq.Sample, d *drops) {
 	le, err := strconv.ParseFloat(s.Labels.Get("le"), 64)
 	if err != nil {
-		ni.drop(groq.DropBadLabel, 1)
-		d.add(groq.DropBadLabel, ni.name+": le "+quote(s.Labels.Get("le"))+" is not a number")
+		d.add(groq.DropBadLabel, ni.name+": le "+strconv.Quote(s.Labels.Get("le"))+" is not a number", ni)
 		return
 	}
 	labels := make(groq.Labels, 0, len(s.Labels)-1)

@@ -1,14 +1,20 @@
 package collector
 
+import "strconv"
+
 // exportLabelNames gives each upstream label name (sorted) its own exported
 // name and adds it to taken, which holds the exporter's own labels. A name
 // that is valid and free keeps it; the others are sanitized and, if that name
 // is taken (by the exporter, as "percentile" is, or by another upstream label,
-// as "a_b" is for "a-b"), prefixed with "exported_" until it is free. The
-// result depends only on the set of names, never on map order, so two labels
-// can never share a name and overwrite each other's values.
+// as "a_b" is for "a-b"), prefixed with "exported_", as Prometheus does,
+// and if that is taken too, numbered: exported_a_b_2, exported_a_b_3, ….
+// (Prefixing again would make the names of k labels that sanitize alike k²
+// bytes long.) The result depends only on the set of names, never on map
+// order, so two labels can never share a name and overwrite each other's
+// values.
 func exportLabelNames(keys []string, taken map[string]bool) map[string]string {
 	exported := make(map[string]string, len(keys))
+	var next map[string]int // the next number to try after exported_<name>
 	for _, k := range keys {
 		if !taken[k] && sanitizeLabelName(k) == k {
 			exported[k] = k
@@ -20,8 +26,18 @@ func exportLabelNames(keys []string, taken map[string]bool) map[string]string {
 			continue
 		}
 		n := sanitizeLabelName(k)
-		for taken[n] {
+		if taken[n] {
 			n = "exported_" + n
+		}
+		if taken[n] {
+			if next == nil {
+				next = map[string]int{}
+			}
+			base, i := n, max(next[n], 2)
+			for n = base + "_" + strconv.Itoa(i); taken[n]; n = base + "_" + strconv.Itoa(i) {
+				i++
+			}
+			next[base] = i + 1
 		}
 		exported[k] = n
 		taken[n] = true

@@ -1,13 +1,65 @@
 package collector
 
 import (
+	"iter"
 	"slices"
 	"strings"
 
 	"github.com/prometheus/client_golang/prometheus"
-
-	"github.com/groq-exporter/groq_exporter/groq"
 )
+
+// exportedLabel is one label a series is exported with, before its name is
+// made a valid label name.
+type exportedLabel struct {
+	upstream    bool // Groq's; else the exporter's (extra or constant), whose names are another namespace
+	name, value string
+}
+
+// exportedLabels yields the labels s is exported with, in the order in which
+// a later one wins over an earlier one of the same name and namespace: its
+// upstream labels but Prometheus's own ("__name__" and any "__" one), then
+// the exporter's: its extra ones (percentile), then the constant ones (the
+// organization). This is the one walk over a series' labels; the layout of a
+// family and its rows are both made from it.
+func (s *series) exportedLabels(constant []labelPair) iter.Seq[exportedLabel] {
+	return func(yield func(exportedLabel) bool) {
+		for _, l := range s.labels {
+			if !strings.HasPrefix(l.Name, "__") && !yield(exportedLabel{true, l.Name, l.Value}) {
+				return
+			}
+		}
+		for _, p := range s.extra {
+			if !yield(exportedLabel{false, p.name, p.value}) {
+				return
+			}
+		}
+		for _, p := range constant {
+			if !yield(exportedLabel{false, p.name, p.value}) {
+				return
+			}
+		}
+	}
+}
+
+// sameShape says whether two series carry the same label names, in the same
+// order: most series of a family carry those of the one before them, and
+// what was found for that one holds.
+func sameShape(a, b *series) bool {
+	if len(a.labels) != len(b.labels) || len(a.extra) != len(b.extra) {
+		return false
+	}
+	for i := range a.labels {
+		if a.labels[i].Name != b.labels[i].Name {
+			return false
+		}
+	}
+	for i := range a.extra {
+		if a.extra[i].name != b.extra[i].name {
+			return false
+		}
+	}
+	return true
+}
 
 // layout is where the labels of a family's series go. A family's label names
 // rarely change: it is kept across refreshes, and only checked.
@@ -21,52 +73,75 @@ type layout struct {
 	desc     *prometheus.Desc // nil if client_golang refuses the names
 }
 
+// place is where label l goes among the names.
+func (l *layout) place(e exportedLabel) int {
+	if e.upstream {
+		return l.at[e.name]
+	}
+	return l.extraAt[e.name]
+}
+
 // maxLayouts bounds the layouts kept; past it, they start again empty.
 const maxLayouts = 1024
 
-// layout returns the layout of family f, whose series are b.all[idx].
-func (b *builder) layout(f Family, idx []int) *layout {
-	all := b.all
-	// Series mostly carry the same label names as the one before them,
-	// and those are not looked at again.
+// maxUnionCost bounds what one label set for a whole family may cost: the
+// labels it gives series that lack them (as "") may take at most this many
+// times the bytes of the label names the series carry. Past it the family is
+// split by label names (build).
+const maxUnionCost = 3
+
+// names collects the label names the series b.all[idx] are exported with,
+// sorted, each namespace on its own, and says whether one label set for them
+// all stays within maxUnionCost.
+func (b *builder) names(idx []int) (upstream, extra []string, union bool) {
 	sc := &b.scratch
-	upstream, extra := sc.upstream[:0], sc.extraNames[:0]
-	if sc.seen == nil {
-		sc.seen = map[string]bool{}
-	}
-	clear(sc.seen)
-	seen := sc.seen
-	var prev groq.Labels
-	var prevExtra []labelPair
-	for n, i := range idx {
-		s := all[i]
-		if n == 0 || !sameNames(s.labels, prev) {
-			for _, l := range s.labels {
-				if !strings.HasPrefix(l.Name, "__") && !seen[l.Name] {
-					seen[l.Name] = true
-					upstream = append(upstream, l.Name)
+	upstream, extra = sc.upstream[:0], sc.extraNames[:0]
+	sc.seen = emptied(sc.seen, len(idx))
+	carried := 0 // bytes of the label names the series carry
+	var prev *series
+	run := 0 // series with the labels of prev
+	flush := func() {
+		for l := range prev.exportedLabels(b.constant) {
+			l.value = ""
+			n, ok := sc.seen[l]
+			if !ok {
+				if l.upstream {
+					upstream = append(upstream, l.name)
+				} else {
+					extra = append(extra, l.name)
 				}
 			}
-			prev = s.labels
-		}
-		if n == 0 || !sameExtra(s.extra, prevExtra) {
-			for _, p := range s.extra {
-				if !slices.Contains(extra, p.name) {
-					extra = append(extra, p.name)
-				}
-			}
-			prevExtra = s.extra
+			sc.seen[l] = n + run
+			carried += run * (len(l.name) + 4)
 		}
 	}
-	for _, p := range b.constant {
-		if !slices.Contains(extra, p.name) {
-			extra = append(extra, p.name)
+	for _, i := range idx {
+		s := &b.all[i]
+		if prev != nil && !sameShape(s, prev) {
+			flush()
+			run = 0
 		}
+		prev = s
+		run++
+	}
+	if prev != nil {
+		flush()
+	}
+	lacking := 0 // bytes of the label names one label set adds to series that lack them
+	for l, n := range sc.seen {
+		lacking += max(len(idx)-n, 0) * (len(l.name) + 4)
 	}
 	slices.Sort(upstream)
 	slices.Sort(extra)
+	upstream, extra = slices.Compact(upstream), slices.Compact(extra)
 	sc.upstream, sc.extraNames = upstream, extra
-	if l := b.layouts[f.Name]; l != nil && l.help == f.Help && slices.Equal(l.upstream, upstream) && slices.Equal(l.extra, extra) {
+	return upstream, extra, lacking <= maxUnionCost*carried
+}
+
+// layout returns the layout of family f for series with these label names
+// (as names returns them); cached ones are kept across refreshes.
+func (b *builder) layout(f Family, upstream, extra []string, cached bool) *layout {
+	if l := b.layouts[f.Name]; cached && l != nil && l.help == f.Help && slices.Equal(l.upstream, upstream) && slices.Equal(l.extra, extra) {
 		return l
 	}
 	upstream, extra = slices.Clone(upstream), slices.Clone(extra)
@@ -92,6 +167,9 @@ func (b *builder) layout(f Family, idx []int) *layout {
 	for _, e := range extra {
 		l.extraAt[e] = place[e]
 	}
+	if !cached {
+		return l
+	}
 	desc := prometheus.NewDesc(f.Name, f.Help, l.names, nil)
 	if _, err := prometheus.NewConstMetric(desc, prometheus.GaugeValue, 0, make([]string, len(l.names))...); err == nil {
 		l.desc = desc
@@ -101,30 +179,4 @@ func (b *builder) layout(f Family, idx []int) *layout {
 	}
 	b.layouts[f.Name] = l
 	return l
-}
-
-// sameNames says whether two label sets have the same names, in order.
-func sameNames(a, b groq.Labels) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i].Name != b[i].Name {
-			return false
-		}
-	}
-	return true
-}
-
-// sameExtra says whether two sets of the exporter's labels have the same names, in order.
-func sameExtra(a, b []labelPair) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i].name != b[i].name {
-			return false
-		}
-	}
-	return true
 }

@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"maps"
 	"slices"
-	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -143,7 +142,7 @@ func (c *Collector) refresh(ctx context.Context) state {
 	}
 	r := Refresh{Time: start, Up: st.up, Duration: st.duration, Series: n}
 	if st.lastErr != nil {
-		r.Reason = Reason(st.lastErr)
+		r.Reason = refreshErrorReason(st.lastErr)
 	}
 	for i, res := range results {
 		if res.answer != nil {
@@ -184,6 +183,7 @@ func (q query) update(prev queryState, r result, start time.Time) queryState {
 	var built *drops // translating and building
 	if metrics, last := q.builder.reuse(a.Samples); last != nil {
 		qs.metrics, qs.families, qs.models, qs.names, built = metrics, last.families, last.models, last.names, last.drops
+		qs.split = last.split
 	} else {
 		built = newDrops()
 		var translated []series
@@ -195,7 +195,7 @@ func (q query) update(prev queryState, r result, start time.Time) queryState {
 			for i, s := range a.Samples {
 				out, reason := q.translate(s)
 				if reason != "" {
-					built.add(reason, s.Labels.Get("__name__"))
+					built.add(reason, s.Labels.Get("__name__"), nil)
 					continue
 				}
 				out.sample = i
@@ -203,7 +203,7 @@ func (q query) update(prev queryState, r result, start time.Time) queryState {
 			}
 		}
 		qs.metrics, qs.families = q.builder.build(translated, built)
-		qs.models, qs.names = models(translated), names
+		qs.models, qs.names, qs.split = models(translated), names, q.builder.split
 		q.builder.remember(a.Samples, qs.metrics, built, qs.families, qs.models, names)
 	}
 	d := newDrops()
@@ -229,6 +229,14 @@ func (q query) update(prev queryState, r result, start time.Time) queryState {
 	}
 	for _, reason := range slices.Sorted(maps.Keys(d.count)) {
 		lvl(q.logger).Log("msg", "Series from Groq not exported", "reason", reason, "count", d.count[reason], "example", d.example[reason])
+	}
+	if len(qs.split) > 0 {
+		lvl := level.Debug
+		if !slices.Equal(qs.split, prev.split) {
+			lvl = level.Warn
+		}
+		lvl(q.logger).Log("msg", "Series from Groq of one family carry different label names, too different for one label set; each set of them is exported with its own labels",
+			"families", len(qs.split), "example", qs.split[0])
 	}
 	if a.Partial {
 		lvl := level.Debug
@@ -259,5 +267,3 @@ func formatTime(t time.Time) string {
 	}
 	return t.UTC().Format(time.RFC3339)
 }
-
-func quote(s string) string { return strconv.Quote(s) }

@@ -19,6 +19,7 @@ type lastBuild struct {
 	families map[string]int
 	models   []string
 	names    map[string]*nameInfo
+	split    []string
 }
 
 // remember keeps what the answer of samples built into for reuse, unless a
@@ -29,7 +30,7 @@ func (b *builder) remember(samples []groq.Sample, metrics []prometheus.Metric, d
 		return
 	}
 	last := &lastBuild{labels: encodeLabelSets(samples), drops: d, gauges: make([]*gauge, len(metrics)),
-		sampleOf: slices.Clone(b.sampleOf), families: families, models: models, names: names}
+		sampleOf: slices.Clone(b.sampleOf), families: families, models: models, names: names, split: b.split}
 	for k, m := range metrics {
 		last.gauges[k] = m.(*gauge)
 	}

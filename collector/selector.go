@@ -2,6 +2,7 @@ package collector
 
 import (
 	"sort"
+	"strconv"
 	"strings"
 )
 
@@ -11,7 +12,7 @@ import (
 func allSelector(modelRegex string) string {
 	sel := `{__name__=~".+:.+"`
 	if modelRegex != "" {
-		sel += `,model=~` + quote(modelRegex)
+		sel += `,model=~` + strconv.Quote(modelRegex)
 	}
 	return sel + "}"
 }
@@ -45,7 +46,7 @@ func builtinSelector(families []string, modelRegex string) string {
 	}
 	sel := `{__name__=~"` + strings.Join(alts, "|") + `"`
 	if modelRegex != "" {
-		sel += `,model=~` + quote(modelRegex)
+		sel += `,model=~` + strconv.Quote(modelRegex)
 	}
 	return sel + "}"
 }

@@ -28,7 +28,9 @@ func rankOf(n *nameInfo) int {
 }
 
 // drops counts the series of an answer that are not exported, by reason,
-// with one example of each for the log.
+// with one example of each for the log, and by upstream name for the status
+// page. Every series translating and building leave out is counted by add,
+// and only there.
 type drops struct {
 	count   map[string]int
 	example map[string]string
@@ -36,13 +38,20 @@ type drops struct {
 
 func newDrops() *drops { return &drops{count: map[string]int{}, example: map[string]string{}} }
 
-// add counts a series left out for reason, and keeps the first example,
+// add counts one series left out for reason, and keeps the first example,
 // fit for a log line: escaped and capped (a name of a megabyte must not
-// make a log line of a megabyte).
-func (d *drops) add(reason, example string) {
+// make a log line of a megabyte); src is the upstream name it comes from
+// (nil for a custom query's series).
+func (d *drops) add(reason, example string, src *nameInfo) {
 	d.count[reason]++
 	if _, ok := d.example[reason]; !ok {
 		d.example[reason] = printable.String(example, maxShownNote)
+	}
+	if src != nil {
+		if src.dropped == nil {
+			src.dropped = map[string]int{}
+		}
+		src.dropped[reason]++
 	}
 }
 

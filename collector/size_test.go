@@ -1,0 +1,124 @@
+package collector
+
+import (
+	"bytes"
+	"fmt"
+	"runtime"
+	"strings"
+	"testing"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/groq-exporter/groq_exporter/groq"
+)
+
+// hostileShapes are answers whose exposition could grow faster than the
+// body: each makes a body of about size bytes.
+var hostileShapes = []struct {
+	name string
+	body func(size int) []byte
+}{
+	// Every series carries a label name no other series has: one label set
+	// for the family would give n series × n labels.
+	{"distinct label names", func(size int) []byte {
+		return vectorBody(size, func(i int) string {
+			return fmt.Sprintf(`"__name__":"requests:rate1m","model":"m","l%d":"v"`, i)
+		})
+	}},
+	// Each series in a family of its own: a HELP and a TYPE line each.
+	{"a family per series", func(size int) []byte {
+		return vectorBody(size, func(i int) string { return fmt.Sprintf(`"__name__":"f%d:x"`, i) })
+	}},
+	// One series whose label names all sanitize to the same name: each
+	// needs a name of its own.
+	{"label names that sanitize alike", func(size int) []byte {
+		var b strings.Builder
+		for i := 0; b.Len() < size; i++ {
+			fmt.Fprintf(&b, `,"x%s":"v"`, strings.Map(func(r rune) rune { return rune("-.:/!~"[int(r-'0')%6]) }, fmt.Sprint(i)))
+		}
+		return []byte(`{"status":"success","data":{"resultType":"vector","result":[{"metric":{"__name__":"requests:rate1m"` +
+			b.String() + `},"value":[1,"1"]}]}}`)
+	}},
+	// Long names and values.
+	{"long names and values", func(size int) []byte {
+		long := strings.Repeat("x", 2000)
+		return vectorBody(size, func(i int) string {
+			return fmt.Sprintf(`"__name__":"a%s%d:b","%s":"%s%d"`, long, i, long, long, i)
+		})
+	}},
+	// Histogram buckets, each label set with few buckets.
+	{"histogram buckets", func(size int) []byte {
+		return vectorBody(size, func(i int) string {
+			return fmt.Sprintf(`"__name__":"e2e_latency_seconds_bucket:rate5m","model":"m%d","le":"+Inf"`, i)
+		})
+	}},
+	// Families of a few series, each with its own label names.
+	{"small families of distinct label names", func(size int) []byte {
+		return vectorBody(size, func(i int) string {
+			return fmt.Sprintf(`"__name__":"f%d:x","a%d":"v","b%d":"v"`, i/4, i, i%4)
+		})
+	}},
+}
+
+// vectorBody is a successful answer of about size bytes whose series i has
+// the labels metric(i).
+func vectorBody(size int, metric func(i int) string) []byte {
+	var b bytes.Buffer
+	b.WriteString(`{"status":"success","data":{"resultType":"vector","result":[`)
+	for i := 0; b.Len() < size; i++ {
+		if i > 0 {
+			b.WriteByte(',')
+		}
+		fmt.Fprintf(&b, `{"metric":{%s},"value":[1,"%d"]}`, metric(i), i)
+	}
+	b.WriteString(`]}}`)
+	return b.Bytes()
+}
+
+// maxExpositionFactor bounds the exposition of any answer against its body,
+// as README states.
+const maxExpositionFactor = 4
+
+// TestExpositionLinearInBody: whatever the shape of an answer, the
+// exposition stays within maxExpositionFactor times its body and what a
+// refresh allocates within a coarse multiple of it; an answer of series that
+// each carry a label name of their own (a 305 KB body made a 78 MB
+// exposition when a family had one label set, the union of its series')
+// included.
+func TestExpositionLinearInBody(t *testing.T) {
+	const size = 1 << 20
+	for _, shape := range hostileShapes {
+		t.Run(shape.name, func(t *testing.T) {
+			body := shape.body(size)
+			a, err := groq.DecodeAnswer(bytes.NewReader(body))
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, org := range []string{"", "an-organization"} {
+				c, err := New(&answers{list: []*groq.Answer{a}}, Options{Organization: org})
+				if err != nil {
+					t.Fatal(err)
+				}
+				var before, after runtime.MemStats
+				runtime.GC()
+				runtime.ReadMemStats(&before)
+				RefreshInPlace(c)
+				runtime.ReadMemStats(&after)
+				reg := prometheus.NewRegistry()
+				reg.MustRegister(c)
+				exp := Exposition(t, reg)
+				if got := len(exp); got > maxExpositionFactor*len(body) {
+					t.Errorf("organization %q: a %d-byte body gave a %d-byte exposition, %.1f× (bound %d×)",
+						org, len(body), got, float64(got)/float64(len(body)), maxExpositionFactor)
+				}
+				if alloc := after.TotalAlloc - before.TotalAlloc; alloc > 64*uint64(len(body)) {
+					t.Errorf("organization %q: a refresh of a %d-byte body allocated %d bytes, %.0f×",
+						org, len(body), alloc, float64(alloc)/float64(len(body)))
+				}
+				if !strings.Contains(exp, "groq_up") {
+					t.Errorf("the exposition lacks groq_up")
+				}
+			}
+		})
+	}
+}
