@@ -129,6 +129,37 @@ func TestPlainHTTPWarning(t *testing.T) {
 	}
 }
 
+// TestInsecureSkipVerifyWarning: tls_config.insecure_skip_verify: true lets
+// any server on the way pretend to be Groq and read the key, and the log
+// says so at every load, as it does for plain http://; to loopback, or
+// without it, it does not.
+func TestInsecureSkipVerifyWarning(t *testing.T) {
+	const warning = "tls_config.insecure_skip_verify is true"
+	dir := t.TempDir()
+	writeFile(t, filepath.Join(dir, "a.key"), "gsk_k")
+	for _, tc := range []struct {
+		url, tls string
+		warn     bool
+	}{
+		{"https://192.0.2.1:9/v1/metrics/prometheus", "insecure_skip_verify: true", true},
+		{"https://groq.example:9/v1/metrics/prometheus", "insecure_skip_verify: true", true},
+		{"https://127.0.0.1:9/v1/metrics/prometheus", "insecure_skip_verify: true", false},
+		{"https://192.0.2.1:9/v1/metrics/prometheus", "insecure_skip_verify: false", false},
+	} {
+		cfg := filepath.Join(dir, "groq.yml")
+		writeFile(t, cfg, "organizations:\n  - name: a\n    api_key_file: a.key\n    url: "+tc.url+
+			"\n    http_client_config:\n      tls_config:\n        "+tc.tls+"\n")
+		e := startExporter(t, nil, "--config.file="+cfg)
+		log := e.log.String()
+		if got := strings.Contains(log, warning); got != tc.warn {
+			t.Errorf("%s with %s: warning %v, want %v:\n%s", tc.url, tc.tls, got, tc.warn, log)
+		}
+		if tc.warn && !strings.Contains(log, "level=warn") {
+			t.Errorf("the warning is not at level warn:\n%s", log)
+		}
+	}
+}
+
 // TestIdleScrapersDisconnected: keep-alive connections of scrapers that went
 // quiet are closed by the exporter after --web.idle-timeout; before, 200 such
 // connections stayed open indefinitely.

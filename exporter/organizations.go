@@ -289,6 +289,9 @@ func (o *Organizations) Apply(cfg *config.Config, configFile string) error {
 		if org.client.InClear() {
 			level.Warn(o.settings.Logger).Log(append([]any{"msg", "The API key travels unencrypted: the Groq URL is plain http:// to a host that is not loopback; use https://"}, kv[2:]...)...)
 		}
+		if hc := org.spec.org.HTTPClientConfig; hc != nil && hc.TLSConfig.InsecureSkipVerify && !org.client.InClear() && !org.client.Loopback() {
+			level.Warn(o.settings.Logger).Log(append([]any{"msg", "The API key can be read on its way: tls_config.insecure_skip_verify is true, so any server can pretend to be Groq; give its CA in tls_config.ca_file instead"}, kv[2:]...)...)
+		}
 	}
 	return nil
 }

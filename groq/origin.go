@@ -37,14 +37,17 @@ func (o origin) String() string {
 // InClear reports whether the key travels unencrypted beyond this machine:
 // plain http:// to a host that is not loopback.
 func (c *Client) InClear() bool {
-	if c.origin.scheme != "http" {
-		return false
-	}
+	return c.origin.scheme == "http" && !c.Loopback()
+}
+
+// Loopback reports whether the URL's host is this machine (localhost, or a
+// loopback address), where the key does not travel.
+func (c *Client) Loopback() bool {
 	if c.origin.host == "localhost" {
-		return false
+		return true
 	}
 	ip := net.ParseIP(c.origin.host)
-	return ip == nil || !ip.IsLoopback()
+	return ip != nil && ip.IsLoopback()
 }
 
 // guard wraps hc so that the key goes to the configured origin only: its
