@@ -37,12 +37,23 @@ func TestFederation(t *testing.T) {
 		t.Fatal(err)
 	}
 
+	// A custom query too, so that every panel of the dashboard has data.
+	configFile := filepath.Join(t.TempDir(), "groq_exporter.yml")
+	if err := os.WriteFile(configFile, []byte(`queries:
+  - name: groq_error_ratio
+    help: Share of requests per model that did not succeed, over the last minute.
+    query: sum by (model) (requests:rate1m{status_code!~"2.."}) / sum by (model) (requests:rate1m)
+    labels: [model]
+`), 0o644); err != nil {
+		t.Fatal(err)
+	}
+
 	teams := []string{"search", "ads"}
 	teamProms := map[string]*prometheusServer{}
 	var teamTargets []any
 	for _, team := range teams {
 		addr, _ := startExporter(t, bin, "groq_exporter "+team,
-			"--groq.url="+groqURL, "--groq.api-key-file="+keyFile)
+			"--groq.url="+groqURL, "--groq.api-key-file="+keyFile, "--config.file="+configFile)
 		config := editYAML(t, filepath.Join(prometheusDir, "prometheus.yml"), func(doc map[string]any) {
 			global := doc["global"].(map[string]any)
 			labels, ok := global["external_labels"].(map[string]any)
@@ -135,6 +146,77 @@ func TestFederation(t *testing.T) {
 	}
 	if len(s) != len(teams) {
 		t.Errorf("central series fall into %d job/instance/team groups, want %d: %v", len(s), len(teams), s)
+	}
+
+	dashboardOnCentral(t, central, teams)
+}
+
+// dashboardOnCentral runs every query of the dashboard on the central
+// Prometheus of a federation: with "All" selected everywhere, each query's
+// result holds every team's series apart (each series names its team, and
+// every team is there), so no line sums two teams; with one team selected,
+// only that team's. The cluster and team variables list what the team
+// Prometheus servers' external labels say.
+func dashboardOnCentral(t *testing.T, central *prometheusServer, teams []string) {
+	t.Helper()
+	d := loadDashboard(t)
+	all := maps.Clone(realDashboardVariables)
+	all["cluster"], all["team"] = ".*", ".*"
+	one := maps.Clone(all)
+	one["team"] = teams[0]
+	type check struct {
+		where, expr string
+		want        []string // the teams the result must hold, each apart
+	}
+	var pending []check
+	for _, p := range allPanels(d.Panels) {
+		for _, tg := range p.Targets {
+			for _, vars := range []map[string]string{all, one} {
+				expr, err := expandWith(tg.Expr, vars)
+				if err != nil {
+					t.Fatalf("panel %q: %v", p.Title, err)
+				}
+				want := slices.Sorted(slices.Values(teams))
+				if vars["team"] != ".*" {
+					want = []string{vars["team"]}
+				}
+				pending = append(pending, check{fmt.Sprintf("panel %q", p.Title), expr, want})
+			}
+		}
+	}
+	var last map[string]string // why each check still fails
+	for deadline := time.Now().Add(waitBound); len(pending) > 0; time.Sleep(500 * time.Millisecond) {
+		last = map[string]string{}
+		var still []check
+		for _, c := range pending {
+			s, err := central.query(c.expr)
+			if err != nil {
+				t.Fatalf("%s: %s: %v", c.where, c.expr, err)
+			}
+			got := map[string]bool{}
+			for _, smp := range s {
+				got[smp.Metric["team"]] = true // "" for a series that sums teams away
+			}
+			if !slices.Equal(slices.Sorted(maps.Keys(got)), c.want) {
+				still = append(still, c)
+				last[c.where+": "+c.expr] = fmt.Sprintf("teams %v, want each of %v apart", slices.Sorted(maps.Keys(got)), c.want)
+			}
+		}
+		pending = still
+		if time.Now().After(deadline) {
+			break
+		}
+	}
+	if len(pending) > 0 {
+		for q, why := range last {
+			t.Errorf("on the central Prometheus, %s: %s", q, why)
+		}
+	}
+	for _, v := range []struct{ name, match string }{{"team", "groq_up"}, {"cluster", "groq_up"}} {
+		vals, err := central.labelValues(v.name, v.match)
+		if err != nil || len(vals) == 0 || v.name == "team" && !slices.Equal(vals, slices.Sorted(slices.Values(teams))) {
+			t.Errorf("variable %s on the central Prometheus: %v %v", v.name, vals, err)
+		}
 	}
 }
 

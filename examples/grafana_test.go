@@ -36,8 +36,9 @@ type panel struct {
 	Title      string         `json:"title"`
 	Datasource *datasourceRef `json:"datasource"`
 	Targets    []struct {
-		Expr       string         `json:"expr"`
-		Datasource *datasourceRef `json:"datasource"`
+		Expr         string         `json:"expr"`
+		LegendFormat string         `json:"legendFormat"`
+		Datasource   *datasourceRef `json:"datasource"`
 	} `json:"targets"`
 	Panels []panel `json:"panels"` // collapsed rows
 }
@@ -45,6 +46,8 @@ type panel struct {
 // grafanaVariables maps the dashboard's variables, and Grafana's built-in ones, to
 // values that make the expressions plain PromQL.
 var grafanaVariables = map[string]string{
+	"cluster":         ".*",
+	"team":            ".*",
 	"job":             ".+",
 	"instance":        ".+",
 	"organization":    ".*",
@@ -129,6 +132,11 @@ func TestGrafanaDashboard(t *testing.T) {
 			if v.Type != "datasource" || json.Unmarshal(v.Query, &q) != nil || q != "prometheus" {
 				t.Errorf("variable datasource: want type datasource with query prometheus, got %s %s", v.Type, v.Query)
 			}
+		case "filters":
+			// Ad hoc filters: any other label, such as an organization's labels.
+			if v.Type != "adhoc" || v.Datasource == nil || v.Datasource.UID != "${datasource}" {
+				t.Errorf("variable filters: want type adhoc on ${datasource}, got %s %+v", v.Type, v.Datasource)
+			}
 		default:
 			if _, ok := grafanaVariables[v.Name]; !ok {
 				t.Errorf("variable %s: add it to grafanaVariables so its expressions can be checked", v.Name)
@@ -153,7 +161,7 @@ func TestGrafanaDashboard(t *testing.T) {
 	}
 	// Several teams and organizations in one Prometheus stay apart only if the dashboard
 	// can select them.
-	for _, want := range []string{"datasource", "job", "instance", "organization", "model", "percentile"} {
+	for _, want := range []string{"datasource", "cluster", "team", "job", "instance", "organization", "model", "percentile", "filters"} {
 		if !vars[want] {
 			t.Errorf("dashboard needs the variable %s, has %v", want, vars)
 		}
@@ -203,6 +211,9 @@ func TestGrafanaDashboard(t *testing.T) {
 			for _, n := range checkMetricNames(t, fmt.Sprintf("panel %q", p.Title), expr) {
 				used[n] = true
 			}
+			for _, problem := range teamsApart(tg.Expr, tg.LegendFormat) {
+				t.Errorf("panel %q: %s", p.Title, problem)
+			}
 		}
 	}
 
@@ -219,6 +230,50 @@ func TestGrafanaDashboard(t *testing.T) {
 		}
 	}
 
+}
+
+var (
+	aggregation = regexp.MustCompile(`\b(sum|min|max|avg|count|topk|bottomk|quantile)\s*(by|without)?\s*(\([^()]*\))?\s*\(`)
+	selector    = regexp.MustCompile(`\b(groq_\w+)\{([^}]*)\}`)
+)
+
+// teamsApart says what in a panel's query or legend could mix two teams (or
+// clusters, or organizations) of a company-wide Prometheus into one line:
+// every selector filters by the cluster and team variables, every
+// aggregation keeps cluster and team (and, of the Groq series, organization),
+// and the legend names them.
+func teamsApart(expr, legend string) []string {
+	var problems []string
+	for _, m := range selector.FindAllStringSubmatch(expr, -1) {
+		if !strings.Contains(m[2], `cluster=~"$cluster"`) || !strings.Contains(m[2], `team=~"$team"`) {
+			problems = append(problems, fmt.Sprintf("%s{%s} does not filter by $cluster and $team", m[1], m[2]))
+		}
+	}
+	for _, m := range aggregation.FindAllStringSubmatch(expr, -1) {
+		if m[2] == "without" {
+			continue // keeps every label but those named
+		}
+		if !strings.Contains(m[3], "cluster") || !strings.Contains(m[3], "team") {
+			problems = append(problems, fmt.Sprintf("%q sums over cluster or team", strings.TrimSpace(m[0])))
+		}
+		if !strings.Contains(m[3], "organization") && !strings.Contains(m[3], "instance") {
+			problems = append(problems, fmt.Sprintf("%q sums over organizations", strings.TrimSpace(m[0])))
+		}
+	}
+	if !strings.Contains(legend, "{{cluster}}") || !strings.Contains(legend, "{{team}}") {
+		problems = append(problems, fmt.Sprintf("legend %q does not name {{cluster}} and {{team}}", legend))
+	}
+	return problems
+}
+
+func TestTeamsApart(t *testing.T) {
+	ok := `sum by (cluster, team, organization) (x{cluster=~"$cluster", team=~"$team"}) / sum without (status_code) (y{cluster=~"$cluster", team=~"$team"})`
+	if p := teamsApart(ok, "{{cluster}} {{team}} {{organization}}"); len(p) != 0 {
+		t.Errorf("teamsApart(%s) = %v, want nothing", ok, p)
+	}
+	if p := teamsApart(`sum(groq_up{job=~"$job"})`, "{{instance}}"); len(p) != 4 {
+		t.Errorf("teamsApart of a sum over everything = %v, want 4 problems", p)
+	}
 }
 
 func TestExpandGrafanaVariables(t *testing.T) {
