@@ -182,6 +182,33 @@ func TestKeyFileFIFO(t *testing.T) {
 		p.stop(t)
 	})
 
+	t.Run("configuration file", func(t *testing.T) {
+		cfgFifo := filepath.Join(dir, "fifo.yml")
+		mkfifo(t, cfgFifo)
+		for _, args := range [][]string{
+			{"--config.file=" + cfgFifo, "--web.listen-address=" + groqtest.FreeAddr(t)},
+			{"--config.check", "--config.file=" + cfgFifo},
+		} {
+			out, err := runBinary(t, bin, append(args, "--groq.url="+groqURL)...)
+			if err == nil || !strings.Contains(out, cfgFifo+fifoSays) {
+				t.Errorf("%s: %v, want a failure naming the FIFO:\n%s", args[0], err, out)
+			}
+		}
+		cfg := filepath.Join(dir, "swap.yml")
+		writeFile(t, filepath.Join(dir, "a.key"), keyFileKey+"\n")
+		writeFile(t, cfg, "organizations:\n  - name: a\n    api_key_file: a.key\n    url: "+groqURL+"\n")
+		p := startBinary(t, bin, "--config.file="+cfg)
+		mkfifo(t, cfg)
+		if code, body := p.request(t, http.MethodPost, "/-/reload"); code == http.StatusOK || !strings.Contains(body, cfg+fifoSays) {
+			t.Errorf("POST /-/reload of a FIFO answered %d %q, want a failure naming it", code, body)
+		}
+		_, body := p.request(t, http.MethodGet, "/metrics")
+		if metricLine(body, "groq_config_last_reload_successful") != "0" || metricLine(body, `groq_up{organization="a"}`) != "1" {
+			t.Errorf("after a failed reload: want groq_config_last_reload_successful 0 and organization a still served:\n%s", body)
+		}
+		p.stop(t)
+	})
+
 	t.Run("run time", func(t *testing.T) {
 		key := filepath.Join(dir, "run.key")
 		writeFile(t, key, keyFileKey+"\n")
@@ -231,5 +258,69 @@ func TestKeyFileTooLarge(t *testing.T) {
 		if err == nil || !strings.Contains(err.Error(), want) || errors.Is(err, context.Canceled) {
 			t.Errorf("run = %v, want %q", err, want)
 		}
+	}
+}
+
+// TestTLSFileBecomesFIFO: prometheus/common reads tls_config's files again
+// for every request, with no deadline; a CA file that becomes a FIFO while
+// running fails the organization at once with reason tls_file and a log
+// line naming the file (instead of a request that never ends), and it
+// recovers when the file is regular again.
+func TestTLSFileBecomesFIFO(t *testing.T) {
+	const key = "gsk_tlsFileFifoKey0123"
+	ca := groqtest.CAForTest(t)
+	cert, err := ca.Issue("127.0.0.1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	g := groqtest.NewFake(key)
+	g.SetSeries(groqtest.RecordedSamples(t, "collector/testdata/all_families.json")...)
+	srv, err := g.StartTLS("", cert)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(srv.Close)
+	dir := t.TempDir()
+	caFile := filepath.Join(dir, "ca.pem")
+	if err := ca.WriteFile(caFile); err != nil {
+		t.Fatal(err)
+	}
+	writeFile(t, filepath.Join(dir, "a.key"), key)
+	cfg := filepath.Join(dir, "groq.yml")
+	writeFile(t, cfg, "organizations:\n  - name: a\n    api_key_file: a.key\n    url: "+srv.BaseURL()+
+		"\n    http_client_config:\n      tls_config:\n        ca_file: ca.pem\n")
+	e := startExporter(t, nil, "--config.file="+cfg, "--groq.cache-ttl=0")
+	scrape := func() string {
+		t.Helper()
+		ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+		defer cancel()
+		req, _ := http.NewRequestWithContext(ctx, http.MethodGet, e.url+"/metrics", nil)
+		req.Header.Set("X-Prometheus-Scrape-Timeout-Seconds", "10")
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatalf("scrape: %v", err)
+		}
+		defer resp.Body.Close()
+		var b bytes.Buffer
+		_, _ = b.ReadFrom(resp.Body)
+		return b.String()
+	}
+	if got := metricLine(scrape(), `groq_up{organization="a"}`); got != "1" {
+		t.Fatalf("groq_up %q with a good CA file", got)
+	}
+	mkfifo(t, caFile)
+	body := scrape()
+	if metricLine(body, `groq_up{organization="a"}`) != "0" || metricLine(body, `groq_refresh_errors_total{organization="a",reason="tls_file"}`) == "0" {
+		t.Errorf("with a FIFO CA file: want groq_up 0 and a refresh error of reason tls_file:\n%s", body)
+	}
+	if !strings.Contains(e.log.String(), caFile+" is a named pipe (FIFO), not a regular file") {
+		t.Errorf("the log does not name the FIFO:\n%s", e.log)
+	}
+	_ = os.Remove(caFile)
+	if err := ca.WriteFile(caFile); err != nil {
+		t.Fatal(err)
+	}
+	if got := metricLine(scrape(), `groq_up{organization="a"}`); got != "1" {
+		t.Errorf("groq_up %q once the CA file is regular again", got)
 	}
 }

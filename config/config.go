@@ -10,12 +10,12 @@ package config
 
 import (
 	"bytes"
+	"context"
 	"errors"
 	"fmt"
 	"io"
 	"maps"
 	"net/url"
-	"os"
 	"path/filepath"
 	"reflect"
 	"regexp"
@@ -27,6 +27,8 @@ import (
 	"github.com/prometheus/common/config"
 	"github.com/prometheus/common/model"
 	"go.yaml.in/yaml/v3"
+
+	"github.com/groq-exporter/groq_exporter/internal/safefile"
 )
 
 // OrganizationLabel is the label that names the organization of every series
@@ -151,12 +153,18 @@ func (n Names) reserved(name string) bool {
 		slices.ContainsFunc(n.ReservedPrefixes, func(p string) bool { return strings.HasPrefix(name, p) })
 }
 
+// MaxFileBytes bounds the configuration file: a few kilobytes describe
+// dozens of organizations and queries.
+const MaxFileBytes = 4 << 20
+
 // Load reads and validates the configuration file. Every problem is one line
 // of the error, prefixed with the file name.
 func Load(filename string, names Names) (*Config, error) {
-	data, err := os.ReadFile(filename)
+	// Never blocking: a FIFO or a stuck file system must not hang the start,
+	// --config.check or a reload (safefile).
+	data, err := safefile.Read(context.Background(), filename, MaxFileBytes)
 	if err != nil {
-		return nil, fmt.Errorf("cannot read the configuration file: %w", err)
+		return nil, fmt.Errorf("cannot read the configuration file: %s %w", filename, err)
 	}
 	cfg, errs := parse(data, names)
 	if len(errs) > 0 {

@@ -202,7 +202,7 @@ func TestLoadBad(t *testing.T) {
 
 func TestLoadMissingFile(t *testing.T) {
 	_, err := Load("testdata/does-not-exist.yml", testNames)
-	if want := "cannot read the configuration file: open testdata/does-not-exist.yml: no such file or directory"; err == nil || err.Error() != want {
+	if want := "cannot read the configuration file: testdata/does-not-exist.yml cannot be read: no such file or directory"; err == nil || err.Error() != want {
 		t.Errorf("Load(missing) error = %v, want %q", err, want)
 	}
 }

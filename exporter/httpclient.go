@@ -89,6 +89,21 @@ func (e *TLSFileError) Unwrap() []error { return []error{groq.ErrTLSFile, e.Err}
 // must make a TLS configuration (a CA that parses, a certificate that
 // matches its key).
 func (t *tlsFiles) problem() error {
+	if err := t.unreadable(); err != nil {
+		return err
+	}
+	if tc := &t.cfg.TLSConfig; tc.CAFile == "" && tc.CertFile == "" && tc.KeyFile == "" {
+		return nil
+	}
+	if _, err := commonconfig.NewTLSConfig(&t.cfg.TLSConfig); err != nil {
+		return &TLSFileError{Err: err}
+	}
+	return nil
+}
+
+// unreadable returns the first file of the tls_config that is not a regular
+// file that can be read within the bound and the deadline, or nil.
+func (t *tlsFiles) unreadable() error {
 	tc := &t.cfg.TLSConfig
 	for _, f := range []struct{ field, file string }{{"ca_file", tc.CAFile}, {"cert_file", tc.CertFile}, {"key_file", tc.KeyFile}} {
 		if f.file == "" {
@@ -97,12 +112,6 @@ func (t *tlsFiles) problem() error {
 		if err := readable(f.file); err != nil {
 			return &TLSFileError{Field: f.field, File: f.file, Err: err}
 		}
-	}
-	if tc.CAFile == "" && tc.CertFile == "" && tc.KeyFile == "" {
-		return nil
-	}
-	if _, err := commonconfig.NewTLSConfig(tc); err != nil {
-		return &TLSFileError{Err: err}
 	}
 	return nil
 }
@@ -121,6 +130,14 @@ func readable(file string) error {
 func (t *tlsFiles) RoundTrip(r *http.Request) (*http.Response, error) {
 	rt, err := t.transport()
 	if err != nil {
+		return nil, err
+	}
+	// prometheus/common reads the files again for every request with
+	// os.ReadFile, which would wait for ever on a file that became a FIFO
+	// (or a stuck file system), whatever the request's deadline: they are
+	// checked first the way the exporter reads files, without blocking.
+	// (A file swapped between this check and its read is not caught.)
+	if err := t.unreadable(); err != nil {
 		return nil, err
 	}
 	resp, err := rt.RoundTrip(r)
