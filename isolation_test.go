@@ -1,6 +1,8 @@
 package main
 
 import (
+	"bytes"
+	"context"
 	"fmt"
 	"path/filepath"
 	"strings"
@@ -95,5 +97,34 @@ builtin:
 	}
 	if n := strings.Count(e.log.String(), "Loaded the configuration file"); n != 1 {
 		t.Errorf("the configuration was loaded %d times, want once", n)
+	}
+}
+
+// TestGroqCheckSaysItOnce: --groq.check with a key Groq refuses prints its
+// verdict once, on stdout, and nothing about serving: no log line, no second
+// copy of the failure; with a custom query Groq refuses, the verdict names
+// the query and the check fails, while the organization itself is OK.
+func TestGroqCheckSaysItOnce(t *testing.T) {
+	const key = "gsk_groqCheckOnceKey"
+	_, url := newOrgGroq(t, key, 1)
+	var stdout, stderr bytes.Buffer
+	err := run(context.Background(), []string{"--groq.check", "--groq.url=" + url}, func(string) string { return "gsk_refusedByGroq" }, &stdout, &stderr)
+	if err == nil {
+		t.Error("--groq.check with a refused key succeeded")
+	}
+	if n := strings.Count(stdout.String(), "Groq rejected the API key"); n != 1 || !strings.Contains(stdout.String(), "FAILED") {
+		t.Errorf("the verdict says the failure %d times, want once:\n%s", n, stdout.String())
+	}
+	if stderr.Len() != 0 || strings.Contains(stdout.String(), "serving") {
+		t.Errorf("--groq.check printed more than its verdict:\nstdout:\n%s\nstderr:\n%s", stdout.String(), stderr.String())
+	}
+
+	cfgFile := filepath.Join(t.TempDir(), "groq.yml")
+	writeFile(t, cfgFile, "queries:\n  - name: groq_unknown\n    help: A query the fake Groq refuses.\n    query: rate(nothing[5m])\n")
+	stdout.Reset()
+	stderr.Reset()
+	err = run(context.Background(), []string{"--groq.check", "--groq.url=" + url, "--config.file=" + cfgFile}, func(string) string { return key }, &stdout, &stderr)
+	if err == nil || !strings.Contains(stdout.String(), ": OK, the key works") || !strings.Contains(stdout.String(), "Query groq_unknown: FAILED: ") || stderr.Len() != 0 {
+		t.Errorf("--groq.check with a failing query = %v:\nstdout:\n%s\nstderr:\n%s", err, stdout.String(), stderr.String())
 	}
 }
