@@ -176,6 +176,23 @@ func TestApplyIsolatesMissingFiles(t *testing.T) {
 			t.Errorf("organization %s still down once its file exists: %s", name, s.LastError)
 		}
 	}
+
+	// A CA file removed while running is the same trouble, and the same cure.
+	if err := os.Remove(caFile); err != nil {
+		t.Fatal(err)
+	}
+	secure.CloseClientConnections() // a new connection reads the CA again
+	orgs.Refresh(context.Background())
+	if st := state()["c"]; st.Up || !strings.Contains(st.LastError, "cannot use a TLS file: tls_config ca_file "+caFile) {
+		t.Errorf("organization c with its CA file removed: up %v, last error %q", st.Up, st.LastError)
+	}
+	if err := ca.WriteFile(caFile); err != nil {
+		t.Fatal(err)
+	}
+	orgs.Refresh(context.Background())
+	if st := state()["c"]; !st.Up {
+		t.Errorf("organization c still down once its CA file is back: %s", st.LastError)
+	}
 }
 
 // TestKeyErrors: no key at all, and a key file that is empty.
