@@ -229,8 +229,10 @@ func (org *organization) close() {
 // none), keeping those of the running set that are unchanged with their
 // caches. Unless the set is empty (the first load, served on the first
 // scrape), new organizations are refreshed before the swap, so that no scrape
-// serves an organization that was never asked. It reads key files but
-// changes nothing when an organization cannot be built.
+// serves an organization that was never asked. An organization of the file
+// whose key or TLS files cannot be read yet is built anyway and served down
+// until they can (see build); one that cannot be built at all (the command
+// line's organization without a key) changes nothing.
 func (o *Organizations) Apply(cfg *config.Config, configFile string) error {
 	running := o.list()
 	specs := specsOf(cfg)
