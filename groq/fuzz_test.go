@@ -190,8 +190,9 @@ func refAnswer(body []byte) ([]Sample, bool) {
 
 // FuzzDecodeAnswer: on any body, DecodeAnswer either fails or accounts for
 // every element of the result (returned or dropped, with a safe example per
-// reason); where strict encoding/json decoding succeeds, it returns exactly
-// the same samples and drops nothing.
+// reason), and no name or value it returns holds the key the request sent;
+// where strict encoding/json decoding succeeds, it returns exactly the same
+// samples (the key's forms replaced) and drops nothing.
 func FuzzDecodeAnswer(f *testing.F) {
 	for _, s := range fuzzQuerySeeds {
 		f.Add([]byte(s))
@@ -203,6 +204,7 @@ func FuzzDecodeAnswer(f *testing.F) {
 	} {
 		f.Add([]byte(s))
 	}
+	f.Add([]byte(vector(`{"metric":{"__name__":"` + testKey + `","m":"a` + testKey[4:] + `b","` + testKey + `":"x"},"value":[1,"1"]}`)))
 	// As the client decodes: knowing the key the request carried.
 	sent := &http.Request{Header: http.Header{"Authorization": {"Bearer " + testKey}}}
 	f.Fuzz(func(t *testing.T, body []byte) {
@@ -239,8 +241,25 @@ func FuzzDecodeAnswer(f *testing.F) {
 		for _, s := range a.Warnings {
 			checkSafe(t, s)
 		}
+		secrets := sentSecrets(sent)
+		for _, s := range a.Samples {
+			for _, l := range s.Labels {
+				for _, secret := range secrets {
+					if strings.Contains(l.Name, secret) || strings.Contains(l.Value, secret) {
+						t.Fatalf("label %q=%q holds the key", l.Name, l.Value)
+					}
+				}
+			}
+		}
 		if !refOK {
 			return
+		}
+		for _, s := range ref {
+			for _, l := range s.Labels {
+				if scrub(l.Name, secrets) != l.Name || scrub(l.Value, secrets) != l.Value {
+					return // encoding/json keeps the key; which label a collision keeps is not compared
+				}
+			}
 		}
 		if a.Dropped != nil || len(a.Samples) != len(ref) {
 			t.Fatalf("%d samples and dropped %v (%v), encoding/json gives %d", len(a.Samples), a.Dropped, a.DropExamples, len(ref))
