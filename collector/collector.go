@@ -49,6 +49,8 @@ type Collector struct {
 	interval   time.Duration // between the last two calls to Refresh
 	looping    bool          // the refresh-ahead loop runs
 	closed     bool
+	waits      int // scrapes that waited for Groq so far, for the tests of the promise that few do
+	waiting    int // scrapes waiting for Groq now
 }
 
 // state is the outcome of the refreshes so far; replaced whole, never mutated.

@@ -8,7 +8,6 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -228,69 +227,5 @@ func TestVanishedModel(t *testing.T) {
 	}
 	if !strings.Contains(got, `groq_series_dropped{reason="duplicate"} 21`) {
 		t.Errorf("want the 21 colliding series counted as duplicates:\n%s", got)
-	}
-}
-
-// TestCoalescing: concurrent scrapes share one call; Groq is asked at most
-// once per TTL; a TTL of 0 asks on every refresh.
-func TestCoalescing(t *testing.T) {
-	c, _, gw := newTestCollector(t, collector.Options{CacheTTL: 30 * time.Second})
-	block := make(chan struct{}) // each request waits for it
-	a := answer(200, fixture(t, "all_families.json"))
-	a.Block = block
-	set(gw, a)
-	now := fixedNow
-	var mu sync.Mutex
-	collector.SetClock(c, func() time.Time { mu.Lock(); defer mu.Unlock(); return now })
-
-	var wg sync.WaitGroup
-	for range 100 {
-		wg.Go(func() { c.Refresh(context.Background()) })
-	}
-	for gw.Requests() == 0 {
-		time.Sleep(time.Millisecond)
-	}
-	close(block)
-	wg.Wait()
-	if n := gw.Requests(); n != 1 {
-		t.Fatalf("100 concurrent refreshes made %d calls to Groq, want 1", n)
-	}
-
-	advance := func(d time.Duration) { mu.Lock(); now = now.Add(d); mu.Unlock() }
-	advance(29 * time.Second)
-	c.Refresh(context.Background())
-	if n := gw.Requests(); n != 1 {
-		t.Errorf("a refresh within the TTL called Groq (%d calls)", n)
-	}
-	// Past the TTL, a scrape serves the last refresh at once and the next
-	// one runs in the background: the scrape does not wait for Groq.
-	held := make(chan struct{})
-	held2 := answer(200, fixture(t, "all_families.json"))
-	held2.Block, held2.Times = held, 1
-	set(gw, held2)
-	gw.Inject(answer(200, fixture(t, "all_families.json")))
-	advance(2 * time.Second)
-	ctx, cancel := context.WithCancel(context.Background())
-	c.Refresh(ctx)
-	if ctx.Err() != nil {
-		t.Error("a scrape past the TTL waited for Groq")
-	}
-	cancel()
-	for gw.Requests() < 2 {
-		time.Sleep(time.Millisecond)
-	}
-	close(held)
-	for c.Status().LastRefresh != fixedNow.Add(31*time.Second) {
-		time.Sleep(time.Millisecond)
-	}
-	if n := gw.Requests(); n != 2 {
-		t.Errorf("a refresh after the TTL made %d calls in all, want 2", n)
-	}
-
-	collector.SetCacheTTL(c, 0)
-	c.Refresh(context.Background())
-	c.Refresh(context.Background())
-	if n := gw.Requests(); n != 4 {
-		t.Errorf("with TTL 0, two refreshes made %d calls in all, want 4", n)
 	}
 }

@@ -93,3 +93,25 @@ func RefreshReasons() []string {
 	}
 	return out
 }
+
+// Waits returns how many calls to c.Refresh have waited for Groq so far,
+// and how many wait now.
+func Waits(c *Collector) (total, now int) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.waits, c.waiting
+}
+
+// Quiet says whether no refresh of c is under way.
+func Quiet(c *Collector) bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.inflight == nil
+}
+
+// Looping says whether c's refresh-ahead loop runs.
+func Looping(c *Collector) bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.looping
+}

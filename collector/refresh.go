@@ -32,14 +32,19 @@ func (c *Collector) Refresh(ctx context.Context) {
 		c.looping = true
 		go c.ahead()
 	}
-	c.mu.Unlock()
 	if recent || done == nil {
+		c.mu.Unlock()
 		return
 	}
+	c.waits, c.waiting = c.waits+1, c.waiting+1
+	c.mu.Unlock()
 	select {
 	case <-done:
 	case <-ctx.Done():
 	}
+	c.mu.Lock()
+	c.waiting--
+	c.mu.Unlock()
 }
 
 // start begins a refresh on its own deadline and returns the channel closed
