@@ -104,7 +104,7 @@ func emptied[K comparable, V any](m map[K]V, n int) map[K]V {
 func (b *builder) buildFamily(f Family, idx []int) int {
 	upstream, extra, union := b.names(idx)
 	if union {
-		lay := b.layout(f, upstream, extra, true)
+		lay := b.layout(f, upstream, extra, nil)
 		if lay.desc == nil { // cannot happen: the names are sanitized
 			for _, i := range idx {
 				b.drop(dropInvalid, i)
@@ -118,10 +118,11 @@ func (b *builder) buildFamily(f Family, idx []int) int {
 	// registry checks them only when it is pedantic, as it is not here.
 	b.split = append(b.split, f.Name)
 	desc := prometheus.NewDesc(f.Name, f.Help, nil, nil)
+	exported := familyLabelNames(upstream, extra)
 	kept := 0
 	for _, group := range b.shapes(idx) {
 		upstream, extra, _ := b.names(group)
-		lay := b.layout(f, upstream, extra, false)
+		lay := b.layout(f, upstream, extra, exported)
 		lay.desc = desc
 		kept += b.family(lay, group)
 	}

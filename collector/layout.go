@@ -139,22 +139,23 @@ func (b *builder) names(idx []int) (upstream, extra []string, union bool) {
 }
 
 // layout returns the layout of family f for series with these label names
-// (as names returns them); cached ones are kept across refreshes.
-func (b *builder) layout(f Family, upstream, extra []string, cached bool) *layout {
+// (as names returns them), kept across refreshes; or, for a part of a split
+// family, one whose upstream label names are exported as the whole family
+// exports them (exported), so that no two parts can give the same series.
+func (b *builder) layout(f Family, upstream, extra []string, exported map[string]string) *layout {
+	cached := exported == nil
 	if l := b.layouts[f.Name]; cached && l != nil && l.help == f.Help && slices.Equal(l.upstream, upstream) && slices.Equal(l.extra, extra) {
 		return l
 	}
 	upstream, extra = slices.Clone(upstream), slices.Clone(extra)
-
-	taken := make(map[string]bool, len(extra))
-	for _, e := range extra {
-		taken[e] = true
+	if cached {
+		exported = familyLabelNames(upstream, extra)
 	}
-	exported := exportLabelNames(upstream, taken) // upstream label name → exported label name
 	l := &layout{help: f.Help, upstream: upstream, extra: extra,
 		at: make(map[string]int, len(upstream)), extraAt: make(map[string]int, len(extra))}
-	for n := range taken {
-		l.names = append(l.names, n)
+	l.names = slices.Clone(extra)
+	for _, u := range upstream {
+		l.names = append(l.names, exported[u])
 	}
 	slices.Sort(l.names)
 	place := make(map[string]int, len(l.names))
@@ -179,4 +180,14 @@ func (b *builder) layout(f Family, upstream, extra []string, cached bool) *layou
 	}
 	b.layouts[f.Name] = l
 	return l
+}
+
+// familyLabelNames is the exported name of each of a family's upstream
+// label names, none of them one of the exporter's (extra).
+func familyLabelNames(upstream, extra []string) map[string]string {
+	taken := make(map[string]bool, len(extra)+len(upstream))
+	for _, e := range extra {
+		taken[e] = true
+	}
+	return exportLabelNames(upstream, taken)
 }

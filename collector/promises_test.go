@@ -111,6 +111,7 @@ func TestConcurrentScrapesShareOneCall(t *testing.T) {
 				wg.Go(func() { c.Refresh(context.Background()) })
 			}
 			until(t, "all 100 scrapes wait", func() bool { _, now := collector.Waits(c); return now == 100 })
+			until(t, "the call reaches Groq", func() bool { return gw.Requests() > 0 })
 			if n := gw.Requests(); n != 1 {
 				t.Errorf("100 concurrent scrapes made %d calls to Groq, want 1", n)
 			}

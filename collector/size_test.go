@@ -2,8 +2,11 @@ package collector
 
 import (
 	"bytes"
+	"encoding/json"
 	"fmt"
+	"math/rand/v2"
 	"runtime"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -121,4 +124,67 @@ func TestExpositionLinearInBody(t *testing.T) {
 			}
 		})
 	}
+}
+
+// FuzzExpositionSize: an answer of random series, each with a random set of
+// label names drawn from a random pool (names that sanitize alike, names
+// only one series has, names every series has), in families of random
+// size, never makes the families' exposition larger than
+// maxExpositionFactor times the body.
+func FuzzExpositionSize(f *testing.F) {
+	f.Add(uint64(1), uint16(3000), uint16(3000), uint8(1), uint8(1), false)   // a name per series
+	f.Add(uint64(2), uint16(2000), uint16(5), uint8(3), uint8(1), true)       // a few names, mixed
+	f.Add(uint64(3), uint16(500), uint16(400), uint8(20), uint8(50), true)    // families of 10
+	f.Add(uint64(4), uint16(1), uint16(2000), uint8(255), uint8(1), false)    // one series, many names
+	f.Add(uint64(5), uint16(1000), uint16(1000), uint8(2), uint8(200), false) // a family per 5 series
+	f.Fuzz(func(t *testing.T, seed uint64, series, pool uint16, perSeries, families uint8, org bool) {
+		series, pool = min(series, 3000), max(min(pool, 3000), 1)
+		rng := rand.New(rand.NewPCG(seed, seed>>1))
+		names := make([]string, pool)
+		for i := range names {
+			n := make([]byte, 1+rng.IntN(12))
+			for j := range n {
+				n[j] = "ab_-.:/0é"[rng.IntN(9)]
+			}
+			names[i] = string(n)
+		}
+		var result []map[string]string
+		for i := range int(series) {
+			m := map[string]string{"__name__": fmt.Sprintf("f%d:rate1m", i%(int(families)+1))}
+			for range rng.IntN(int(perSeries) + 1) {
+				m[names[rng.IntN(len(names))]] = strconv.Itoa(rng.IntN(3))
+			}
+			result = append(result, m)
+		}
+		var body bytes.Buffer
+		body.WriteString(`{"status":"success","data":{"resultType":"vector","result":[`)
+		for i, m := range result {
+			if i > 0 {
+				body.WriteByte(',')
+			}
+			labels, _ := json.Marshal(m)
+			fmt.Fprintf(&body, `{"metric":%s,"value":[1,"%d"]}`, labels, i)
+		}
+		body.WriteString(`]}}`)
+		a, err := groq.DecodeAnswer(bytes.NewReader(body.Bytes()))
+		if err != nil {
+			t.Fatal(err)
+		}
+		opts := Options{}
+		if org {
+			opts.Organization = "an-organization"
+		}
+		c, err := New(&answers{list: []*groq.Answer{a}}, opts)
+		if err != nil {
+			t.Fatal(err)
+		}
+		RefreshInPlace(c)
+		reg := prometheus.NewRegistry()
+		reg.MustRegister(c)
+		exp := Exposition(t, reg, SelfMetrics()...)
+		if len(exp) > maxExpositionFactor*body.Len() {
+			t.Fatalf("a %d-byte body gave a %d-byte exposition, %.1f× (bound %d×)", body.Len(), len(exp),
+				float64(len(exp))/float64(body.Len()), maxExpositionFactor)
+		}
+	})
 }
