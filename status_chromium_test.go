@@ -109,7 +109,7 @@ func TestStatusPageManyInChromium(t *testing.T) {
 		return string(out)
 	}
 	dom := browse("--dump-dom")
-	rows := regexp.MustCompile(`<tr class="(\w+)"><td><a href="\?organization=([\w-]+)">`).FindAllStringSubmatch(dom, -1)
+	rows := regexp.MustCompile(`<tr class="state-(\w+)"><td><a href="\?organization=([\w-]+)">`).FindAllStringSubmatch(dom, -1)
 	if len(rows) != 40 || rows[0][2] != "team-17" || rows[1][2] != "team-29" || rows[0][1] != "down" || rows[1][1] != "down" {
 		t.Fatalf("rendered rows %v: want 40, team-17 and team-29 down first", rows)
 	}

@@ -93,7 +93,7 @@ func TestStatusPageManyOrganizations(t *testing.T) {
 	if len(page) > maxStatusPage {
 		t.Errorf("the status page is %d bytes with 40 organizations, want at most %d", len(page), maxStatusPage)
 	}
-	rows := regexp.MustCompile(`<tr class="(\w+)"><td><a href="\?organization=([\w-]+)">`).FindAllStringSubmatch(page, -1)
+	rows := regexp.MustCompile(`<tr class="state-(\w+)"><td><a href="\?organization=([\w-]+)">`).FindAllStringSubmatch(page, -1)
 	if len(rows) != 40 {
 		t.Fatalf("%d organization rows, want 40:\n%s", len(rows), page)
 	}

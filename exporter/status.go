@@ -199,6 +199,9 @@ func summarize(o *organization, st collector.Status) summaryRow {
 	if !st.LastSuccess.IsZero() {
 		row.Age = time.Since(st.LastSuccess).Round(time.Second)
 	}
+	// One line: the row says where the key comes from, the details say it
+	// again in the error's words.
+	row.Error, _, _ = strings.Cut(strings.TrimPrefix(row.Error, "query: "), " (the key comes from ")
 	return row
 }
 
