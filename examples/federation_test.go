@@ -12,6 +12,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"sigs.k8s.io/yaml"
 )
 
 // teamInstance is the address both teams' Prometheus servers scrape their own exporter at,
@@ -80,7 +82,8 @@ func TestFederation(t *testing.T) {
 			sc["scrape_interval"], sc["scrape_timeout"] = "1s", "1s"
 			sc["static_configs"] = []any{map[string]any{"targets": teamTargets}}
 		}
-	}), nil)
+		doc["global"].(map[string]any)["evaluation_interval"] = "1s"
+	}), map[string][]byte{filepath.Base(rulesFile): rules})
 
 	// Every team's Groq series, and its up series, arrive with their team label.
 	for _, team := range teams {
@@ -88,6 +91,10 @@ func TestFederation(t *testing.T) {
 			central.waitForSeries(t, fmt.Sprintf(q, team))
 		}
 	}
+
+	// The central server loads the alerting rules and evaluates every one of them on the
+	// federated series without error, so the alerts can fire there too.
+	checkRulesEvaluated(t, central)
 
 	// The central server has exactly each team's series: the team Prometheus's own plus its
 	// external labels. Both sides refresh every second, so compare until they agree.
@@ -239,4 +246,48 @@ func labelSets(s []promSample, drop []string) []string {
 	}
 	sort.Strings(out)
 	return out
+}
+
+// checkRulesEvaluated waits until Prometheus has evaluated every alerting rule of the
+// examples' rules file, each with health "ok".
+func checkRulesEvaluated(t *testing.T, p *prometheusServer) {
+	t.Helper()
+	var rf ruleFile
+	if b, err := os.ReadFile(rulesFile); err != nil {
+		t.Fatal(err)
+	} else if err := yaml.Unmarshal(b, &rf); err != nil {
+		t.Fatal(err)
+	}
+	want := 0
+	for _, g := range rf.Groups {
+		want += len(g.Rules)
+	}
+	var bad []string
+	waitUntil(t, p.name+" to evaluate the alerting rules", p.exited, func() bool {
+		var r struct {
+			Data struct {
+				Groups []struct {
+					Rules []struct {
+						Name      string `json:"name"`
+						Health    string `json:"health"`
+						LastError string `json:"lastError"`
+					} `json:"rules"`
+				} `json:"groups"`
+			} `json:"data"`
+		}
+		if err := p.api("/api/v1/rules?type=alert", &r); err != nil {
+			return false
+		}
+		n := 0
+		bad = nil
+		for _, g := range r.Data.Groups {
+			for _, rule := range g.Rules {
+				n++
+				if rule.Health != "ok" {
+					bad = append(bad, rule.Name+": "+rule.Health+" "+rule.LastError)
+				}
+			}
+		}
+		return n == want && len(bad) == 0
+	})
 }

@@ -30,7 +30,7 @@ func TestPrometheusConfigsScrapeEvery30s(t *testing.T) {
 		ScrapeConfigs []scrapeConfig `json:"scrape_configs"`
 	}
 	cfgs := map[string]config{}
-	for _, name := range []string{"prometheus.yml", "federation.yml", "remote-write.yml", "probe-team.yml", "discovery.yml", "shards.yml", "replicas.yml"} {
+	for _, name := range []string{"prometheus.yml", "federation.yml", "remote-write.yml", "probe-team.yml", "discovery.yml", "shards.yml", "replicas.yml", "kubernetes.yml"} {
 		b, err := os.ReadFile(filepath.Join(prometheusDir, name))
 		if err != nil {
 			t.Fatal(err)
@@ -46,12 +46,32 @@ func TestPrometheusConfigsScrapeEvery30s(t *testing.T) {
 		}
 		cfgs[name] = c
 	}
+	// The team and central servers load the alerting rules, and the Kubernetes example finds
+	// the exporter through the Kubernetes API.
+	for _, name := range []string{"prometheus.yml", "federation.yml", "kubernetes.yml"} {
+		b, _ := os.ReadFile(filepath.Join(prometheusDir, name))
+		var c struct {
+			RuleFiles     []string `json:"rule_files"`
+			ScrapeConfigs []struct {
+				KubernetesSD []map[string]any `json:"kubernetes_sd_configs"`
+			} `json:"scrape_configs"`
+		}
+		if err := yaml.Unmarshal(b, &c); err != nil {
+			t.Fatal(err)
+		}
+		if !slices.Contains(c.RuleFiles, filepath.Base(rulesFile)) {
+			t.Errorf("%s: rule_files %v, want %s", name, c.RuleFiles, filepath.Base(rulesFile))
+		}
+		if name == "kubernetes.yml" && (len(c.ScrapeConfigs) != 1 || len(c.ScrapeConfigs[0].KubernetesSD) != 1) {
+			t.Errorf("kubernetes.yml: want the groq job to discover the exporter with kubernetes_sd_configs")
+		}
+	}
 	fed := cfgs["federation.yml"].ScrapeConfigs
 	if len(fed) != 1 || fed[0].MetricsPath != "/federate" || !fed[0].HonorLabels ||
 		!slices.Contains(fed[0].Params["match[]"], `{__name__=~"groq_.*"}`) {
 		t.Errorf("federation.yml: want one job on /federate with honor_labels and match[] {__name__=~\"groq_.*\"}, got %+v", fed)
 	}
-	for _, name := range []string{"prometheus.yml", "remote-write.yml", "probe-team.yml", "discovery.yml", "shards.yml", "replicas.yml"} {
+	for _, name := range []string{"prometheus.yml", "remote-write.yml", "probe-team.yml", "discovery.yml", "shards.yml", "replicas.yml", "kubernetes.yml"} {
 		if sc := cfgs[name].ScrapeConfigs; len(sc) != 1 || sc[0].JobName != "groq" {
 			t.Errorf("%s: want one job named groq (the alerts select job=\"groq\"), got %+v", name, sc)
 		}
