@@ -201,11 +201,10 @@ func (c *Client) Query(ctx context.Context, expr string) ([]Sample, error) {
 func (c *Client) QueryAnswer(ctx context.Context, expr string) (*Answer, error) {
 	form := url.Values{"query": {expr}}
 	var answer *Answer
-	err := c.do(ctx, "query", form, func(body io.Reader, secrets []string) error {
-		counted := &countingReader{r: body}
+	err := c.do(ctx, "query", form, func(body []byte, secrets []string) error {
 		var err error
-		if answer, err = decodeAnswer(counted, secrets); err == nil {
-			answer.Bytes = counted.n
+		if answer, err = decodeAnswerBytes(body, secrets); err == nil {
+			answer.Bytes = int64(len(body))
 		}
 		return err
 	})
@@ -223,7 +222,7 @@ func (c *Client) QueryAnswer(ctx context.Context, expr string) (*Answer, error) 
 // After an answer with Retry-After, calls fail at once with the same class of
 // error, without asking Groq, until that time has passed: however often the
 // exporter is scraped, Groq is not asked before it said it would answer.
-func (c *Client) do(ctx context.Context, endpoint string, params url.Values, decode func(io.Reader, []string) error) error {
+func (c *Client) do(ctx context.Context, endpoint string, params url.Values, decode func([]byte, []string) error) error {
 	if err := c.quiet(endpoint); err != nil {
 		return err
 	}
@@ -288,7 +287,7 @@ func retryable(err error) bool {
 	return errors.Is(err, ErrRateLimited) || errors.Is(err, ErrServer) || errors.Is(err, ErrTransport)
 }
 
-func (c *Client) attempt(ctx context.Context, endpoint, u string, decode func(io.Reader, []string) error) error {
+func (c *Client) attempt(ctx context.Context, endpoint, u string, decode func([]byte, []string) error) error {
 	ctx, cancel := context.WithTimeout(ctx, c.timeout)
 	defer cancel()
 	sent := &sentKey{}
@@ -316,7 +315,11 @@ func (c *Client) attempt(ctx context.Context, endpoint, u string, decode func(io
 	if resp.StatusCode/100 != 2 {
 		return statusError(endpoint, resp, body, secrets)
 	}
-	if err := decode(body, secrets); err != nil {
+	data, err := readBody(body, resp.ContentLength)
+	if err == nil {
+		err = decode(data, secrets)
+	}
+	if err != nil {
 		var gerr *Error
 		if errors.As(err, &gerr) {
 			gerr.Endpoint, gerr.StatusCode = endpoint, resp.StatusCode
@@ -325,8 +328,6 @@ func (c *Client) attempt(ctx context.Context, endpoint, u string, decode func(io
 		}
 		return bodyError(endpoint, resp.StatusCode, body, err, secrets)
 	}
-	// Let the connection be reused when only trailing white space is left.
-	_, _ = io.CopyN(io.Discard, body, 4<<10)
 	return nil
 }
 
@@ -495,15 +496,60 @@ func (s *sentKey) secrets() []string {
 }
 
 // countingReader counts the bytes read through it.
-type countingReader struct {
-	r io.Reader
-	n int64
-}
+// bodyChunk is the unit in which readBody reads a body of unknown length.
+const bodyChunk = 256 << 10
 
-func (c *countingReader) Read(p []byte) (int, error) {
-	n, err := c.r.Read(p)
-	c.n += int64(n)
-	return n, err
+var bodyChunks = sync.Pool{New: func() any { b := make([]byte, bodyChunk); return &b }}
+
+// readBody reads a 2xx body whole, failing with ErrTooLarge past body's cap.
+// A body of announced length, within the cap, is read into one slice of that
+// length; any other into fixed-size chunks from a pool, joined once the body
+// has ended. No buffer grows by doubling, each growth copying the last: a
+// body refused at the cap leaves behind only the pooled chunks, which the
+// next refresh reuses, not about twice the cap of garbage, which refresh
+// after refresh raised the heap's target and the process's peak memory.
+func readBody(body *cappedReader, length int64) ([]byte, error) {
+	if length >= 0 && length <= body.max {
+		data := make([]byte, length)
+		if _, err := io.ReadFull(body, data); err != nil {
+			return nil, err // io.ErrUnexpectedEOF: shorter than announced
+		}
+		if n, _ := body.Read(make([]byte, 1)); n > 0 {
+			return nil, errors.New("body longer than its Content-Length")
+		}
+		return data, nil
+	}
+	var chunks []*[]byte
+	defer func() {
+		for _, c := range chunks {
+			bodyChunks.Put(c)
+		}
+	}()
+	total := 0
+	for done := false; !done; {
+		c := bodyChunks.Get().(*[]byte)
+		chunks = append(chunks, c)
+		buf := *c
+		n := 0
+		for n < len(buf) {
+			m, err := body.Read(buf[n:])
+			n += m
+			if err == io.EOF {
+				done = true
+				break
+			}
+			if err != nil {
+				return nil, err
+			}
+		}
+		total += n
+	}
+	data := make([]byte, total)
+	off := 0
+	for _, c := range chunks {
+		off += copy(data[off:], *c)
+	}
+	return data, nil
 }
 
 // cappedReader reads at most max bytes and fails with ErrTooLarge on the byte

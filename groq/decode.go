@@ -97,9 +97,32 @@ func DecodeAnswer(r io.Reader) (*Answer, error) { return decodeAnswer(r, nil) }
 // decodeAnswer is DecodeAnswer removing secrets (the credentials the request
 // carried) from every text it keeps, before that text is capped.
 func decodeAnswer(r io.Reader, secrets []string) (*Answer, error) {
+	data, err := io.ReadAll(r)
+	if err != nil {
+		return nil, err
+	}
+	return decodeAnswerBytes(data, secrets)
+}
+
+// decodeAnswerBytes is decodeAnswer for a body read whole. As a json.Decoder
+// would, it decodes the first JSON value and ignores what follows it.
+func decodeAnswerBytes(data []byte, secrets []string) (*Answer, error) {
 	var resp queryResponse
 	resp.Data.Result.secrets = secrets
-	if err := json.NewDecoder(r).Decode(&resp); err != nil {
+	err := json.Unmarshal(data, &resp)
+	if syn := (*json.SyntaxError)(nil); errors.As(err, &syn) && strings.Contains(syn.Error(), "after top-level value") {
+		resp = queryResponse{}
+		resp.Data.Result.secrets = secrets
+		err = json.Unmarshal(firstValue(data), &resp) // something follows the answer: ignored
+	}
+	if err != nil {
+		var syn *json.SyntaxError
+		switch {
+		case len(bytes.TrimSpace(data)) == 0:
+			err = io.EOF
+		case errors.As(err, &syn) && syn.Offset >= int64(len(bytes.TrimRight(data, " \t\r\n"))):
+			err = io.ErrUnexpectedEOF // the value ends early: truncated
+		}
 		if resp.Data.ResultType != "" && resp.Data.ResultType != "vector" {
 			return nil, resultTypeError(resp.Data.ResultType, secrets)
 		}
@@ -134,6 +157,16 @@ func decodeAnswer(r io.Reader, secrets []string) (*Answer, error) {
 		a.Warnings = append(a.Warnings, redact(w, secrets...))
 	}
 	return &a, nil
+}
+
+// firstValue is data up to the end of its first JSON value, or all of data
+// when that value does not end (json.Unmarshal then says what is wrong).
+func firstValue(data []byte) []byte {
+	p := parser{b: data}
+	if p.skip() {
+		return data[:p.i]
+	}
+	return data
 }
 
 // DecodeVector is DecodeAnswer for a caller that needs only the samples:

@@ -1,7 +1,10 @@
 package groq
 
 import (
+	"encoding/json"
+	"errors"
 	"fmt"
+	"io"
 	"maps"
 	"math"
 	"strings"
@@ -176,5 +179,26 @@ func TestDecodeAnswerRepeatedResult(t *testing.T) {
 	a, err := DecodeAnswer(strings.NewReader(`{"status":"success","data":{"resultType":"vector","result":[{"metric":{}}],"result":[` + goodSeries + `]}}`))
 	if err != nil || len(a.Samples) != 1 || a.Dropped != nil {
 		t.Errorf("%+v, %v", a, err)
+	}
+}
+
+// TestDecodeAnswerReadWhole: an answer read whole decodes as a stream decoder
+// would: what follows the answer is ignored, an answer cut short is truncated
+// (io.ErrUnexpectedEOF), and an empty body is io.EOF.
+func TestDecodeAnswerReadWhole(t *testing.T) {
+	a, err := decodeAnswerBytes([]byte(vector(goodSeries)+"\n\n{\"status\":\"error\"} trailing <html>"), nil)
+	if err != nil || len(a.Samples) != 1 {
+		t.Errorf("answer followed by more: %v, %v; want its one series", a, err)
+	}
+	body := vector(goodSeries)
+	if _, err := decodeAnswerBytes([]byte(body[:len(body)/2]), nil); !errors.Is(err, io.ErrUnexpectedEOF) {
+		t.Errorf("half an answer: %v, want io.ErrUnexpectedEOF", err)
+	}
+	if _, err := decodeAnswerBytes([]byte(" \n"), nil); !errors.Is(err, io.EOF) {
+		t.Errorf("blank body: %v, want io.EOF", err)
+	}
+	var syn *json.SyntaxError
+	if _, err := decodeAnswerBytes([]byte("<html>proxy</html>"), nil); !errors.As(err, &syn) || syn.Offset > 1 {
+		t.Errorf("HTML: %v, want a syntax error at the first byte", err)
 	}
 }

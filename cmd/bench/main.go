@@ -63,11 +63,13 @@ var sizes = []int{69, 2300, 23000}
 
 // Targets.
 const (
-	scrapeRatio  = 1.5 // CPU and p50 of a scrape from cache, against static bytes
-	refreshRatio = 1.3 // a refresh against decoding only
-	rssRatio     = 1.3 // peak RSS under 100 concurrent scrapes, against sequential ones
-	longPeak     = 48 << 20
-	p99Ratio     = 2.0 // p99 with a slow Groq, against static bytes
+	scrapeRatio     = 1.5 // CPU and p50 of a scrape from cache, against static bytes
+	refreshRatio    = 1.3 // a refresh against decoding only
+	rssRatio        = 1.3 // peak RSS under 100 concurrent scrapes, against sequential ones
+	longPeak        = 48 << 20
+	streamPeak      = 64 << 20 // peak RSS over streamRefreshes refreshes of an oversized body
+	streamRefreshes = 40
+	p99Ratio        = 2.0 // p99 with a slow Groq, against static bytes
 )
 
 func main() {
@@ -78,6 +80,7 @@ func main() {
 	count := flag.Int("count", 5, "runs of each Go benchmark; the median is reported")
 	benchtime := flag.String("benchtime", "1s", "-benchtime of each Go benchmark run")
 	skipGo := flag.Bool("skip-go-bench", false, "skip the Go benchmarks")
+	hostileOnly := flag.Bool("hostile-only", false, "measure only the oversized bodies (the peak memory rows)")
 	static := flag.String("serve-static", "", "internal: serve this file's bytes on -listen (the static handler)")
 	listen := flag.String("listen", "", "internal: address of -serve-static")
 	ctype := flag.String("content-type", "", "internal: Content-Type of -serve-static")
@@ -90,7 +93,7 @@ func main() {
 		}
 		return
 	}
-	b := &bench{rounds: *rounds, roundTime: *roundTime, slowTime: *slowTime}
+	b := &bench{rounds: *rounds, roundTime: *roundTime, slowTime: *slowTime, hostileOnly: *hostileOnly}
 	if err := b.run(*exporterBin, *count, *benchtime, *skipGo); err != nil {
 		fmt.Fprintln(os.Stderr, "bench:", err)
 		os.Exit(1)
@@ -98,12 +101,13 @@ func main() {
 }
 
 type bench struct {
-	rounds    int
-	roundTime time.Duration
-	slowTime  time.Duration
-	self      string // this program, to start the static handler
-	up        *upstream
-	rows      []row
+	hostileOnly bool
+	rounds      int
+	roundTime   time.Duration
+	slowTime    time.Duration
+	self        string // this program, to start the static handler
+	up          *upstream
+	rows        []row
 }
 
 type row struct{ what, measured, target, verdict string }
@@ -137,6 +141,9 @@ func (b *bench) run(bin string, count int, benchtime string, skipGo bool) error 
 	defer b.up.srv.Close()
 
 	for _, n := range sizes {
+		if b.hostileOnly {
+			break
+		}
 		if err := b.size(bin, n); err != nil {
 			return fmt.Errorf("%d series: %w", n, err)
 		}
@@ -144,7 +151,10 @@ func (b *bench) run(bin string, count int, benchtime string, skipGo bool) error 
 	if err := b.hostile(bin); err != nil {
 		return err
 	}
-	if !skipGo {
+	if err := b.stream(bin); err != nil {
+		return err
+	}
+	if !skipGo && !b.hostileOnly {
 		fmt.Fprintln(os.Stderr, "running the Go benchmarks of a refresh…")
 		runs, err := goBench("./collector", "^Benchmark(Refresh|RefreshNewSeries|DecodeVector)$", count, benchtime)
 		if err != nil {
@@ -343,6 +353,50 @@ func (b *bench) hostile(bin string) error {
 			fmt.Sprintf("**%s**; cut at the 8 MiB cap: %v; upstream could send %s", mib(hwm), cut, mib(sent)),
 			"< 48 MiB, cut", hwm < longPeak && cut && sent < hugeLen)
 	}
+	return nil
+}
+
+// stream has the exporter refresh streamRefreshes times in a row (--groq.cache-ttl=0: one
+// refresh per scrape) from a Groq that answers every time with a body over the default size
+// cap, as a misconfigured proxy might, and reads its peak memory: the garbage of each
+// refused answer must not pile up.
+func (b *bench) stream(bin string) error {
+	fmt.Fprintf(os.Stderr, "%d refreshes of an oversized body in a row…\n", streamRefreshes)
+	e, err := startExporter(bin, b.up.url("long-chunked", 0), "0s")
+	if err != nil {
+		return err
+	}
+	var hwms []int64
+	var last string
+	for i := range streamRefreshes {
+		got, err := e.scrape()
+		if err != nil {
+			e.stop()
+			return err
+		}
+		last = got.text()
+		if !strings.Contains(last, "\ngroq_up 0\n") && !strings.Contains(last, "\ngroq_up 0.0\n") {
+			return fmt.Errorf("refresh %d did not fail:\n%s", i+1, e.stop())
+		}
+		if i == 0 || i == 2 || i == streamRefreshes-1 {
+			_, hwm := e.memory()
+			hwms = append(hwms, hwm)
+		}
+	}
+	log := e.stop()
+	var cut float64
+	for _, line := range strings.Split(last, "\n") {
+		if v, ok := strings.CutPrefix(line, `groq_refresh_errors_total{reason="too_large"} `); ok {
+			cut, _ = strconv.ParseFloat(strings.Fields(v)[0], 64)
+		}
+	}
+	if cut < streamRefreshes {
+		return fmt.Errorf("%v of %d refreshes were cut at the size limit (groq_refresh_errors_total{reason=\"too_large\"}):\n%s", cut, streamRefreshes, log)
+	}
+	peak := hwms[len(hwms)-1]
+	b.add(fmt.Sprintf("Peak RSS, %d refreshes in a row of a chunked body over the 8 MiB cap (a proxy that keeps answering too much)", streamRefreshes),
+		fmt.Sprintf("**%s** (after 1: %s, after 3: %s)", mib(peak), mib(hwms[0]), mib(hwms[1])),
+		fmt.Sprintf("< %s", mib(streamPeak)), peak < streamPeak)
 	return nil
 }
 
