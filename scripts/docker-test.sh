@@ -15,6 +15,8 @@
 #  - the pulled amd64 container reads the key from a mounted file, queries a fake Groq over
 #    HTTPS on loopback (trusting it through the CA bundle at the path the image ships one),
 #    serves groq_up 1 and Groq's series on /metrics, and runs as 65534:65534.
+#  - the Helm chart is pushed to the same registry as an OCI artifact, pulled back and
+#    rendered from oci://.
 # Prints the image sizes.
 #
 # Needs root when no Docker daemon answers: it then installs docker.io with apt-get if
@@ -135,8 +137,43 @@ done
 curl -fsS -o /dev/null "http://$REGISTRY/v2/" || die "docker-registry did not answer on $REGISTRY"
 log "registry on $REGISTRY ($(docker-registry --version 2>&1 | awk '{print $NF}'))"
 
-# --- Images for amd64 and arm64, one manifest list per tag -----------------------------------
 VERSION=$(cat VERSION)
+
+# --- The Helm chart as an OCI artifact, as a release pushes it next to the image ------------------
+# helm package, helm push to oci://<registry>/charts, then helm pull (the same bytes) and
+# helm template straight from oci:// (the same objects as from the checkout; a values typo
+# still fails there: the schema travels with the chart). The registry speaks plain HTTP on
+# loopback: --plain-http.
+HELM=$(command -v helm || echo "$(go env GOPATH)/bin/helm")
+[ -x "$HELM" ] || die "helm is needed: go install helm.sh/helm/v3/cmd/helm@v3.22.0"
+export HELM_CONFIG_HOME="$WORK/helm/config" HELM_CACHE_HOME="$WORK/helm/cache" HELM_DATA_HOME="$WORK/helm/data"
+CHART_REF="oci://$REGISTRY/charts/groq-exporter"
+mkdir -p "$WORK/chart" "$WORK/chart-pulled"
+"$HELM" package examples/helm/groq-exporter --destination "$WORK/chart" >/dev/null || die "helm package failed"
+pushed=$("$HELM" push "$WORK/chart/groq-exporter-$VERSION.tgz" "oci://$REGISTRY/charts" --plain-http 2>&1) ||
+	die "helm push: $pushed"
+log "helm push: $(tr '\n' ' ' <<<"$pushed")"
+"$HELM" pull "$CHART_REF" --version "$VERSION" --plain-http --destination "$WORK/chart-pulled" >/dev/null 2>&1 ||
+	die "helm pull $CHART_REF --version $VERSION failed"
+cmp -s "$WORK/chart/groq-exporter-$VERSION.tgz" "$WORK/chart-pulled/groq-exporter-$VERSION.tgz" ||
+	die "the chart pulled from $CHART_REF differs from the one pushed"
+media=$(curl -fsS -H 'Accept: application/vnd.oci.image.manifest.v1+json' \
+	"http://$REGISTRY/v2/charts/groq-exporter/manifests/$VERSION" |
+	python3 -c 'import json, sys; print(json.load(sys.stdin)["config"]["mediaType"])')
+[ "$media" = application/vnd.cncf.helm.config.v1+json ] || die "$CHART_REF:$VERSION is not a Helm chart artifact ($media)"
+"$HELM" template groq "$CHART_REF" --version "$VERSION" --plain-http -n monitoring \
+	--set serviceMonitor.enabled=true --set prometheusRule.enabled=true >"$WORK/chart-oci.yaml" 2>"$WORK/chart-oci.log" ||
+	{ cat "$WORK/chart-oci.log" >&2; die "helm template $CHART_REF failed"; }
+"$HELM" template groq examples/helm/groq-exporter -n monitoring \
+	--set serviceMonitor.enabled=true --set prometheusRule.enabled=true >"$WORK/chart-local.yaml" ||
+	die "helm template of the checkout's chart failed"
+diff -u "$WORK/chart-local.yaml" "$WORK/chart-oci.yaml" >&2 || die "the chart from $CHART_REF renders differently from the checkout's"
+typo=$("$HELM" template groq "$CHART_REF" --version "$VERSION" --plain-http --set config.builtin.famlies=x 2>&1) &&
+	die "helm template $CHART_REF accepted the typo config.builtin.famlies"
+grep -q "values don't meet the specifications of the schema" <<<"$typo" || die "a typo from $CHART_REF failed without the schema's error: $typo"
+log "chart $CHART_REF:$VERSION: pulled back identical, renders as the checkout's, rejects a values typo"
+
+# --- Images for amd64 and arm64, one manifest list per tag -----------------------------------
 MAJOR_MINOR=$(cut -d. -f1,2 <<<"$VERSION")
 REPO=$REGISTRY/groq-exporter
 NAME=groq-exporter/groq_exporter
