@@ -49,8 +49,10 @@ var (
 	// ErrTimeout: no answer, or not all of it, before the deadline (the
 	// request's timeout or the scrape's). It wraps ErrTransport.
 	ErrTimeout = fmt.Errorf("%w in time", ErrTransport)
-	// ErrKey: the API key could not be read (its file is unreadable or
-	// empty); nothing was sent.
+	// ErrKey: the API key could not be read or used: its file is missing,
+	// unreadable, not a regular file, over MaxKeyFileBytes, or holds no
+	// usable key (ParseKey); a *FileError says which and why. Nothing was
+	// sent.
 	ErrKey = errors.New("cannot read the Groq API key")
 	// ErrRedirect: Groq's URL answered with a redirect that was not
 	// followed: to another origin (scheme, host and port) than the configured
