@@ -2,6 +2,8 @@ package groq_test
 
 import (
 	"context"
+	"os"
+	"path/filepath"
 	"testing"
 
 	"github.com/groq-exporter/groq_exporter/groq"
@@ -25,6 +27,21 @@ func BenchmarkQuery10k(b *testing.B) {
 		samples, err := c.Query(context.Background(), "up")
 		if err != nil || len(samples) != 10000 {
 			b.Fatalf("%d samples, %v", len(samples), err)
+		}
+	}
+}
+
+// BenchmarkReadKeyFile is what reading the key file costs every request:
+// a non-blocking open, fstat and a bounded read, within a deadline.
+func BenchmarkReadKeyFile(b *testing.B) {
+	file := filepath.Join(b.TempDir(), "key")
+	if err := os.WriteFile(file, []byte(groq.TestKey+"\n"), 0o600); err != nil {
+		b.Fatal(err)
+	}
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := groq.ReadKeyFile(context.Background(), file); err != nil {
+			b.Fatal(err)
 		}
 	}
 }
