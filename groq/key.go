@@ -53,7 +53,7 @@ func (e *FileError) Unwrap() []error { return []error{e.Kind, e.Err} }
 func ReadKeyFile(ctx context.Context, path string) (string, error) {
 	b, err := safefile.Read(ctx, path, MaxKeyFileBytes)
 	if errors.Is(err, safefile.ErrTooLarge) {
-		err = fmt.Errorf("is larger than %s, the limit of a key file: it must hold the key alone", safefile.Size(MaxKeyFileBytes))
+		err = fmt.Errorf("%w, the limit of a key file: it must hold the key alone", err)
 	}
 	if err == nil {
 		var key string

@@ -65,7 +65,7 @@ func TestKeyFileRefused(t *testing.T) {
 			}
 		}},
 		{"a directory", "is a directory, not a regular file", safefile.ErrNotRegular, func() { os.Mkdir(file, 0o700) }},
-		{"over the limit", "is larger than 64 KiB, the limit of a key file", nil, func() {
+		{"over the limit", "is larger than 64 KiB, the limit of a key file", safefile.ErrTooLarge, func() {
 			write(groq.TestKey + strings.Repeat(" ", groq.MaxKeyFileBytes))
 		}},
 		{"a sparse 1 GiB file", "is larger than 64 KiB", nil, func() {
