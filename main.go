@@ -97,7 +97,7 @@ func parseFlags(args []string, stdout, stderr io.Writer) (*flags, error) {
 		Default(units.Base2Bytes(groq.DefaultMaxResponseBytes).String()).SetValue(namedValue{"groq.max-response-bytes", (*bytesValue)(&f.maxBytes)})
 	app.Flag("config.file", "Optional YAML file: custom MetricsQL queries, the built-in families to export, several Groq organizations. Reloaded on SIGHUP and POST /-/reload.").
 		PlaceHolder("PATH").StringVar(&f.configFile)
-	app.Flag("config.check", "Validate --config.file (and the key files it names) without contacting Groq, print \"config OK\" or the errors, and exit.").BoolVar(&f.configCheck)
+	app.Flag("config.check", "Validate --config.file (and the key and TLS files it names) without contacting Groq, print \"config OK\" or one line per problem, and exit.").BoolVar(&f.configCheck)
 	app.Flag("groq.check", "Ask Groq once with the configured key and URL, print whether the key works and what becomes of each series Groq serves, and exit 0 if it works, else 1.").BoolVar(&f.groqCheck)
 	app.Flag("web.telemetry-path", "Path under which to expose metrics.").
 		Default(defaultMetricsPath).StringVar(&f.metricsPath)
