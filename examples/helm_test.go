@@ -751,3 +751,60 @@ func TestHelmChartValuesDocumented(t *testing.T) {
 	}
 	walk("", values)
 }
+
+// TestHelmCommandsInDocs: every `helm install` command in a code block of the READMEs
+// renders with `helm template` against this checkout's chart (a value the chart does not
+// know, or no longer knows, fails on the schema). The chart reference (a path or oci://)
+// is replaced by the checkout's chart; --version is dropped.
+func TestHelmCommandsInDocs(t *testing.T) {
+	h := helm(t)
+	n := 0
+	for _, doc := range []string{filepath.Join(repoRoot, "README.md"), "README.md", filepath.Join(chartDir, "README.md")} {
+		b, err := os.ReadFile(doc)
+		if err != nil {
+			t.Fatal(err)
+		}
+		inBlock := false
+		var cmd string
+		for _, line := range strings.Split(string(b), "\n") {
+			if strings.HasPrefix(line, "```") {
+				inBlock = !inBlock
+				continue
+			}
+			if !inBlock {
+				continue
+			}
+			if cmd == "" && !strings.HasPrefix(line, "helm install ") {
+				continue
+			}
+			if i := strings.Index(line, " #"); i >= 0 {
+				line = line[:i]
+			}
+			cmd += " " + strings.TrimSuffix(strings.TrimSpace(line), "\\")
+			if strings.HasSuffix(strings.TrimSpace(line), "\\") {
+				continue
+			}
+			fields := strings.Fields(cmd)
+			cmd = ""
+			args := []string{"template", fields[2], chartDir}
+			for i := 4; i < len(fields); i++ {
+				if fields[i] == "--version" {
+					i++
+					continue
+				}
+				f := fields[i]
+				if strings.Contains(f, "helm/groq-exporter/") { // a values file given by its path from the doc's directory
+					f = filepath.Join(chartDir, f[strings.Index(f, "helm/groq-exporter/")+len("helm/groq-exporter/"):])
+				}
+				args = append(args, f)
+			}
+			n++
+			if out, err := run(".", h, args...); err != nil {
+				t.Errorf("%s: %s\nas helm %s: %v\n%.600s", doc, strings.Join(fields, " "), strings.Join(args, " "), err, out)
+			}
+		}
+	}
+	if n < 3 {
+		t.Errorf("found %d helm install commands in the READMEs, want at least 3", n)
+	}
+}
