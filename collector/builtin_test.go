@@ -36,13 +36,15 @@ func TestNormalizePercentile(t *testing.T) {
 		"p999": "p99.9", "99.9": "p99.9", "p99_9": "p99.9", "0.999": "p99.9", "p9999": "p99.99", "p9995": "p99.95", "99.9th": "p99.9",
 		"p5": "p5", "0.05": "p5", "p05": "p5", "p100": "p100", "100": "p100", "p99.90": "p99.9", "0_99": "p99", "p 99": "p99",
 		// p0 and the whole range, in every form
-		"p0": "p0", "0": "p0", "0th": "p0", "0.0": "p0", "q0": "p0", "1.0": "p100", "1": "p1", "q1": "p100", "100th": "p100",
+		"p0": "p0", "0": "p0", "0th": "p0", "0.0": "p0", "q0": "p0", "q1": "p100", "q1.0": "p100", "100th": "p100", "p01": "p1",
 		// a "p" says percent, so the canonical forms below 1 read back as themselves
 		"p0.5": "p0.5", "p0.99": "p0.99", "p.5": "p0.5", "0.005": "p0.5", "1st": "p1",
 		// not percentiles: kept, sanitized
 		"max": "max", "MAX": "max", "avg": "avg", "min": "min", "p": "p", "pXX": "pxx", "p-1": "p-1", "-5": "-5",
 		"1.2.3": "1.2.3", "150.5": "150.5", "0.": "0.", "1e2": "1e2", " p99x ": "p99x", "p/99?": "p99", "p/9x?": "p_9x",
 		// ambiguous: kept as spelled, not turned into another percentile
+		// one, bare, is the 1st percentile as a percent and the 100th as a fraction
+		"1": "1", "1.0": "1.0", "01": "01", "1.00": "1.00", "001.0": "001.0",
 		"p1000": "p1000", "p150": "p150", "p0999": "p0999", "0100": "0100", "q99": "q99", "q1.5": "q1.5", "q0.5th": "q0.5th",
 		"0099999999999999997":          "0099999999999999997",
 		"p0.99999999999999997":         "p0.99999999999999997",

@@ -14,10 +14,12 @@ import (
 //	p999, p99_9, 99.9, 0.999                       → p99.9
 //	p50, 50, 0.5, .5, median                       → p50
 //	p0, 0, 0th                                     → p0
-//	p100, 100, 1.0, q1                             → p100
+//	p100, 100, q1, q1.0                            → p100
+//	p1, 1st, p01                                   → p1
 //	p0.5 (a "p" says percent: the 0.5th)           → p0.5
 //	max, avg, Min, p 99x                           → max, avg, min, p_99x
 //	p1000 (p100.0 or p10.00?), p0999, p150, q99    → kept: p1000, p0999, p150, q99
+//	1, 1.0, 01 (the 1st percentile, or the 100th?)  → kept: 1, 1.0, 01
 //
 // The rules, on the segment sanitized (ASCII letters lower-cased; each run of
 // anything but a-z, 0-9, ".", "-" and "_" made one "_"; "_" trimmed at the ends):
@@ -26,8 +28,9 @@ import (
 //     says the number is a percent. A prefix "q" or "quantile" says it is a
 //     fraction of one, so it must be at most 1. One "_" may follow a prefix.
 //   - "." is the decimal point; so is "_" between two digits (p99_9).
-//   - A bare number with a point is a fraction when it is at most 1 (0.99,
-//     1.0), else a percent (99.9).
+//   - A bare number with a point is a fraction when it is below 1 (0.99),
+//     else a percent (99.9). A bare one (1, 1.0, 01) could be either, and
+//     is kept as text.
 //   - Digits without a point are a percent: up to two digits as they are,
 //     "100" as 100, more with the point after the second (p999 → 99.9,
 //     p9995 → 99.95) unless that is ambiguous: a leading or trailing 0
@@ -130,6 +133,12 @@ func parsePercentile(s string) (string, bool) {
 		return "", false
 	}
 
+	if mode == bare && strings.TrimLeft(intPart, "0") == "1" && strings.Trim(frac, "0") == "" {
+		// One, however spelled, is the 1st percentile as a percent and the
+		// 100th as a fraction: kept, so that 1 and 1.0 cannot become two
+		// different percentiles.
+		return "", false
+	}
 	shift := 0 // places the point moves right: 2 for a fraction of one
 	switch {
 	case point && (mode == fraction || mode == bare && atMostOne(intPart, frac)):
