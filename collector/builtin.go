@@ -207,7 +207,7 @@ func (r *builtinRules) resolve(names map[string]*nameInfo) {
 		ni.parsed = t.parsed
 		f, doc, exported := t.family, t.doc, t.exported
 		switch {
-		case (r.documentedOnly || len(r.families) > 0) && !doc, len(r.families) > 0 && !contains(r.families, f.Name):
+		case (r.documentedOnly || len(r.families) > 0) && !doc, len(r.families) > 0 && !slices.Contains(r.families, f.Name):
 			ni.reason = dropUnknownName
 		case r.reserved[exported]:
 			ni.reason, ni.detail = dropNameCollision, " → "+exported+", a name the exporter already serves"

@@ -2,27 +2,107 @@ package collector
 
 import (
 	"math"
+	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 
 	"github.com/groq-exporter/groq_exporter/config"
+	"github.com/groq-exporter/groq_exporter/groq"
+	"github.com/prometheus/client_golang/prometheus"
 )
 
-// TestSelector: the built-in families travel in one selector, which
-// restrictions narrow.
-func TestSelector(t *testing.T) {
-	for _, tc := range []struct {
-		families []string
-		models   string
-		want     string
-	}{
-		{nil, "", `{__name__=~"requests:(increase1m|rate1m)|(e2e_latency_seconds|queue_latency_seconds|tokens_in|tokens_out|ttft_latency_seconds):[^:]+:rate5m"}`},
-		{[]string{"groq_requests_rate1m"}, "llama.*", `{__name__=~"requests:(rate1m)",model=~"llama.*"}`},
-		{[]string{"groq_tokens_in"}, "", `{__name__=~"(tokens_in):[^:]+:rate5m"}`},
-	} {
-		if got := builtinSelector(tc.families, tc.models); got != tc.want {
-			t.Errorf("builtinSelector(%v, %q) = %s, want %s", tc.families, tc.models, got, tc.want)
+// selectorMatcher reads a selector as builtinSelector and allSelector write
+// it, {__name__=~"…"} with an optional ,model=~"…", and matches a series'
+// name and model against it, anchored, as MetricsQL does.
+func selectorMatcher(t *testing.T, sel string) func(name, model string) bool {
+	t.Helper()
+	m := regexp.MustCompile(`^\{__name__=~("(?:[^"\\]|\\.)*")(?:,model=~("(?:[^"\\]|\\.)*"))?\}$`).FindStringSubmatch(sel)
+	if m == nil {
+		t.Fatalf("not a selector of the built-in families: %s", sel)
+	}
+	compile := func(quoted string) *regexp.Regexp {
+		if quoted == "" {
+			return regexp.MustCompile(".*")
 		}
+		s, err := strconv.Unquote(quoted)
+		if err != nil {
+			t.Fatalf("%s: %v", sel, err)
+		}
+		return regexp.MustCompile("^(?:" + s + ")$")
+	}
+	name, model := compile(m[1]), compile(m[2])
+	return func(n, mo string) bool { return name.MatchString(n) && model.MatchString(mo) }
+}
+
+// upstreamNames are names Groq gives the series of family f (keyed by its
+// upstream name in the family table), in spellings the naming rule reads.
+func upstreamNames(key string, f Family) []string {
+	if f.percentile {
+		return []string{key + ":p99:rate5m", key + ":p50:rate5m", key + ":0.95:rate5m", key + ":p99.9:rate5m"}
+	}
+	return []string{key}
+}
+
+// TestSelector: the selector of documented_only and of builtin.families
+// fetches every documented family's series and nothing else, whatever the
+// shape of a family in the table; names are matched against the selector,
+// not compared with a string.
+func TestSelector(t *testing.T) {
+	// A family without a percentile that is not requests:<op>, as Groq
+	// could add one, joins the table for the test.
+	builtinFamilies["tokens:rate1m"] = Family{Name: "groq_tokens_rate1m", Help: "Tokens per second."}
+	defer delete(builtinFamilies, "tokens:rate1m")
+
+	others := []string{"requests:rate5m", "requests:rate1m_x", "xrequests:rate1m", "tokens:rate5m", "tokens",
+		"ttft_latency_seconds:p99:rate1m", "ttft_latency_seconds:p99", "cached_tokens:p99:rate5m",
+		"model_status_code:requests:rate1m", "e2e_latency_seconds_bucket:rate5m", "tokens_in:p99:rate5m:x"}
+	for key, f := range builtinFamilies {
+		t.Run(f.Name, func(t *testing.T) {
+			match := selectorMatcher(t, builtinSelector(nil, ""))
+			one := selectorMatcher(t, builtinSelector([]string{f.Name}, "llama.*"))
+			for _, n := range upstreamNames(key, f) {
+				if !match(n, "any") {
+					t.Errorf("documented_only does not fetch %s", n)
+				}
+				if !one(n, "llama-3") || one(n, "mixtral") {
+					t.Errorf("families: [%s] with models llama.* does not fetch %s of llama-3 alone", f.Name, n)
+				}
+			}
+			for k, g := range builtinFamilies {
+				for _, n := range upstreamNames(k, g) {
+					if k != key && one(n, "llama-3") {
+						t.Errorf("families: [%s] fetches %s, of %s", f.Name, n, g.Name)
+					}
+				}
+			}
+			for _, n := range others {
+				if match(n, "any") || one(n, "llama-3") {
+					t.Errorf("the selector fetches %s, no documented family's", n)
+				}
+			}
+		})
+	}
+	// The family the test added is exported under documented_only and
+	// builtin.families, not only fetched.
+	for _, b := range []config.Builtin{{Enabled: true, DocumentedOnly: true}, {Enabled: true, Families: []string{"groq_tokens_rate1m"}}} {
+		samples := []groq.Sample{{Labels: groq.Labels{{Name: "__name__", Value: "tokens:rate1m"}, {Name: "model", Value: "m"}}, Value: 3}}
+		c, err := New(&answers{list: []*groq.Answer{{Samples: samples}}}, Options{Builtin: &b})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !selectorMatcher(t, BuiltinExpr(c))("tokens:rate1m", "m") {
+			t.Errorf("%+v: the selector does not fetch tokens:rate1m", b)
+		}
+		RefreshInPlace(c)
+		reg := prometheus.NewRegistry()
+		reg.MustRegister(c)
+		if exp := Exposition(t, reg); !strings.Contains(exp, `groq_tokens_rate1m{model="m"} 3`) {
+			t.Errorf("%+v: tokens:rate1m is not exported:\n%s", b, exp)
+		}
+	}
+	if !selectorMatcher(t, allSelector(""))("anything:new", "m") || selectorMatcher(t, allSelector(""))("up", "m") {
+		t.Error("the selector of every family does not fetch exactly the names with a colon")
 	}
 	if _, err := New(nil, Options{Builtin: &config.Builtin{Enabled: true, Families: []string{"groq_nope"}}}); err == nil {
 		t.Error("an unknown family was accepted")

@@ -200,7 +200,7 @@ func checkExposition(t *testing.T, samples []groq.Sample) {
 			}
 			continue
 		}
-		if !contains(SelfMetrics(), name) {
+		if !slices.Contains(SelfMetrics(), name) {
 			exported += len(mf.Metric)
 			for _, m := range mf.Metric {
 				checkLabels(t, name, m)
