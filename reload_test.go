@@ -140,7 +140,7 @@ func TestReloadUnderScrapes(t *testing.T) {
 			t.Errorf("%s = %q, want %q", prefix, got, want)
 		}
 	}
-	if q, want := lastBuiltinQuery(groqA), `{__name__=~"requests:(rate1m)"}`; q != want {
+	if q, want := lastBuiltinQuery(groqA), `{__name__=~"requests:rate1m"}`; q != want {
 		t.Errorf("built-in selector %v, want %s: only the family the file lists", q, want)
 	}
 	lintExposition(t, body)

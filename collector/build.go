@@ -2,6 +2,7 @@ package collector
 
 import (
 	"cmp"
+	"maps"
 	"math/bits"
 	"slices"
 	"strings"
@@ -129,8 +130,15 @@ func (b *builder) buildFamily(f Family, idx []int) int {
 	return kept
 }
 
+// maxLabelSets bounds the sets of label names a split family is exported
+// with: each costs a layout and label pairs of its own, and a family's series
+// have a handful.
+const maxLabelSets = 100
+
 // shapes splits the series b.all[idx] by their label names, in the order of
-// the first series of each.
+// the first series of each. Past maxLabelSets, the sets that come last in
+// the order of their names are dropped, their series counted as
+// too_many_label_sets.
 func (b *builder) shapes(idx []int) [][]int {
 	groups := map[string]int{}
 	var out [][]int
@@ -157,6 +165,16 @@ func (b *builder) shapes(idx []int) [][]int {
 			prev = s
 		}
 		out[g] = append(out[g], i)
+	}
+	if len(out) > maxLabelSets {
+		keys := slices.Sorted(maps.Keys(groups))
+		for _, k := range keys[maxLabelSets:] {
+			for _, i := range out[groups[k]] {
+				b.drop(dropTooManyLabelSets, i)
+			}
+			out[groups[k]] = nil
+		}
+		out = slices.DeleteFunc(out, func(g []int) bool { return g == nil })
 	}
 	return out
 }
@@ -424,6 +442,9 @@ func (b *builder) emit(lay *layout, idx []int, rows []uint32, values [][]string,
 // order of the values. A label mostly has the same values in every family and
 // every answer, in the same order: those are sorted once.
 func (b *builder) order(name string, values []string) []uint32 {
+	if len(values) == 1 { // as in most parts of a split family: nothing to sort, nothing to keep
+		return onlyOne
+	}
 	o := b.orders[name]
 	if o != nil && slices.Equal(o.values, values) {
 		return o.order
@@ -439,6 +460,9 @@ func (b *builder) order(name string, values []string) []uint32 {
 	b.orders[name] = o
 	return o.order
 }
+
+// onlyOne is the order of a single value.
+var onlyOne = []uint32{0}
 
 // ordered is a label's values, as family numbers them, and their order.
 type ordered struct {

@@ -1,6 +1,8 @@
 package collector
 
 import (
+	"fmt"
+	"maps"
 	"slices"
 	"sort"
 	"strings"
@@ -169,7 +171,8 @@ func (r *builtinRules) translate(samples []groq.Sample, d *drops) ([]series, map
 			}
 		}
 	}
-	r.names = len(names)
+	r.names = min(len(names), maxNames)
+	over := overLimit(names)
 	r.resolve(names)
 
 	out := make([]series, 0, len(samples))
@@ -185,7 +188,32 @@ func (r *builtinRules) translate(samples []groq.Sample, d *drops) ([]series, map
 			out = append(out, series{family: &ni.family, labels: s.Labels, extra: ni.extra, value: s.Value, src: ni, sample: i})
 		}
 	}
+	for _, ni := range over { // counted; not kept for the status page
+		delete(names, ni.name)
+	}
 	return hists.quantiles(out), names
+}
+
+// maxNames bounds the upstream names of one answer that are translated:
+// each may be a family, with its HELP, layout and status, and an answer of
+// a family per series would hold far more than its body. Groq documents
+// seven families; an answer names a few dozen.
+const maxNames = 2000
+
+// overLimit marks the names of an answer past the first maxNames, in name
+// order, as dropped for too_many_names, and returns them.
+func overLimit(names map[string]*nameInfo) []*nameInfo {
+	if len(names) <= maxNames {
+		return nil
+	}
+	sorted := slices.Sorted(maps.Keys(names))
+	over := make([]*nameInfo, 0, len(sorted)-maxNames)
+	for _, n := range sorted[maxNames:] {
+		ni := names[n]
+		ni.reason, ni.detail = dropTooManyNames, fmt.Sprintf(" (one of %d names past the first %d)", len(sorted)-maxNames, maxNames)
+		over = append(over, ni)
+	}
+	return over
 }
 
 // resolve translates each name, and gives each family its HELP and each name
@@ -198,6 +226,9 @@ func (r *builtinRules) resolve(names map[string]*nameInfo) {
 	}
 	candidates := make([]candidate, 0, len(names))
 	for _, ni := range names {
+		if ni.reason != "" { // past maxNames
+			continue
+		}
 		t := r.translationOf(ni)
 		ni.t = t
 		if !t.ok {

@@ -205,7 +205,7 @@ groq_all{code="200",exported_team="upstream",model="a",team="ml"} 1
 # HELP groq_some Model only.
 # TYPE groq_some gauge
 groq_some{model="a"} 1
-# HELP groq_series_dropped Series in Groq's last answer that are not exported, by reason: bad_name (the naming rule cannot translate it), name_collision (another upstream name gives the same series, or the name is taken), unknown_name (not a documented family the configuration keeps), bad_value, bad_label, no_value (not decodable), duplicate, invalid.
+# HELP groq_series_dropped Series in Groq's last answer that are not exported, by reason: bad_name (the naming rule cannot translate it), name_collision (another upstream name gives the same series, or the name is taken), unknown_name (not a documented family the configuration keeps), bad_value, bad_label, no_value (not decodable), duplicate, invalid, too_many_names (past the first 2000 names of an answer), too_many_label_sets (a family's series past 100 different sets of label names).
 # TYPE groq_series_dropped gauge
 groq_series_dropped{reason="bad_label"} 0
 groq_series_dropped{reason="bad_name"} 0
@@ -214,6 +214,8 @@ groq_series_dropped{reason="duplicate"} 1
 groq_series_dropped{reason="invalid"} 0
 groq_series_dropped{reason="name_collision"} 0
 groq_series_dropped{reason="no_value"} 0
+groq_series_dropped{reason="too_many_label_sets"} 0
+groq_series_dropped{reason="too_many_names"} 0
 groq_series_dropped{reason="unknown_name"} 0
 `, "groq_all", "groq_some", "groq_series_dropped")
 	if n := testutil.CollectAndCount(c, "groq_requests_rate1m"); n != 0 {
@@ -299,7 +301,7 @@ groq_up{organization="staging"} 0
 # TYPE groq_last_refresh_success_timestamp_seconds gauge
 groq_last_refresh_success_timestamp_seconds{organization="prod"} 1.76443e+09
 groq_last_refresh_success_timestamp_seconds{organization="staging"} 0
-# HELP groq_series_dropped Series in Groq's last answer that are not exported, by reason: bad_name (the naming rule cannot translate it), name_collision (another upstream name gives the same series, or the name is taken), unknown_name (not a documented family the configuration keeps), bad_value, bad_label, no_value (not decodable), duplicate, invalid.
+# HELP groq_series_dropped Series in Groq's last answer that are not exported, by reason: bad_name (the naming rule cannot translate it), name_collision (another upstream name gives the same series, or the name is taken), unknown_name (not a documented family the configuration keeps), bad_value, bad_label, no_value (not decodable), duplicate, invalid, too_many_names (past the first 2000 names of an answer), too_many_label_sets (a family's series past 100 different sets of label names).
 # TYPE groq_series_dropped gauge
 groq_series_dropped{organization="prod",reason="bad_label"} 0
 groq_series_dropped{organization="prod",reason="bad_name"} 0
@@ -308,6 +310,8 @@ groq_series_dropped{organization="prod",reason="duplicate"} 0
 groq_series_dropped{organization="prod",reason="invalid"} 0
 groq_series_dropped{organization="prod",reason="name_collision"} 0
 groq_series_dropped{organization="prod",reason="no_value"} 0
+groq_series_dropped{organization="prod",reason="too_many_label_sets"} 0
+groq_series_dropped{organization="prod",reason="too_many_names"} 0
 groq_series_dropped{organization="prod",reason="unknown_name"} 0
 
 groq_series_dropped{organization="staging",reason="bad_label"} 0
@@ -317,6 +321,8 @@ groq_series_dropped{organization="staging",reason="duplicate"} 0
 groq_series_dropped{organization="staging",reason="invalid"} 0
 groq_series_dropped{organization="staging",reason="name_collision"} 0
 groq_series_dropped{organization="staging",reason="no_value"} 0
+groq_series_dropped{organization="staging",reason="too_many_label_sets"} 0
+groq_series_dropped{organization="staging",reason="too_many_names"} 0
 groq_series_dropped{organization="staging",reason="unknown_name"} 0
 `, "groq_ratio", "groq_requests_rate1m", "groq_query_success", "groq_up", "groq_last_refresh_success_timestamp_seconds", "groq_series_dropped")
 	if n, err := testutil.GatherAndCount(reg, "groq_scrape_duration_seconds"); err != nil || n != 2 {

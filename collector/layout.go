@@ -70,11 +70,26 @@ type layout struct {
 	names    []string         // the exported label names, sorted
 	at       map[string]int   // an upstream label name → its place in names
 	extraAt  map[string]int   // the exporter's label name → its place in names
+	small    []placed         // in place of at and extraAt, for a part of a split family (a few labels)
 	desc     *prometheus.Desc // nil if client_golang refuses the names
+}
+
+// placed is a label and its place among the names.
+type placed struct {
+	upstream bool
+	name     string
+	j        int
 }
 
 // place is where label l goes among the names.
 func (l *layout) place(e exportedLabel) int {
+	if l.small != nil {
+		for _, p := range l.small {
+			if p.upstream == e.upstream && p.name == e.name {
+				return p.j
+			}
+		}
+	}
 	if e.upstream {
 		return l.at[e.name]
 	}
@@ -151,13 +166,25 @@ func (b *builder) layout(f Family, upstream, extra []string, exported map[string
 	if cached {
 		exported = familyLabelNames(upstream, extra)
 	}
-	l := &layout{help: f.Help, upstream: upstream, extra: extra,
-		at: make(map[string]int, len(upstream)), extraAt: make(map[string]int, len(extra))}
+	l := &layout{help: f.Help, upstream: upstream, extra: extra}
 	l.names = slices.Clone(extra)
 	for _, u := range upstream {
 		l.names = append(l.names, exported[u])
 	}
 	slices.Sort(l.names)
+	if !cached { // a part of a split family: no maps, which would cost more than its series
+		l.small = make([]placed, 0, len(upstream)+len(extra))
+		for _, u := range upstream {
+			j, _ := slices.BinarySearch(l.names, exported[u])
+			l.small = append(l.small, placed{true, u, j})
+		}
+		for _, e := range extra {
+			j, _ := slices.BinarySearch(l.names, e)
+			l.small = append(l.small, placed{false, e, j})
+		}
+		return l
+	}
+	l.at, l.extraAt = make(map[string]int, len(upstream)), make(map[string]int, len(extra))
 	place := make(map[string]int, len(l.names))
 	for j, n := range l.names {
 		place[n] = j
@@ -167,9 +194,6 @@ func (b *builder) layout(f Family, upstream, extra []string, exported map[string
 	}
 	for _, e := range extra {
 		l.extraAt[e] = place[e]
-	}
-	if !cached {
-		return l
 	}
 	desc := prometheus.NewDesc(f.Name, f.Help, l.names, nil)
 	if _, err := prometheus.NewConstMetric(desc, prometheus.GaugeValue, 0, make([]string, len(l.names))...); err == nil {

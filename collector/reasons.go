@@ -52,6 +52,12 @@ const (
 	// dropInvalid: a series client_golang would refuse (a label value that
 	// is not UTF-8).
 	dropInvalid = "invalid"
+	// dropTooManyNames: a series of a name past the first maxNames of an
+	// answer, in name order.
+	dropTooManyNames = "too_many_names"
+	// dropTooManyLabelSets: a series of a family whose series carry more
+	// than maxLabelSets sets of label names, past those.
+	dropTooManyLabelSets = "too_many_label_sets"
 )
 
 // droppedReasons is groq_series_dropped's vocabulary, with groq's reasons
@@ -65,6 +71,8 @@ var droppedReasons = []reason{
 	{groq.DropNoValue, "not decodable"},
 	{dropDuplicate, ""},
 	{dropInvalid, ""},
+	{dropTooManyNames, "past the first 2000 names of an answer"},
+	{dropTooManyLabelSets, "a family's series past 100 different sets of label names"},
 }
 
 var droppedHelp = helpText("Series in Groq's last answer that are not exported, by reason: ", droppedReasons)

@@ -188,3 +188,52 @@ func FuzzExpositionSize(f *testing.F) {
 		}
 	})
 }
+
+// TestTooManyNames: an answer of more upstream names than maxNames keeps
+// the first maxNames, in name order, and counts the series of the others
+// as too_many_names, none of them kept for the status page.
+func TestTooManyNames(t *testing.T) {
+	var samples []groq.Sample
+	for i := range maxNames + 500 {
+		samples = append(samples, groq.Sample{Labels: groq.Labels{{Name: "__name__", Value: fmt.Sprintf("f%05d:rate1m", maxNames+500-i)}}, Value: 1})
+	}
+	c, err := New(&answers{list: []*groq.Answer{{Samples: samples}}}, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	RefreshInPlace(c)
+	st := c.Status()
+	if st.Dropped[dropTooManyNames] != 500 || len(st.Families) != maxNames || len(st.Names) != maxNames {
+		t.Errorf("%d names: %d dropped as too_many_names, %d families, %d names kept; want 500, %d, %d",
+			maxNames+500, st.Dropped[dropTooManyNames], len(st.Families), len(st.Names), maxNames, maxNames)
+	}
+	if _, ok := st.Families["groq_f00001_rate1m"]; !ok {
+		t.Errorf("the first name in name order was not kept")
+	}
+}
+
+// TestTooManyLabelSets: a family whose series carry more sets of label
+// names than maxLabelSets keeps the first maxLabelSets of them in the
+// order of their names, and counts the other series as too_many_label_sets.
+func TestTooManyLabelSets(t *testing.T) {
+	var samples []groq.Sample
+	for i := range maxLabelSets + 50 {
+		samples = append(samples, groq.Sample{Labels: groq.Labels{{Name: "__name__", Value: "requests:rate1m"},
+			{Name: fmt.Sprintf("l%03d", maxLabelSets+50-i), Value: "v"}}, Value: 1})
+	}
+	c, err := New(&answers{list: []*groq.Answer{{Samples: samples}}}, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	RefreshInPlace(c)
+	st := c.Status()
+	if st.Dropped[dropTooManyLabelSets] != 50 || st.Families["groq_requests_rate1m"] != maxLabelSets {
+		t.Errorf("%d label sets: %d series dropped as too_many_label_sets, %d exported; want 50, %d",
+			maxLabelSets+50, st.Dropped[dropTooManyLabelSets], st.Families["groq_requests_rate1m"], maxLabelSets)
+	}
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(c)
+	if exp := Exposition(t, reg); !strings.Contains(exp, `groq_requests_rate1m{l001="v"} 1`) || strings.Contains(exp, `l150=`) {
+		t.Errorf("the first label sets in name order are not the ones kept:\n%.2000s", exp)
+	}
+}

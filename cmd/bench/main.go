@@ -29,6 +29,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"maps"
 	"math"
 	"net"
 	"net/http"
@@ -67,7 +68,8 @@ const (
 	refreshRatio    = 1.3 // a refresh against decoding only
 	rssRatio        = 1.3 // peak RSS under 100 concurrent scrapes, against sequential ones
 	longPeak        = 48 << 20
-	streamPeak      = 64 << 20 // peak RSS over streamRefreshes refreshes of an oversized body
+	shapePeak       = 128 << 20 // the chart's memory limit, for an answer just under the 8 MiB cap
+	streamPeak      = 64 << 20  // peak RSS over streamRefreshes refreshes of an oversized body
 	streamRefreshes = 40
 	p99Ratio        = 2.0 // p99 with a slow Groq, against static bytes
 )
@@ -152,6 +154,9 @@ func (b *bench) run(bin string, count int, benchtime string, skipGo bool) error 
 		return err
 	}
 	if err := b.stream(bin); err != nil {
+		return err
+	}
+	if err := b.shapes(bin); err != nil {
 		return err
 	}
 	if !skipGo && !b.hostileOnly {
@@ -400,6 +405,67 @@ func (b *bench) stream(bin string) error {
 	return nil
 }
 
+// shapeBodies are answers just under the 8 MiB cap whose exposition could
+// grow faster than the body: series that each carry a label name no other
+// has (one label set for their family would be n × n labels), and a family
+// for each series.
+var shapeBodies = map[string]struct {
+	what   string
+	series func(i int) string
+}{
+	"distinct-labels": {"series that each carry a label name of their own", func(i int) string {
+		return fmt.Sprintf(`"__name__":"requests:rate1m","model":"m","label%d":"v"`, i)
+	}},
+	"family-each": {"series that each have a family of their own", func(i int) string {
+		return fmt.Sprintf(`"__name__":"family%d:rate1m","model":"m"`, i)
+	}},
+}
+
+// shapeBody is an answer of about size bytes of series(0), series(1), ….
+func shapeBody(size int, series func(i int) string) []byte {
+	var b strings.Builder
+	b.WriteString(`{"status":"success","data":{"resultType":"vector","result":[`)
+	for i := 0; b.Len() < size; i++ {
+		if i > 0 {
+			b.WriteByte(',')
+		}
+		fmt.Fprintf(&b, `{"metric":{%s},"value":[1764430000,"%d"]}`, series(i), i)
+	}
+	b.WriteString(`]}}`)
+	return []byte(b.String())
+}
+
+// shapes serves each of shapeBodies once and reads the exporter's peak
+// memory and the size of its answer against the body's, with the Go memory
+// limit the chart sets.
+func (b *bench) shapes(bin string) error {
+	for _, name := range slices.Sorted(maps.Keys(shapeBodies)) {
+		shape := shapeBodies[name]
+		fmt.Fprintf(os.Stderr, "an answer of %s…\n", shape.what)
+		body := b.up.shape(name, shapeBody(8<<20-64<<10, shape.series))
+		// The Go memory limit the chart's 128 MiB gives the exporter
+		// (--auto-gomemlimit.ratio 0.9 of the container's limit).
+		e, err := startExporter(bin, b.up.url("shape", 0)+"/"+name, "1h", "GOMEMLIMIT=115MiB")
+		if err != nil {
+			return err
+		}
+		got, err := e.scrape()
+		_, hwm := e.memory()
+		log := e.stop()
+		if err != nil {
+			return err
+		}
+		if t := got.text(); !strings.Contains(t, "\ngroq_up 1\n") && !strings.Contains(t, "\ngroq_up 1.0\n") {
+			return fmt.Errorf("%s: the refresh failed:\n%s", name, log)
+		}
+		b.add(fmt.Sprintf("Peak RSS, a %s answer of %s", mib(int64(len(body))), shape.what),
+			fmt.Sprintf("**%s** (%.1f× the body); exposition %s (%.1f× the body)", mib(hwm), float64(hwm)/float64(len(body)),
+				mib(int64(len(got.text()))), float64(len(got.text()))/float64(len(body))),
+			"< 128 MiB", hwm < shapePeak)
+	}
+	return nil
+}
+
 // upstream stands in for Groq: /fast/<n> answers n series at once,
 // /slow/<n> after 500 ms, /long-cl and /long-chunked stream 1 GiB of
 // never-ending JSON whose model names are 200 characters long.
@@ -408,10 +474,22 @@ type upstream struct {
 	addr   string
 	bodies map[int][]byte
 
-	mu    sync.Mutex
-	n     int64
-	out   map[string]int64 // bytes written by mode
-	calls [][2]time.Time   // when each slow call began and answered
+	mu     sync.Mutex
+	n      int64
+	out    map[string]int64  // bytes written by mode
+	calls  [][2]time.Time    // when each slow call began and answered
+	shaped map[string][]byte // /shape/0/<name>'s answer
+}
+
+// shape makes body the answer of /shape/0/name, and returns it.
+func (u *upstream) shape(name string, body []byte) []byte {
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	if u.shaped == nil {
+		u.shaped = map[string][]byte{}
+	}
+	u.shaped[name] = body
+	return body
 }
 
 func newUpstream() *upstream {
@@ -454,6 +532,11 @@ func (u *upstream) serve(w http.ResponseWriter, r *http.Request) {
 			u.calls = append(u.calls, [2]time.Time{start, time.Now()})
 			u.mu.Unlock()
 		}
+	case "shape":
+		u.mu.Lock()
+		body := u.shaped[parts[2]]
+		u.mu.Unlock()
+		_, _ = w.Write(body)
 	case "long-cl", "long-chunked":
 		if mode == "long-cl" {
 			w.Header().Set("Content-Length", strconv.Itoa(hugeLen))
@@ -515,12 +598,16 @@ type server struct {
 
 type exporter struct{ *server }
 
-func startExporter(bin, groqURL, ttl string) (*exporter, error) {
+func startExporter(bin, groqURL, ttl string, env ...string) (*exporter, error) {
 	addr, err := groqtest.FreeAddress()
 	if err != nil {
 		return nil, err
 	}
-	s, err := start(addr, exec.Command(bin, "--groq.url="+groqURL, "--web.listen-address="+addr, "--groq.cache-ttl="+ttl))
+	cmd := exec.Command(bin, "--groq.url="+groqURL, "--web.listen-address="+addr, "--groq.cache-ttl="+ttl)
+	if len(env) > 0 {
+		cmd.Env = append(os.Environ(), env...)
+	}
+	s, err := start(addr, cmd)
 	if err != nil {
 		return nil, err
 	}
