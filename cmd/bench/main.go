@@ -83,6 +83,7 @@ func main() {
 	benchtime := flag.String("benchtime", "1s", "-benchtime of each Go benchmark run")
 	skipGo := flag.Bool("skip-go-bench", false, "skip the Go benchmarks")
 	hostileOnly := flag.Bool("hostile-only", false, "measure only the oversized bodies (the peak memory rows)")
+	scaleOnly := flag.Bool("scale-only", false, "measure only the rows of many organizations")
 	static := flag.String("serve-static", "", "internal: serve this file's bytes on -listen (the static handler)")
 	listen := flag.String("listen", "", "internal: address of -serve-static")
 	ctype := flag.String("content-type", "", "internal: Content-Type of -serve-static")
@@ -95,7 +96,7 @@ func main() {
 		}
 		return
 	}
-	b := &bench{rounds: *rounds, roundTime: *roundTime, slowTime: *slowTime, hostileOnly: *hostileOnly}
+	b := &bench{rounds: *rounds, roundTime: *roundTime, slowTime: *slowTime, hostileOnly: *hostileOnly, scaleOnly: *scaleOnly}
 	if err := b.run(*exporterBin, *count, *benchtime, *skipGo); err != nil {
 		fmt.Fprintln(os.Stderr, "bench:", err)
 		os.Exit(1)
@@ -104,6 +105,7 @@ func main() {
 
 type bench struct {
 	hostileOnly bool
+	scaleOnly   bool
 	rounds      int
 	roundTime   time.Duration
 	slowTime    time.Duration
@@ -143,23 +145,32 @@ func (b *bench) run(bin string, count int, benchtime string, skipGo bool) error 
 	defer b.up.srv.Close()
 
 	for _, n := range sizes {
-		if b.hostileOnly {
+		if b.hostileOnly || b.scaleOnly {
 			break
 		}
 		if err := b.size(bin, n); err != nil {
 			return fmt.Errorf("%d series: %w", n, err)
 		}
 	}
-	if err := b.hostile(bin); err != nil {
-		return err
+	if !b.scaleOnly {
+		if err := b.hostile(bin); err != nil {
+			return err
+		}
 	}
-	if err := b.stream(bin); err != nil {
-		return err
+	if !b.hostileOnly {
+		if err := b.scale(bin); err != nil {
+			return err
+		}
 	}
-	if err := b.shapes(bin); err != nil {
-		return err
+	if !b.scaleOnly {
+		if err := b.stream(bin); err != nil {
+			return err
+		}
+		if err := b.shapes(bin); err != nil {
+			return err
+		}
 	}
-	if !skipGo && !b.hostileOnly {
+	if !skipGo && !b.hostileOnly && !b.scaleOnly {
 		fmt.Fprintln(os.Stderr, "running the Go benchmarks of a refresh…")
 		runs, err := goBench("./collector", "^Benchmark(Refresh|RefreshNewSeries|DecodeVector)$", count, benchtime)
 		if err != nil {
@@ -476,6 +487,7 @@ type upstream struct {
 
 	mu     sync.Mutex
 	n      int64
+	byOrg  map[string]int64  // calls by the path segment after <n>, the organization's
 	out    map[string]int64  // bytes written by mode
 	calls  [][2]time.Time    // when each slow call began and answered
 	shaped map[string][]byte // /shape/0/<name>'s answer
@@ -493,8 +505,8 @@ func (u *upstream) shape(name string, body []byte) []byte {
 }
 
 func newUpstream() *upstream {
-	u := &upstream{out: map[string]int64{}, bodies: map[int][]byte{}}
-	for _, n := range sizes {
+	u := &upstream{out: map[string]int64{}, bodies: map[int][]byte{}, byOrg: map[string]int64{}}
+	for _, n := range append(slices.Clone(sizes), scaleBodies...) {
 		u.bodies[n] = groqtest.Vector(n)
 	}
 	l, err := net.Listen("tcp", "127.0.0.1:0")
@@ -512,6 +524,9 @@ func (u *upstream) serve(w http.ResponseWriter, r *http.Request) {
 	mode := parts[0]
 	u.mu.Lock()
 	u.n++
+	if len(parts) > 3 && parts[3] == "api" {
+		u.byOrg[parts[2]]++
+	}
 	u.mu.Unlock()
 	w.Header().Set("Content-Type", "application/json")
 	switch mode {
@@ -592,6 +607,7 @@ func (u *upstream) sent(mode string) int64 {
 type server struct {
 	cmd  *exec.Cmd
 	addr string
+	path string // what scrape asks for; "" is /metrics
 	log  *strings.Builder
 	mu   *sync.Mutex
 }
@@ -714,7 +730,11 @@ func (r *response) text() string {
 }
 
 func (s *server) scrape() (*response, error) {
-	req, _ := http.NewRequest(http.MethodGet, "http://"+s.addr+"/metrics", nil)
+	path := s.path
+	if path == "" {
+		path = "/metrics"
+	}
+	req, _ := http.NewRequest(http.MethodGet, "http://"+s.addr+path, nil)
 	req.Header.Set("Accept", accept)
 	req.Header.Set("Accept-Encoding", "gzip")
 	req.Header.Set("X-Prometheus-Scrape-Timeout-Seconds", "30")
