@@ -1,7 +1,7 @@
 // Package exporter holds what the HTTP server serves: the Groq organizations
 // (each a groq.Client and a collector.Collector), kept across configuration
-// reloads, and the handlers of /metrics, the status page, /-/reload and
-// /config. It knows no flags: main hands it Settings and turns its typed
+// reloads, and the handlers of /metrics, /probe, /sd, the status page,
+// /-/reload and /config. It knows no flags: main hands it Settings and turns its typed
 // errors into hints.
 package exporter
 
@@ -566,7 +566,9 @@ func (o *Organizations) Refresh(ctx context.Context) {
 // Describe sends nothing: the collectors are unchecked.
 func (o *Organizations) Describe(chan<- *prometheus.Desc) {}
 
-// Collect sends every organization's series and self-metrics.
+// Collect sends every organization's series and self-metrics as the
+// collectors hold them now. The served paths do not use it (they serve the
+// snapshots); it lets a registry gather the set, as tests compare with it.
 func (o *Organizations) Collect(ch chan<- prometheus.Metric) {
 	for _, org := range o.list() {
 		org.coll.Collect(ch)
