@@ -238,9 +238,13 @@ func (o *Organizations) Apply(cfg *config.Config, configFile string) error {
 	specs := specsOf(cfg)
 	next := make([]*organization, 0, len(specs))
 	var fresh []*organization
+	byName := make(map[string]*organization, len(running)) // names are unique: one comparison per organization
+	for _, r := range running {
+		byName[r.name] = r
+	}
 	for _, s := range specs {
-		if i := slices.IndexFunc(running, func(r *organization) bool { return reflect.DeepEqual(r.spec, s) }); i >= 0 {
-			next = append(next, running[i])
+		if r := byName[s.org.Name]; r != nil && reflect.DeepEqual(r.spec, s) {
+			next = append(next, r)
 			continue
 		}
 		org, err := o.build(s, configFile)

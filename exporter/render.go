@@ -2,11 +2,13 @@ package exporter
 
 import (
 	"bytes"
+	"cmp"
 	"compress/gzip"
 	"maps"
 	"net/http"
 	"slices"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -193,9 +195,8 @@ type exposition struct {
 	loads  func() uint64 // counts configuration loads, whose gauges are live
 	logger log.Logger
 	reuse  time.Duration
-	// noInterleave sends one organization through prometheus.Gatherers too:
-	// for BenchmarkGather.
-	noInterleave bool
+	// viaGatherers merges through prometheus.Gatherers: for BenchmarkGather.
+	viaGatherers bool
 
 	mu         sync.Mutex // guards answers, rebuilding and reuse
 	answers    map[answerKey]*answer
@@ -283,28 +284,34 @@ func (x *exposition) build(k answerKey, v *view) *answer {
 	return a
 }
 
-// gather merges the families of v's organizations with the live ones. One
-// organization's snapshot is already what a registry gathers, and its names
-// are none of the live ones (those are reserved), so the two sorted lists
-// are interleaved by name: a second Gatherers pass would check and sort
-// every series again, which at 23,000 series costs as much as encoding them
-// (BenchmarkGather). Several organizations, or a name in both lists, go
-// through prometheus.Gatherers.
+// gather merges the families of v's organizations with the live ones, by
+// name, as prometheus.Gatherers does (one family per name, its series
+// sorted as client_golang sorts them), without checking and hashing every
+// series again: each organization's registry did when it took its snapshot,
+// the organization label keeps organizations' series apart, and the live
+// names are reserved. That second pass cost as much as encoding the answer
+// (BenchmarkGather). Families whose HELP or TYPE differ between
+// organizations send the whole answer through prometheus.Gatherers, which
+// keeps the first and logs the others.
 func (x *exposition) gather(v *view) []*dto.MetricFamily {
 	live, err := x.live.Gather()
 	if err != nil {
 		level.Error(x.logger).Log("msg", "Gathering the exporter's own metrics failed; serving the rest", "err", err)
 	}
-	if len(v.snaps) == 1 && !x.noInterleave {
-		if mfs, ok := interleave(v.snaps[0].families, live); ok {
+	lists := make([][]*dto.MetricFamily, 0, len(v.snaps)+1)
+	for _, s := range v.snaps {
+		lists = append(lists, s.families)
+	}
+	lists = append(lists, live)
+	if !x.viaGatherers {
+		if mfs, ok := mergeByName(lists); ok {
 			return mfs
 		}
 	}
-	gs := make(prometheus.Gatherers, 0, len(v.snaps)+1)
-	for _, s := range v.snaps {
-		gs = append(gs, snapshotGatherer{s})
+	gs := make(prometheus.Gatherers, len(lists))
+	for i, l := range lists {
+		gs[i] = fixedGatherer(l)
 	}
-	gs = append(gs, fixedGatherer(live))
 	mfs, err := gs.Gather()
 	if err != nil {
 		level.Error(x.logger).Log("msg", "Gathering the metrics failed; serving the rest", "err", err)
@@ -312,32 +319,83 @@ func (x *exposition) gather(v *view) []*dto.MetricFamily {
 	return mfs
 }
 
-// interleave merges two lists of families sorted by name into one; ok is
-// false if a name is in both.
-func interleave(a, b []*dto.MetricFamily) (out []*dto.MetricFamily, ok bool) {
-	out = make([]*dto.MetricFamily, 0, len(a)+len(b))
-	for len(a) > 0 && len(b) > 0 {
-		switch an, bn := a[0].GetName(), b[0].GetName(); {
-		case an < bn:
-			out, a = append(out, a[0]), a[1:]
-		case bn < an:
-			out, b = append(out, b[0]), b[1:]
-		default:
-			return nil, false
+// mergeByName merges lists of families, each sorted by name, into one list
+// sorted by name with one family per name, whose series are sorted as
+// client_golang sorts them when more than one list has the name. ok is false
+// when a name has different HELP or TYPE in two lists.
+func mergeByName(lists [][]*dto.MetricFamily) (out []*dto.MetricFamily, ok bool) {
+	if len(lists) == 2 { // one organization: interleave the two lists
+		a, b := lists[0], lists[1]
+		out = make([]*dto.MetricFamily, 0, len(a)+len(b))
+		for len(a) > 0 && len(b) > 0 {
+			switch an, bn := a[0].GetName(), b[0].GetName(); {
+			case an < bn:
+				out, a = append(out, a[0]), a[1:]
+			case bn < an:
+				out, b = append(out, b[0]), b[1:]
+			default:
+				return nil, false
+			}
+		}
+		return append(append(out, a...), b...), true
+	}
+	type merged struct {
+		mf      *dto.MetricFamily
+		sources int
+	}
+	byName := map[string]*merged{}
+	for _, l := range lists {
+		for _, mf := range l {
+			m := byName[mf.GetName()]
+			switch {
+			case m == nil:
+				m = &merged{mf: &dto.MetricFamily{Name: mf.Name, Help: mf.Help, Type: mf.Type}}
+				byName[mf.GetName()] = m
+			case m.mf.GetHelp() != mf.GetHelp() || m.mf.GetType() != mf.GetType():
+				return nil, false
+			}
+			m.mf.Metric = append(m.mf.Metric, mf.Metric...)
+			m.sources++
 		}
 	}
-	return append(append(out, a...), b...), true
+	out = make([]*dto.MetricFamily, 0, len(byName))
+	for _, m := range byName {
+		if m.sources > 1 {
+			slices.SortFunc(m.mf.Metric, compareMetrics)
+		}
+		out = append(out, m.mf)
+	}
+	slices.SortFunc(out, func(a, b *dto.MetricFamily) int { return strings.Compare(a.GetName(), b.GetName()) })
+	return out, true
+}
+
+// compareMetrics orders series as client_golang does when it gathers: by
+// number of labels, then by label values in label-name order, then by
+// timestamp, none last.
+func compareMetrics(a, b *dto.Metric) int {
+	if len(a.Label) != len(b.Label) {
+		return cmp.Compare(len(a.Label), len(b.Label))
+	}
+	for i, l := range a.Label {
+		if c := strings.Compare(l.GetValue(), b.Label[i].GetValue()); c != 0 {
+			return c
+		}
+	}
+	switch {
+	case a.TimestampMs == nil && b.TimestampMs == nil:
+		return 0
+	case a.TimestampMs == nil:
+		return 1
+	case b.TimestampMs == nil:
+		return -1
+	}
+	return cmp.Compare(a.GetTimestampMs(), b.GetTimestampMs())
 }
 
 // fixedGatherer gathers families gathered before.
 type fixedGatherer []*dto.MetricFamily
 
 func (g fixedGatherer) Gather() ([]*dto.MetricFamily, error) { return g, nil }
-
-// snapshotGatherer gathers an organization's snapshot.
-type snapshotGatherer struct{ s *orgSnapshot }
-
-func (g snapshotGatherer) Gather() ([]*dto.MetricFamily, error) { return g.s.families, nil }
 
 // negotiate picks the exposition format of a request as promhttp does with
 // OpenMetrics enabled.

@@ -32,10 +32,10 @@ func BenchmarkGather(b *testing.B) {
 		live := prometheus.NewRegistry()
 		live.MustRegister(api, prometheus.NewGoCollector())
 		k := answerKey{expfmt.NewFormat(expfmt.TypeOpenMetrics), true}
-		for _, way := range []string{"interleave", "gatherers", "encode-only"} {
+		for _, way := range []string{"merge", "gatherers", "encode-only"} {
 			b.Run(fmt.Sprintf("series=%d/%s", n, way), func(b *testing.B) {
 				x := newExposition(live, func() uint64 { return 0 }, log.NewNopLogger())
-				x.noInterleave = way == "gatherers"
+				x.viaGatherers = way == "gatherers"
 				v := orgs.view()
 				mfs := x.gather(v)
 				b.ReportAllocs()
