@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io/fs"
 	"net/http"
+	"strings"
 	"sync"
 	"time"
 
@@ -43,7 +44,7 @@ func newHTTPClient(hc *commonconfig.HTTPClientConfig) (client *http.Client, pend
 	}
 	t := &tlsFiles{cfg: cfg}
 	if pending = t.problem(); pending == nil {
-		if t.rt, err = newRoundTripper(cfg); err != nil {
+		if t.rt, err = t.newRoundTripper(); err != nil {
 			return nil, nil, err
 		}
 	}
@@ -54,9 +55,32 @@ func newHTTPClient(hc *commonconfig.HTTPClientConfig) (client *http.Client, pend
 	return client, pending, nil
 }
 
-func newRoundTripper(cfg commonconfig.HTTPClientConfig) (http.RoundTripper, error) {
+// newRoundTripper builds prometheus/common's transport for t.cfg, with the
+// files of its tls_config given as references that t reads (Fetch), so that
+// the reads prometheus/common makes for every request never block, are
+// bounded, and end with the request's deadline.
+func (t *tlsFiles) newRoundTripper() (http.RoundTripper, error) {
+	cfg := t.cfg
+	tc := &cfg.TLSConfig
+	for _, f := range []struct{ file, ref *string }{{&tc.CAFile, &tc.CARef}, {&tc.CertFile, &tc.CertRef}, {&tc.KeyFile, &tc.KeyRef}} {
+		if *f.file != "" {
+			*f.ref, *f.file = *f.file, ""
+		}
+	}
 	return commonconfig.NewRoundTripperFromConfig(cfg, Name, commonconfig.WithUserAgent(version.ComponentUserAgent(Name)),
-		commonconfig.WithIdleConnTimeout(idleConnTimeout))
+		commonconfig.WithIdleConnTimeout(idleConnTimeout), commonconfig.WithSecretManager(t))
+}
+
+// Fetch reads a file of the tls_config for prometheus/common (see
+// newRoundTripper) as the exporter reads every file: a regular file of at
+// most maxTLSFile bytes, without blocking, within ctx's deadline. Its
+// error names the file.
+func (t *tlsFiles) Fetch(ctx context.Context, file string) (string, error) {
+	b, err := safefile.Read(ctx, file, maxTLSFile)
+	if err != nil {
+		return "", &TLSFileError{Field: t.field(file), File: file, Err: err}
+	}
+	return strings.TrimSpace(string(b)), nil // as prometheus/common reads a file
 }
 
 // tlsFiles is the transport of an organization: prometheus/common's, built
@@ -132,11 +156,9 @@ func (t *tlsFiles) RoundTrip(r *http.Request) (*http.Response, error) {
 	if err != nil {
 		return nil, err
 	}
-	// prometheus/common reads the files again for every request with
-	// os.ReadFile, which would wait for ever on a file that became a FIFO
-	// (or a stuck file system), whatever the request's deadline: they are
-	// checked first the way the exporter reads files, without blocking.
-	// (A file swapped between this check and its read is not caught.)
+	// prometheus/common reads the files again for every request, through
+	// Fetch (newRoundTripper); checking them first says which file is wrong
+	// before anything else is tried.
 	if err := t.unreadable(); err != nil {
 		return nil, err
 	}
@@ -161,7 +183,7 @@ func (t *tlsFiles) transport() (http.RoundTripper, error) {
 	if err := t.problem(); err != nil {
 		return nil, err
 	}
-	rt, err := newRoundTripper(t.cfg)
+	rt, err := t.newRoundTripper()
 	if err != nil {
 		return nil, &TLSFileError{Err: err}
 	}
