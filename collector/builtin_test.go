@@ -132,14 +132,14 @@ func TestNormalizePercentile(t *testing.T) {
 		strings.Repeat("x", 70):        strings.Repeat("x", 63) + "-",
 		"0." + strings.Repeat("9", 70): "0." + strings.Repeat("9", 61) + "-",
 	} {
-		got, err := NormalizePercentile(in)
+		got, err := percentileLabel(in)
 		if err != nil || got != want {
-			t.Errorf("NormalizePercentile(%q) = %q, %v; want %q", in, got, err, want)
+			t.Errorf("percentileLabel(%q) = %q, %v; want %q", in, got, err, want)
 		}
 	}
 	for _, in := range []string{"", " ", "_", "٩٩", "\xff"} {
-		if got, err := NormalizePercentile(in); err == nil {
-			t.Errorf("NormalizePercentile(%q) = %q, want an error", in, got)
+		if got, err := percentileLabel(in); err == nil {
+			t.Errorf("percentileLabel(%q) = %q, want an error", in, got)
 		}
 	}
 }

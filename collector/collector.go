@@ -92,7 +92,7 @@ func New(q Querier, opts Options) (*Collector, error) {
 	if opts.Builtin != nil {
 		builtin = *opts.Builtin
 	}
-	if err := (&config.Config{Builtin: builtin, Queries: opts.Queries}).Validate(Names()); err != nil {
+	if err := (&config.Config{Builtin: builtin, Queries: opts.Queries}).Validate(configNames()); err != nil {
 		return nil, err
 	}
 	if opts.CacheTTL < 0 || opts.MaxStale < 0 {
@@ -102,7 +102,7 @@ func New(q Querier, opts Options) (*Collector, error) {
 		opts.Logger = log.NewNopLogger()
 	}
 	if opts.Concurrency <= 0 {
-		opts.Concurrency = DefaultConcurrency
+		opts.Concurrency = defaultConcurrency
 	}
 	c := &Collector{
 		querier:     q,
@@ -174,9 +174,6 @@ func New(q Querier, opts Options) (*Collector, error) {
 	return c, nil
 }
 
-// Organization returns the value of the organization label, "" if there is none.
-func (c *Collector) Organization() string { return c.org }
-
 // Describe sends nothing: the collector is unchecked, because the label sets
 // follow Groq's answers.
 func (c *Collector) Describe(chan<- *prometheus.Desc) {}
@@ -184,6 +181,14 @@ func (c *Collector) Describe(chan<- *prometheus.Desc) {}
 // Collect sends the cached series and the self-metrics. It never calls Groq.
 // Each query's last good values are served until they are older than
 // MaxStale, whatever the other queries do.
+//
+// Collect does not run once per scrape: the exporter gathers an
+// organization when one of its refreshes ends (Options.OnRefresh) and serves
+// what it gathered to every scrape until the next. Whatever Collect sends is
+// as of the end of the last refresh; something that must change between
+// refreshes (a time, a count of scrapes) does not belong here. MaxStale is
+// enforced at that granularity: refreshes, failing or not, come at least once
+// per TTL while anyone scrapes.
 func (c *Collector) Collect(ch chan<- prometheus.Metric) {
 	c.mu.Lock()
 	st := c.state

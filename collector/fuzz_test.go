@@ -33,11 +33,11 @@ func (s fuzzSamples) QueryAnswer(context.Context, string) (*groq.Answer, error) 
 	return &groq.Answer{Samples: s}, nil
 }
 
-// percentileRE matches a percentile as NormalizePercentile writes it:
+// percentileRE matches a percentile as percentileLabel writes it:
 // p<percent> with 0 <= percent <= 100, without redundant zeros.
 var percentileRE = regexp.MustCompile(`^p(100|[1-9]?[0-9](\.[0-9]*[1-9])?)$`)
 
-// labelValueRE matches any value NormalizePercentile returns.
+// labelValueRE matches any value percentileLabel returns.
 var labelValueRE = regexp.MustCompile(`^[a-z0-9.-]([a-z0-9._-]{0,62}[a-z0-9.-])?$`)
 
 // FuzzNormalizePercentile: any string becomes a label value (or an error,
@@ -52,33 +52,33 @@ func FuzzNormalizePercentile(f *testing.F) {
 	}
 	f.Fuzz(func(t *testing.T, s string) {
 		out, isPercentile := normalizePercentile(s)
-		got, err := NormalizePercentile(s)
+		got, err := percentileLabel(s)
 		if got != out || (err != nil) != (out == "") {
-			t.Fatalf("NormalizePercentile(%q) = %q, %v; normalizePercentile gives %q", s, got, err, out)
+			t.Fatalf("percentileLabel(%q) = %q, %v; normalizePercentile gives %q", s, got, err, out)
 		}
 		if out == "" {
 			if strings.Trim(sanitizePercentile(s), "_") != "" {
-				t.Fatalf("NormalizePercentile(%q) fails, but something is left of it", s)
+				t.Fatalf("percentileLabel(%q) fails, but something is left of it", s)
 			}
 			return
 		}
 		if !labelValueRE.MatchString(out) {
-			t.Fatalf("NormalizePercentile(%q) = %q, not a sanitized label value", s, out)
+			t.Fatalf("percentileLabel(%q) = %q, not a sanitized label value", s, out)
 		}
 		if isPercentile != percentileRE.MatchString(out) {
-			t.Fatalf("NormalizePercentile(%q) = %q, a percentile: %v", s, out, isPercentile)
+			t.Fatalf("percentileLabel(%q) = %q, a percentile: %v", s, out, isPercentile)
 		}
 		if isPercentile {
 			if v, err := strconv.ParseFloat(out[1:], 64); err != nil || !(v >= 0 && v <= 100) {
-				t.Fatalf("NormalizePercentile(%q) = %q, out of [0, 100]", s, out)
+				t.Fatalf("percentileLabel(%q) = %q, out of [0, 100]", s, out)
 			}
 		}
 		if again, again2 := normalizePercentile(out); again != out || again2 != isPercentile {
-			t.Fatalf("NormalizePercentile(%q) = %q (percentile %v), but NormalizePercentile(%q) = %q (percentile %v)",
+			t.Fatalf("percentileLabel(%q) = %q (percentile %v), but percentileLabel(%q) = %q (percentile %v)",
 				s, out, isPercentile, out, again, again2)
 		}
 		if upper, _ := normalizePercentile(asciiUpper(s)); upper != out {
-			t.Fatalf("NormalizePercentile(%q) = %q, but of its upper case %q", s, out, upper)
+			t.Fatalf("percentileLabel(%q) = %q, but of its upper case %q", s, out, upper)
 		}
 	})
 }

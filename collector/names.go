@@ -129,7 +129,7 @@ func parseName(seg []string, labels map[string]bool) (p parsedName, ok bool) {
 		return p, false
 	}
 	if p.hasPercentile {
-		pct, err := NormalizePercentile(p.percentile)
+		pct, err := percentileLabel(p.percentile)
 		if err != nil {
 			return p, false
 		}

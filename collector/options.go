@@ -16,8 +16,8 @@ const (
 	DefaultMaxStale = 5 * time.Minute
 	// DefaultRefreshTimeout bounds a refresh started without a deadline.
 	DefaultRefreshTimeout = 10 * time.Second
-	// DefaultConcurrency is how many queries of one refresh run at once.
-	DefaultConcurrency = 4
+	// defaultConcurrency is how many queries of one refresh run at once.
+	defaultConcurrency = 4
 )
 
 // Querier runs an instant MetricsQL query; *groq.Client is one. On success
@@ -46,7 +46,7 @@ type Options struct {
 	// outcome is what Collect serves.
 	OnRefresh func()
 	// Concurrency bounds how many queries of one refresh run at once; zero
-	// means DefaultConcurrency.
+	// means defaultConcurrency.
 	Concurrency int
 	// Reserved are more metric names that no family translated from Groq
 	// may take (the exporter's own, beyond SelfMetrics); a series that would

@@ -5,7 +5,7 @@ import (
 	"strings"
 )
 
-// NormalizePercentile turns the percentile segment of an upstream series name
+// percentileLabel turns the percentile segment of an upstream series name
 // into the value of the exported percentile label. Groq does not document its
 // spelling, so every common one is read; what is not a percentile, or could be
 // more than one, is kept as it is, sanitized, rather than dropped or guessed:
@@ -41,7 +41,7 @@ import (
 // value longer than 64 characters is cut and ends in "-". The function is
 // idempotent: a value it returns normalizes to itself. It fails only when
 // nothing is left after sanitizing.
-func NormalizePercentile(s string) (string, error) {
+func percentileLabel(s string) (string, error) {
 	v, _ := normalizePercentile(s)
 	if v == "" {
 		return "", fmt.Errorf("percentile %q has nothing to keep", s)
@@ -52,7 +52,7 @@ func NormalizePercentile(s string) (string, error) {
 // maxPercentileLabel caps the length of the percentile label's value.
 const maxPercentileLabel = 64
 
-// normalizePercentile is NormalizePercentile, saying also whether the value
+// normalizePercentile is percentileLabel, saying also whether the value
 // is a percentile; "" when nothing is left.
 func normalizePercentile(s string) (value string, isPercentile bool) {
 	s = sanitizePercentile(s)
@@ -92,7 +92,7 @@ func sanitizePercentile(s string) string {
 }
 
 // parsePercentile reads a sanitized segment as a percentile, by the rules of
-// NormalizePercentile, and writes it as "p<percent>".
+// percentileLabel, and writes it as "p<percent>".
 func parsePercentile(s string) (string, bool) {
 	if s == "median" {
 		return "p50", true

@@ -54,8 +54,8 @@ func ReservedLabels() []string {
 	return out
 }
 
-// Names are the metric names this package exports on its own, for the
+// configNames are the metric names this package exports on its own, for the
 // validation of custom queries (config.Config.Validate).
-func Names() config.Names {
+func configNames() config.Names {
 	return config.Names{Builtin: BuiltinFamilies(), Reserved: SelfMetrics()}
 }

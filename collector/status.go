@@ -25,15 +25,14 @@ const (
 // other unprintable ones escaped (printable.String), length capped, and the
 // request's credentials already removed by the client.
 type Status struct {
-	Organization string // "" for the single organization the flags configure
-	Up           bool
-	LastRefresh  time.Time // zero before the first refresh
-	LastSuccess  time.Time
-	Duration     time.Duration
-	LastError    string // safe to show: the client redacts credentials
-	Families     map[string]int
-	Models       []string
-	Dropped      map[string]int
+	Up          bool
+	LastRefresh time.Time // zero before the first refresh
+	LastSuccess time.Time
+	Duration    time.Duration
+	LastError   string // safe to show: the client redacts credentials
+	Families    map[string]int
+	Models      []string
+	Dropped     map[string]int
 	// Partial: Groq said a query's last answer was incomplete.
 	Partial bool
 	// Names is what became of each upstream series name in the last
@@ -109,7 +108,7 @@ func (c *Collector) Status() Status {
 	c.mu.Lock()
 	st := c.state
 	c.mu.Unlock()
-	s := Status{Organization: c.org, Up: st.up, LastRefresh: st.lastRefresh, LastSuccess: st.lastSuccess,
+	s := Status{Up: st.up, LastRefresh: st.lastRefresh, LastSuccess: st.lastSuccess,
 		Duration: st.duration, Families: shownKeys(st.families), Models: shown(st.models), Dropped: st.dropped,
 		Partial: st.partial, Names: nameStatuses(st.names)}
 	if st.lastErr != nil {

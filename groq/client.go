@@ -1,6 +1,7 @@
 // Package groq is a client for Groq's Prometheus-compatible metrics API: it
-// runs instant MetricsQL queries, decodes the answers as a stream within a size
-// cap, retries what is worth retrying, and returns typed errors. It knows
+// runs instant MetricsQL queries, reads each answer whole within a size cap
+// (the cap, not the decoding, is what bounds the memory an answer takes) and
+// decodes it, retries what is worth retrying, and returns typed errors. It knows
 // nothing about the metrics the exporter serves.
 package groq
 

@@ -87,7 +87,9 @@ func resultTypeError(resultType string, secrets []string) *Error {
 	return &Error{Kind: ErrResultType, Detail: redact(detail, secrets...)}
 }
 
-// DecodeAnswer reads an instant-query answer from r as a stream. A status
+// DecodeAnswer reads an instant-query answer from r, whole, and decodes it.
+// It does not bound what it reads: the Client reads a body within its size
+// cap before it decodes it. A status
 // "error" answer (or one with only Groq's error object) is an *Error wrapping
 // ErrRejected; a result that is not a vector, or malformed JSON, wraps
 // ErrBadResponse (or is the decoder's error, which the Client classifies).
