@@ -264,139 +264,156 @@ func (c *Config) Validate(names Names) error {
 
 // validate checks everything that decoding cannot, and returns every problem.
 func (c *Config) validate(names Names) []string {
-	var errs []string
-	add := func(where, format string, args ...any) {
-		errs = append(errs, where+": "+oneLine(fmt.Sprintf(format, args...)))
+	var p problems
+	enabled := c.checkBuiltin(names, &p)
+	orgs := map[string]int{}
+	for i, o := range c.Organizations {
+		c.checkOrganization(i, o, names, orgs, &p)
 	}
+	queries := map[string]int{}
+	for i, q := range c.Queries {
+		checkQuery(i, q, names, enabled, queries, &p)
+	}
+	return p
+}
 
-	// builtin
-	enabled := map[string]bool{} // the built-in families that are exported
+// problems are what validate found, each "where: what", on one line.
+type problems []string
+
+func (p *problems) add(where, format string, args ...any) {
+	*p = append(*p, where+": "+oneLine(fmt.Sprintf(format, args...)))
+}
+
+// checkBuiltin checks builtin:, and returns the built-in families it exports.
+func (c *Config) checkBuiltin(names Names, p *problems) (enabled map[string]bool) {
+	enabled = map[string]bool{}
+	b := c.Builtin
 	switch {
-	case !c.Builtin.Enabled && len(c.Builtin.Families) > 0:
-		add("builtin", "families are listed but enabled is false")
-	case c.Builtin.Enabled && len(c.Builtin.Families) == 0:
+	case !b.Enabled && len(b.Families) > 0:
+		p.add("builtin", "families are listed but enabled is false")
+	case b.Enabled && len(b.Families) == 0:
 		for _, f := range names.Builtin {
 			enabled[f] = true
 		}
 	}
-	for _, f := range c.Builtin.Families {
+	for _, f := range b.Families {
 		switch {
-		case !c.Builtin.Enabled:
+		case !b.Enabled:
 		case !slices.Contains(names.Builtin, f):
-			add("builtin", "unknown family %q (known: %s)", f, strings.Join(names.Builtin, ", "))
+			p.add("builtin", "unknown family %q (known: %s)", f, strings.Join(names.Builtin, ", "))
 		case enabled[f]:
-			add("builtin", "family %s is listed twice", f)
+			p.add("builtin", "family %s is listed twice", f)
 		default:
 			enabled[f] = true
 		}
 	}
-	if c.Builtin.Models != "" {
-		if !c.Builtin.Enabled {
-			add("builtin", "models is set but enabled is false")
-		} else if _, err := regexp.Compile("^(?:" + c.Builtin.Models + ")$"); err != nil {
-			add("builtin", "models is not a valid regular expression: %v", err)
+	if b.Models != "" {
+		if !b.Enabled {
+			p.add("builtin", "models is set but enabled is false")
+		} else if _, err := regexp.Compile("^(?:" + b.Models + ")$"); err != nil {
+			p.add("builtin", "models is not a valid regular expression: %v", err)
 		}
 	}
-	if c.Builtin.DocumentedOnly && !c.Builtin.Enabled {
-		add("builtin", "documented_only is set but enabled is false")
+	if b.DocumentedOnly && !b.Enabled {
+		p.add("builtin", "documented_only is set but enabled is false")
 	}
-	if !c.Builtin.Enabled && len(c.Queries) == 0 {
-		add("builtin", "nothing to export: enabled is false and there are no queries")
+	if !b.Enabled && len(c.Queries) == 0 {
+		p.add("builtin", "nothing to export: enabled is false and there are no queries")
 	}
+	return enabled
+}
 
-	// organizations
-	orgs := map[string]int{}
-	for i, o := range c.Organizations {
-		where := fmt.Sprintf("organization #%d", i+1)
-		if o.Name != "" {
-			where = fmt.Sprintf("organization %q", o.Name)
+// checkOrganization checks the organization o, the i-th; seen holds the
+// names of those before it.
+func (c *Config) checkOrganization(i int, o Organization, names Names, seen map[string]int, p *problems) {
+	where := fmt.Sprintf("organization #%d", i+1)
+	if o.Name != "" {
+		where = fmt.Sprintf("organization %q", o.Name)
+	}
+	switch j, dup := seen[o.Name]; {
+	case o.Name == "":
+		p.add(where, "name is missing")
+	case !orgNameRE.MatchString(o.Name):
+		p.add(where, "name must be letters, digits, '_', '.' or '-', starting with a letter or digit")
+	case dup:
+		p.add(where, "duplicate name (also organization #%d)", j+1)
+	default:
+		seen[o.Name] = i
+	}
+	switch {
+	case o.APIKeyFile != "" && o.APIKey != "":
+		p.add(where, "api_key and api_key_file are both set; keep one")
+	case o.APIKeyFile == "" && o.APIKey == "" && len(c.Organizations) > 1:
+		p.add(where, "api_key_file is missing (only a single organization may take its key from the command line)")
+	}
+	if o.URL != "" {
+		// The URL is not repeated where it may hold a secret.
+		switch u, err := url.Parse(o.URL); {
+		case err != nil:
+			p.add(where, "url is not a valid URL")
+		case u.User != nil:
+			p.add(where, "url holds a user name or password (user:password@), which would replace the API key; remove them: the key is sent as a bearer token")
+		case u.Scheme != "http" && u.Scheme != "https" || u.Host == "":
+			p.add(where, "url %q is not an http(s)://host/path URL", o.URL)
 		}
-		switch j, dup := orgs[o.Name]; {
-		case o.Name == "":
-			add(where, "name is missing")
-		case !orgNameRE.MatchString(o.Name):
-			add(where, "name must be letters, digits, '_', '.' or '-', starting with a letter or digit")
-		case dup:
-			add(where, "duplicate name (also organization #%d)", j+1)
-		default:
-			orgs[o.Name] = i
-		}
-		switch {
-		case o.APIKeyFile != "" && o.APIKey != "":
-			add(where, "api_key and api_key_file are both set; keep one")
-		case o.APIKeyFile == "" && o.APIKey == "" && len(c.Organizations) > 1:
-			add(where, "api_key_file is missing (only a single organization may take its key from the command line)")
-		}
-		if o.URL != "" {
-			// The URL is not repeated where it may hold a secret.
-			switch u, err := url.Parse(o.URL); {
-			case err != nil:
-				add(where, "url is not a valid URL")
-			case u.User != nil:
-				add(where, "url holds a user name or password (user:password@), which would replace the API key; remove them: the key is sent as a bearer token")
-			case u.Scheme != "http" && u.Scheme != "https" || u.Host == "":
-				add(where, "url %q is not an http(s)://host/path URL", o.URL)
+	}
+	for _, e := range o.checkLabels(names, c.Queries) {
+		p.add(where, "%s", e)
+	}
+	if h := o.HTTPClientConfig; h != nil {
+		for _, f := range []struct {
+			name string
+			set  bool
+		}{
+			// Decoding moves bearer_token(_file) into authorization.
+			{"basic_auth", h.BasicAuth != nil}, {"oauth2", h.OAuth2 != nil},
+			{"authorization (nor bearer_token, bearer_token_file)", h.Authorization != nil || h.BearerToken != "" || h.BearerTokenFile != ""},
+		} {
+			if f.set {
+				p.add(where, "http_client_config: %s is not allowed: the key comes from api_key_file or api_key, and is sent as a bearer token", f.name)
 			}
 		}
-		for _, e := range o.checkLabels(names, c.Queries) {
-			add(where, "%s", e)
-		}
-		if h := o.HTTPClientConfig; h != nil {
-			for _, f := range []struct {
-				name string
-				set  bool
-			}{
-				// Decoding moves bearer_token(_file) into authorization.
-				{"basic_auth", h.BasicAuth != nil}, {"oauth2", h.OAuth2 != nil},
-				{"authorization (nor bearer_token, bearer_token_file)", h.Authorization != nil || h.BearerToken != "" || h.BearerTokenFile != ""},
-			} {
-				if f.set {
-					add(where, "http_client_config: %s is not allowed: the key comes from api_key_file or api_key, and is sent as a bearer token", f.name)
-				}
-			}
-		}
 	}
+}
 
-	// queries
-	queries := map[string]int{}
-	for i, q := range c.Queries {
-		where := fmt.Sprintf("query #%d", i+1)
-		if q.Name != "" {
-			where = fmt.Sprintf("query %q", q.Name)
-		}
-		j, dup := queries[q.Name]
-		switch {
-		case q.Name == "":
-			add(where, "name is missing")
-		case !metricNameRE.MatchString(q.Name):
-			add(where, "name is not a valid metric name (want [a-zA-Z_][a-zA-Z0-9_]*, no colons)")
-		case names.reserved(q.Name):
-			add(where, "name is one of the exporter's own metrics")
-		case enabled[q.Name]:
-			add(where, "name is a built-in family; switch that family off under builtin: to export it from a query")
-		case dup:
-			add(where, "duplicate name (also query #%d)", j+1)
-		default:
-			queries[q.Name] = i
-		}
-		if strings.TrimSpace(q.Help) == "" {
-			add(where, "help is missing")
-		}
-		if strings.TrimSpace(q.Query) == "" {
-			add(where, "query is missing")
-		} else if e, err := metricsql.Parse(q.Query); err != nil {
-			add(where, "invalid MetricsQL: %v", err)
-		} else if msg := notInstant(e); msg != "" {
-			add(where, "%s", msg)
-		}
-		if q.Timeout < 0 {
-			add(where, "timeout must not be negative")
-		}
-		for _, e := range q.checkLabels() {
-			add(where, "%s", e)
-		}
+// checkQuery checks the custom query q, the i-th; enabled are the built-in
+// families exported, seen the names of the queries before it.
+func checkQuery(i int, q Query, names Names, enabled map[string]bool, seen map[string]int, p *problems) {
+	where := fmt.Sprintf("query #%d", i+1)
+	if q.Name != "" {
+		where = fmt.Sprintf("query %q", q.Name)
 	}
-	return errs
+	j, dup := seen[q.Name]
+	switch {
+	case q.Name == "":
+		p.add(where, "name is missing")
+	case !metricNameRE.MatchString(q.Name):
+		p.add(where, "name is not a valid metric name (want [a-zA-Z_][a-zA-Z0-9_]*, no colons)")
+	case names.reserved(q.Name):
+		p.add(where, "name is one of the exporter's own metrics")
+	case enabled[q.Name]:
+		p.add(where, "name is a built-in family; switch that family off under builtin: to export it from a query")
+	case dup:
+		p.add(where, "duplicate name (also query #%d)", j+1)
+	default:
+		seen[q.Name] = i
+	}
+	if strings.TrimSpace(q.Help) == "" {
+		p.add(where, "help is missing")
+	}
+	if strings.TrimSpace(q.Query) == "" {
+		p.add(where, "query is missing")
+	} else if e, err := metricsql.Parse(q.Query); err != nil {
+		p.add(where, "invalid MetricsQL: %v", err)
+	} else if msg := notInstant(e); msg != "" {
+		p.add(where, "%s", msg)
+	}
+	if q.Timeout < 0 {
+		p.add(where, "timeout must not be negative")
+	}
+	for _, e := range q.checkLabels() {
+		p.add(where, "%s", e)
+	}
 }
 
 // notInstant says why a parsed query cannot give an instant vector, the only
