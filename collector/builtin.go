@@ -141,8 +141,13 @@ func (r *builtinRules) translate(samples []groq.Sample, d *drops) ([]series, map
 	var block []nameInfo                  // where the nameInfos are allocated, a few at a time
 	of := make([]*nameInfo, len(samples)) // each sample's name
 	var last *nameInfo                    // series of one name mostly come together
+	limit, over := lastName(samples)
 	for i, s := range samples {
 		name := s.Labels.Get("__name__")
+		if over != nil && name > limit {
+			of[i] = over
+			continue
+		}
 		ni := last
 		if ni == nil || ni.name != name {
 			ni = names[name]
@@ -171,8 +176,7 @@ func (r *builtinRules) translate(samples []groq.Sample, d *drops) ([]series, map
 			}
 		}
 	}
-	r.names = min(len(names), maxNames)
-	over := overLimit(names)
+	r.names = len(names)
 	r.resolve(names)
 
 	out := make([]series, 0, len(samples))
@@ -180,6 +184,8 @@ func (r *builtinRules) translate(samples []groq.Sample, d *drops) ([]series, map
 	for i, s := range samples {
 		ni := of[i]
 		switch {
+		case ni == over: // counted, and not kept for the status page
+			d.add(ni.reason, s.Labels.Get("__name__")+ni.detail, nil)
 		case ni.reason != "":
 			d.add(ni.reason, ni.name+ni.detail, ni)
 		case ni.parsed.bucket:
@@ -187,9 +193,6 @@ func (r *builtinRules) translate(samples []groq.Sample, d *drops) ([]series, map
 		default:
 			out = append(out, series{family: &ni.family, labels: s.Labels, extra: ni.extra, value: s.Value, src: ni, sample: i})
 		}
-	}
-	for _, ni := range over { // counted; not kept for the status page
-		delete(names, ni.name)
 	}
 	return hists.quantiles(out), names
 }
@@ -200,20 +203,27 @@ func (r *builtinRules) translate(samples []groq.Sample, d *drops) ([]series, map
 // seven families; an answer names a few dozen.
 const maxNames = 2000
 
-// overLimit marks the names of an answer past the first maxNames, in name
-// order, as dropped for too_many_names, and returns them.
-func overLimit(names map[string]*nameInfo) []*nameInfo {
-	if len(names) <= maxNames {
-		return nil
+// lastName returns, for an answer of more than maxNames upstream names, the
+// last of the first maxNames in name order, and what the series of the
+// names after it become: dropped as too_many_names. Only the names are
+// gathered to find it, not what the translation keeps of each name.
+func lastName(samples []groq.Sample) (string, *nameInfo) {
+	if len(samples) <= maxNames {
+		return "", nil
 	}
-	sorted := slices.Sorted(maps.Keys(names))
-	over := make([]*nameInfo, 0, len(sorted)-maxNames)
-	for _, n := range sorted[maxNames:] {
-		ni := names[n]
-		ni.reason, ni.detail = dropTooManyNames, fmt.Sprintf(" (one of %d names past the first %d)", len(sorted)-maxNames, maxNames)
-		over = append(over, ni)
+	seen := map[string]struct{}{}
+	last := ""
+	for i, s := range samples {
+		if name := s.Labels.Get("__name__"); i == 0 || name != last {
+			seen[name], last = struct{}{}, name
+		}
 	}
-	return over
+	if len(seen) <= maxNames {
+		return "", nil
+	}
+	sorted := slices.Sorted(maps.Keys(seen))
+	return sorted[maxNames-1], &nameInfo{reason: dropTooManyNames,
+		detail: fmt.Sprintf(" (one of %d names past the first %d)", len(sorted)-maxNames, maxNames)}
 }
 
 // resolve translates each name, and gives each family its HELP and each name
@@ -226,9 +236,6 @@ func (r *builtinRules) resolve(names map[string]*nameInfo) {
 	}
 	candidates := make([]candidate, 0, len(names))
 	for _, ni := range names {
-		if ni.reason != "" { // past maxNames
-			continue
-		}
 		t := r.translationOf(ni)
 		ni.t = t
 		if !t.ok {
