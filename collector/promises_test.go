@@ -10,6 +10,7 @@ import (
 
 	"github.com/groq-exporter/groq_exporter/collector"
 	"github.com/groq-exporter/groq_exporter/internal/groqtest"
+	"github.com/prometheus/client_golang/prometheus"
 )
 
 // The central promises of the collector, each guarded by a test that counts
@@ -48,14 +49,22 @@ func valueAnswer(v int) groqtest.Fault {
 	 {"metric":{"__name__":"requests:rate1m","model":"m","status_code":"200"},"value":[1764430000,"%d"]}]}}`, v))
 }
 
+// scrapedCollector returns a collector with a TTL, last good values kept for
+// an hour, a clock of the test's and a fake Groq answering valueAnswer(1).
+func scrapedCollector(t *testing.T, ttl time.Duration) (*collector.Collector, *prometheus.Registry, *groqtest.GatewayServer, *fakeClock) {
+	t.Helper()
+	c, reg, gw := newTestCollector(t, collector.Options{CacheTTL: ttl, MaxStale: time.Hour})
+	t.Cleanup(c.Close)
+	clock := newFakeClock(c)
+	set(gw, valueAnswer(1))
+	return c, reg, gw, clock
+}
+
 // TestNoScrapeWaitsAfterWarmUp: once the first refresh is in, no scrape
 // waits for Groq, even while Groq holds every call: scrapes serve the last
 // completed refresh while the next one runs in the background.
 func TestNoScrapeWaitsAfterWarmUp(t *testing.T) {
-	c, _, gw := newTestCollector(t, collector.Options{CacheTTL: time.Second, MaxStale: time.Hour})
-	defer c.Close()
-	clock := newFakeClock(c)
-	set(gw, valueAnswer(1))
+	c, _, gw, clock := scrapedCollector(t, time.Second)
 	c.Refresh(context.Background()) // the warm-up: the one scrape that waits
 	if waits, _ := collector.Waits(c); waits != 1 || !c.Status().Up {
 		t.Fatalf("warm-up: %d scrapes waited, status %+v", waits, c.Status())
@@ -138,10 +147,7 @@ func TestConcurrentScrapesShareOneCall(t *testing.T) {
 // TTL of a second, ask Groq at most once per second: 61 times at the most
 // (the first call at 0), and no fewer than one per two TTLs.
 func TestOneCallPerTTLWhileScraped(t *testing.T) {
-	c, _, gw := newTestCollector(t, collector.Options{CacheTTL: time.Second, MaxStale: time.Hour})
-	defer c.Close()
-	clock := newFakeClock(c)
-	set(gw, valueAnswer(1))
+	c, _, gw, clock := scrapedCollector(t, time.Second)
 	for range 600 {
 		c.Refresh(context.Background())
 		until(t, "the refresh ends", func() bool { return collector.Quiet(c) })
@@ -155,10 +161,7 @@ func TestOneCallPerTTLWhileScraped(t *testing.T) {
 // TestNoCallWhenNobodyScrapes: the refreshes ahead stop once nobody has
 // scraped for three TTLs: then nothing is left that could call Groq.
 func TestNoCallWhenNobodyScrapes(t *testing.T) {
-	c, _, gw := newTestCollector(t, collector.Options{CacheTTL: time.Second, MaxStale: time.Hour})
-	defer c.Close()
-	clock := newFakeClock(c)
-	set(gw, valueAnswer(1))
+	c, _, gw, clock := scrapedCollector(t, time.Second)
 	for range 10 {
 		c.Refresh(context.Background())
 		clock.Advance(time.Second)
@@ -230,10 +233,7 @@ func TestLastGoodValuesForMaxStale(t *testing.T) {
 // a refresh made for them by the loop, not by a scrape, and none waits.
 func TestRefreshAheadOfSparseScrapes(t *testing.T) {
 	const ttl = 100 * time.Millisecond // the loop sleeps, in real time, what the test's clock says
-	c, _, gw := newTestCollector(t, collector.Options{CacheTTL: ttl, MaxStale: time.Hour})
-	defer c.Close()
-	clock := newFakeClock(c)
-	set(gw, valueAnswer(1))
+	c, _, gw, clock := scrapedCollector(t, ttl)
 	c.Refresh(context.Background()) // the warm-up
 	for i := range 5 {
 		clock.Advance(3*ttl - ttl/2)
