@@ -178,34 +178,8 @@ func (q query) update(prev queryState, r result, start time.Time) queryState {
 		}
 		return qs
 	}
-
 	a := r.answer
-	var built *drops // translating and building
-	if metrics, last := q.builder.reuse(a.Samples); last != nil {
-		qs.metrics, qs.families, qs.models, qs.names, built = metrics, last.families, last.models, last.names, last.drops
-		qs.split = last.split
-	} else {
-		built = newDrops()
-		var translated []series
-		var names map[string]*nameInfo
-		if q.rules != nil {
-			translated, names = q.rules.translate(a.Samples, built)
-		} else {
-			translated = make([]series, 0, len(a.Samples))
-			for i, s := range a.Samples {
-				out, reason := q.translate(s)
-				if reason != "" {
-					built.add(reason, s.Labels.Get("__name__"), nil)
-					continue
-				}
-				out.sample = i
-				translated = append(translated, out)
-			}
-		}
-		qs.metrics, qs.families = q.builder.build(translated, built)
-		qs.models, qs.names, qs.split = models(translated), names, q.builder.split
-		q.builder.remember(a.Samples, qs.metrics, built, qs.families, qs.models, names)
-	}
+	built := q.gauges(a, &qs)
 	d := newDrops()
 	for reason, k := range a.Dropped { // by the decoding of the answer
 		d.count[reason] += k
@@ -219,16 +193,55 @@ func (q query) update(prev queryState, r result, start time.Time) queryState {
 	}
 	qs.err, qs.lastSuccess, qs.dropped, qs.examples = nil, start, d.count, d.example
 	qs.partial, qs.warnings = a.Partial, a.Warnings
+	q.logAnswer(prev, qs)
+	return qs
+}
 
+// gauges sets the gauges of answer a in qs, and what became of its series:
+// the last answer's gauges with new values if a has the same series in the
+// same order, else its series translated and built. It returns the series
+// translating and building left out.
+func (q query) gauges(a *groq.Answer, qs *queryState) *drops {
+	if metrics, last := q.builder.reuse(a.Samples); last != nil {
+		qs.metrics, qs.families, qs.models, qs.names, qs.split = metrics, last.families, last.models, last.names, last.split
+		return last.drops
+	}
+	built := newDrops()
+	var translated []series
+	var names map[string]*nameInfo
+	if q.rules != nil {
+		translated, names = q.rules.translate(a.Samples, built)
+	} else {
+		translated = make([]series, 0, len(a.Samples))
+		for i, s := range a.Samples {
+			out, reason := q.translate(s)
+			if reason != "" {
+				built.add(reason, s.Labels.Get("__name__"), nil)
+				continue
+			}
+			out.sample = i
+			translated = append(translated, out)
+		}
+	}
+	qs.metrics, qs.families = q.builder.build(translated, built)
+	qs.models, qs.names, qs.split = models(translated), names, q.builder.split
+	q.builder.remember(a.Samples, qs.metrics, built, qs.families, qs.models, names)
+	return built
+}
+
+// logAnswer logs what a successful run found that the one before did not:
+// at warn when it changed (the series left out, split families, a partial
+// answer), else at debug.
+func (q query) logAnswer(prev, qs queryState) {
 	if prev.err != nil {
 		level.Info(q.logger).Log("msg", "Refresh from Groq succeeded again", "series", len(qs.metrics))
 	}
 	lvl := level.Debug
-	if !maps.Equal(d.count, prev.dropped) || !maps.Equal(d.example, prev.examples) {
+	if !maps.Equal(qs.dropped, prev.dropped) || !maps.Equal(qs.examples, prev.examples) {
 		lvl = level.Warn
 	}
-	for _, reason := range slices.Sorted(maps.Keys(d.count)) {
-		lvl(q.logger).Log("msg", "Series from Groq not exported", "reason", reason, "count", d.count[reason], "example", d.example[reason])
+	for _, reason := range slices.Sorted(maps.Keys(qs.dropped)) {
+		lvl(q.logger).Log("msg", "Series from Groq not exported", "reason", reason, "count", qs.dropped[reason], "example", qs.examples[reason])
 	}
 	if len(qs.split) > 0 {
 		lvl := level.Debug
@@ -238,16 +251,15 @@ func (q query) update(prev queryState, r result, start time.Time) queryState {
 		lvl(q.logger).Log("msg", "Series from Groq of one family carry different label names, too different for one label set; each set of them is exported with its own labels",
 			"families", len(qs.split), "example", qs.split[0])
 	}
-	if a.Partial {
+	if qs.partial {
 		lvl := level.Debug
-		if !prev.partial || !slices.Equal(a.Warnings, prev.warnings) {
+		if !prev.partial || !slices.Equal(qs.warnings, prev.warnings) {
 			lvl = level.Warn
 		}
-		lvl(q.logger).Log("msg", "Groq's answer is partial: some of its storage did not answer, series may be missing; serving what it sent", "warnings", strings.Join(a.Warnings, "; "))
+		lvl(q.logger).Log("msg", "Groq's answer is partial: some of its storage did not answer, series may be missing; serving what it sent", "warnings", strings.Join(qs.warnings, "; "))
 	} else if prev.partial {
 		level.Info(q.logger).Log("msg", "Groq's answer is complete again")
 	}
-	return qs
 }
 
 func models(all []series) []string {
