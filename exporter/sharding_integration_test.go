@@ -6,41 +6,56 @@ import (
 	"context"
 	"fmt"
 	"net/http/httptest"
+	"os"
+	"path/filepath"
 	"slices"
+	"strconv"
 	"testing"
 	"time"
 
 	"github.com/go-kit/log"
 	"github.com/prometheus/client_golang/prometheus"
+	"go.yaml.in/yaml/v3"
 
 	"github.com/groq-exporter/groq_exporter/config"
 	"github.com/groq-exporter/groq_exporter/internal/groqtest"
 )
 
-// shardConfig is the configuration of Prometheus shard i of n: it discovers
-// the organizations from the exporter's service discovery and keeps those
-// whose organization hashes to i, as examples/prometheus/shards.yml does.
-func shardConfig(sdURL string, i, n int) string {
-	return fmt.Sprintf(`global:
-  scrape_interval: 1s
-  scrape_timeout: 1s
-scrape_configs:
-  - job_name: groq
-    http_sd_configs:
-      - url: %s
-        refresh_interval: 1s
-    relabel_configs:
-      - source_labels: [__param_organization]
-        modulus: %d
-        target_label: __tmp_shard
-        action: hashmod
-      - source_labels: [__tmp_shard]
-        regex: "%d"
-        action: keep
-`, sdURL, n, i)
+// shardConfig is examples/prometheus/shards.yml as shard i of n, reading
+// the service discovery at sdURL, with every interval one second and without
+// its rule file.
+func shardConfig(t *testing.T, sdURL string, i, n int) string {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join("..", "examples", "prometheus", "shards.yml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var cfg map[string]any
+	if err := yaml.Unmarshal(b, &cfg); err != nil {
+		t.Fatal(err)
+	}
+	delete(cfg, "rule_files")
+	cfg["global"] = map[string]any{"scrape_interval": "1s", "scrape_timeout": "1s"}
+	jobs := cfg["scrape_configs"].([]any)
+	if len(jobs) != 1 {
+		t.Fatalf("shards.yml has %d jobs, want 1", len(jobs))
+	}
+	job := jobs[0].(map[string]any)
+	job["scrape_interval"], job["scrape_timeout"] = "1s", "1s"
+	sd := job["http_sd_configs"].([]any)[0].(map[string]any)
+	sd["url"], sd["refresh_interval"] = sdURL, "1s"
+	relabel := job["relabel_configs"].([]any)
+	relabel[0].(map[string]any)["modulus"] = n
+	relabel[1].(map[string]any)["regex"] = strconv.Itoa(i)
+	out, err := yaml.Marshal(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(out)
 }
 
-// TestPrometheusShardsSplitOrganizations: two Prometheus servers discover
+// TestPrometheusShardsSplitOrganizations: two Prometheus servers, configured
+// by examples/prometheus/shards.yml, discover
 // 40 organizations from the exporter's service discovery and split them
 // with hashmod: each organization is scraped through /probe by exactly one
 // shard, with its organization and team labels; Groq is asked at most once
@@ -74,8 +89,8 @@ func TestPrometheusShardsSplitOrganizations(t *testing.T) {
 	t.Cleanup(srv.Close)
 
 	shards := []*groqtest.Prometheus{
-		groqtest.PrometheusWithConfigForTest(t, shardConfig(srv.URL+DiscoveryPath, 0, 2)),
-		groqtest.PrometheusWithConfigForTest(t, shardConfig(srv.URL+DiscoveryPath, 1, 2)),
+		groqtest.PrometheusWithConfigForTest(t, shardConfig(t, srv.URL+DiscoveryPath, 0, 2)),
+		groqtest.PrometheusWithConfigForTest(t, shardConfig(t, srv.URL+DiscoveryPath, 1, 2)),
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
