@@ -120,12 +120,29 @@ func New(q Querier, opts Options) (*Collector, error) {
 	if c.refreshTimeout <= 0 {
 		c.refreshTimeout = DefaultRefreshTimeout
 	}
-	var constant []labelPair // on every series
-	if c.org != "" {
-		constant = []labelPair{{config.OrganizationLabel, c.org}}
+	// The labels on every series and self-metric: the organization and its
+	// labels.
+	var constLabels prometheus.Labels
+	if c.org != "" || len(opts.Labels) > 0 {
+		constLabels = maps.Clone(opts.Labels)
+		if constLabels == nil {
+			constLabels = prometheus.Labels{}
+		}
+		if c.org != "" {
+			constLabels[config.OrganizationLabel] = c.org
+		}
 	}
-	for _, n := range slices.Sorted(maps.Keys(opts.Labels)) {
-		constant = append(constant, labelPair{n, opts.Labels[n]})
+	c.addQueries(builtin, opts, constLabels)
+	c.describe(constLabels, len(opts.Queries) > 0)
+	return c, nil
+}
+
+// addQueries sets up the queries of a refresh: the built-in selector's, if
+// builtin is enabled, then the custom queries; constLabels go on every series.
+func (c *Collector) addQueries(builtin config.Builtin, opts Options, constLabels prometheus.Labels) {
+	var constant []labelPair
+	for _, n := range slices.Sorted(maps.Keys(constLabels)) {
+		constant = append(constant, labelPair{n, constLabels[n]})
 	}
 	if builtin.Enabled {
 		rules := &builtinRules{documentedOnly: builtin.DocumentedOnly, families: builtin.Families, reserved: map[string]bool{}}
@@ -145,23 +162,17 @@ func New(q Querier, opts Options) (*Collector, error) {
 		c.queries = append(c.queries, query{name: q.Name, expr: q.Query, timeout: time.Duration(q.Timeout),
 			translate: queryTranslator(q), builder: &builder{constant: constant}, logger: log.With(c.logger, "query", q.Name)})
 	}
+}
 
-	var constLabels prometheus.Labels
-	if c.org != "" || len(opts.Labels) > 0 {
-		constLabels = maps.Clone(opts.Labels)
-		if constLabels == nil {
-			constLabels = prometheus.Labels{}
-		}
-		if c.org != "" {
-			constLabels[config.OrganizationLabel] = c.org
-		}
-	}
+// describe makes the self-metrics' Descs and the counter of failed runs;
+// customQueries says whether custom queries share the refresh.
+func (c *Collector) describe(constLabels prometheus.Labels, customQueries bool) {
 	c.refreshErrors = newRefreshErrors(constLabels)
 	for i := range c.queries {
 		c.queries[i].errors = c.refreshErrors
 	}
 	up, lastSuccess := upHelp, lastSuccessHelp
-	if len(opts.Queries) > 0 {
+	if customQueries {
 		up, lastSuccess = upHelpQueries, lastSuccessHelpQuery
 	}
 	c.upDesc = prometheus.NewDesc(upName, up, nil, constLabels)
@@ -171,7 +182,6 @@ func New(q Querier, opts Options) (*Collector, error) {
 	c.querySuccessDesc = prometheus.NewDesc(querySuccessName, querySuccessHelp, []string{"query"}, constLabels)
 	c.queryDurationDesc = prometheus.NewDesc(queryDurationName, queryDurationHelp, []string{"query"}, constLabels)
 	c.partialDesc = prometheus.NewDesc(partialName, partialHelp, nil, constLabels)
-	return c, nil
 }
 
 // Describe sends nothing: the collector is unchecked, because the label sets
