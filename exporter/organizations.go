@@ -1,8 +1,9 @@
 // Package exporter holds what the HTTP server serves: the Groq organizations
 // (each a groq.Client and a collector.Collector), kept across configuration
 // reloads, and the handlers of /metrics, /probe, /sd, the status page,
-// /-/reload and /config. It knows no flags: main hands it Settings and turns its typed
-// errors into hints.
+// /-/reload and /config. It parses no flags: main hands it Settings and turns
+// its typed errors into hints; only its texts for users name a flag they set
+// (--config.file).
 package exporter
 
 import (
