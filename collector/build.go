@@ -48,7 +48,7 @@ func (b *builder) build(all []series, d *drops) ([]prometheus.Metric, map[string
 
 // familySeries is a family and its series, as places in b.all.
 type familySeries struct {
-	family Family
+	family familySpec
 	idx    []int
 }
 
@@ -102,7 +102,7 @@ func emptied[K comparable, V any](m map[K]V, n int) map[K]V {
 
 // buildFamily appends the gauges of family f, whose series are b.all[idx],
 // to b.metrics, and returns how many it kept.
-func (b *builder) buildFamily(f Family, idx []int) int {
+func (b *builder) buildFamily(f familySpec, idx []int) int {
 	upstream, extra, union := b.names(idx)
 	if union {
 		lay := b.layout(f, upstream, extra, nil)

@@ -61,12 +61,12 @@ func TestExportLabelNames(t *testing.T) {
 // what prometheus.NewConstMetric's would, in the order the registry sorts
 // them into.
 func TestGaugeAsConstMetric(t *testing.T) {
-	f := &Family{Name: "groq_test", Help: "help"}
+	f := &familySpec{Name: "groq_test", Help: "help"}
 	var all []series
 	for i, ls := range []map[string]string{{"model": "llama", "status_code": "200"}, {"model": ""}, {"model": "é", "status_code": "\x00"}, {"status_code": "200"}} {
 		all = append(all, series{family: f, labels: groq.LabelsFromMap(ls), extra: []labelPair{{"percentile", "p" + strconv.Itoa(9-i)}}, value: float64(i) + 0.5})
 	}
-	all = append(all, series{family: &Family{Name: "groq_none", Help: "help"}, value: 7})
+	all = append(all, series{family: &familySpec{Name: "groq_none", Help: "help"}, value: 7})
 	metrics, families := (&builder{}).build(all, newDrops())
 	if len(metrics) != len(all) || families["groq_test"] != 4 || families["groq_none"] != 1 {
 		t.Fatalf("%d metrics, %v", len(metrics), families)
@@ -129,7 +129,7 @@ func TestLabelSetsEqual(t *testing.T) {
 // sorts them, and counts the rest as duplicates.
 func TestBuildSortsAndCollapses(t *testing.T) {
 	for _, labels := range []int{2, 9} {
-		f := &Family{Name: "groq_test", Help: "help"}
+		f := &familySpec{Name: "groq_test", Help: "help"}
 		rnd := rand.New(rand.NewPCG(1, uint64(labels)))
 		var all []series
 		distinct := map[string]bool{}

@@ -10,8 +10,9 @@ import (
 	"github.com/groq-exporter/groq_exporter/groq"
 )
 
-// Family is one exported gauge family translated from Groq's series.
-type Family struct {
+// familySpec is one exported gauge family translated from Groq's series: its
+// name, its HELP, and whether its series carry a percentile.
+type familySpec struct {
 	Name       string // exported name, e.g. groq_ttft_latency_seconds
 	Help       string
 	percentile bool // one upstream series per percentile: adds the percentile label
@@ -19,7 +20,7 @@ type Family struct {
 
 // The built-in families. Upstream names are recording-rule style with colons
 // (requests:rate1m, ttft_latency_seconds:p99:rate5m); exported names carry none.
-var builtinFamilies = map[string]Family{
+var builtinFamilies = map[string]familySpec{
 	"requests:increase1m": {Name: "groq_requests_increase1m",
 		Help: "Requests made to Groq within the last minute, by model and HTTP status code (Groq series requests:increase1m)."},
 	"requests:rate1m": {Name: "groq_requests_rate1m",
@@ -70,7 +71,7 @@ type translation struct {
 	seg      []string
 	parsed   parsedName
 	ok       bool // the naming rule translates it
-	family   Family
+	family   familySpec
 	doc      bool
 	exported string
 	help     string
@@ -115,7 +116,7 @@ type nameInfo struct {
 	labels map[string]bool // label names of its series, when parsing needs them
 	parsed parsedName
 	t      *translation
-	family Family      // its exported family, when reason is ""
+	family familySpec  // its exported family, when reason is ""
 	extra  []labelPair // the percentile label; shared by its series, read-only
 	reason string      // why none of its series is exported
 	rank   int         // among the names of its family: the lowest wins a collision
@@ -286,7 +287,7 @@ func (r *builtinRules) resolve(names map[string]*nameInfo) {
 	})
 	for i := 0; i < len(candidates); {
 		head := candidates[i]
-		f := Family{Name: head.exported, Help: head.ni.t.help}
+		f := familySpec{Name: head.exported, Help: head.ni.t.help}
 		if head.doc {
 			f = head.ni.t.family
 		}

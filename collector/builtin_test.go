@@ -37,7 +37,7 @@ func selectorMatcher(t *testing.T, sel string) func(name, model string) bool {
 
 // upstreamNames are names Groq gives the series of family f (keyed by its
 // upstream name in the family table), in spellings the naming rule reads.
-func upstreamNames(key string, f Family) []string {
+func upstreamNames(key string, f familySpec) []string {
 	if f.percentile {
 		return []string{key + ":p99:rate5m", key + ":p50:rate5m", key + ":0.95:rate5m", key + ":p99.9:rate5m"}
 	}
@@ -51,7 +51,7 @@ func upstreamNames(key string, f Family) []string {
 func TestSelector(t *testing.T) {
 	// A family without a percentile that is not requests:<op>, as Groq
 	// could add one, joins the table for the test.
-	builtinFamilies["tokens:rate1m"] = Family{Name: "groq_tokens_rate1m", Help: "Tokens per second."}
+	builtinFamilies["tokens:rate1m"] = familySpec{Name: "groq_tokens_rate1m", Help: "Tokens per second."}
 	defer delete(builtinFamilies, "tokens:rate1m")
 
 	others := []string{"requests:rate5m", "requests:rate1m_x", "xrequests:rate1m", "tokens:rate5m", "tokens",

@@ -12,7 +12,7 @@ import (
 // queryTranslator returns the function that maps one sample of the query's result
 // onto the query's family.
 func queryTranslator(q config.Query) func(groq.Sample) (series, string) {
-	f := Family{Name: q.Name, Help: q.Help}
+	f := familySpec{Name: q.Name, Help: q.Help}
 	var static []labelPair
 	for _, k := range slices.Sorted(maps.Keys(q.StaticLabels)) {
 		static = append(static, labelPair{k, q.StaticLabels[k]})

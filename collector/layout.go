@@ -157,7 +157,7 @@ func (b *builder) names(idx []int) (upstream, extra []string, union bool) {
 // (as names returns them), kept across refreshes; or, for a part of a split
 // family, one whose upstream label names are exported as the whole family
 // exports them (exported), so that no two parts can give the same series.
-func (b *builder) layout(f Family, upstream, extra []string, exported map[string]string) *layout {
+func (b *builder) layout(f familySpec, upstream, extra []string, exported map[string]string) *layout {
 	cached := exported == nil
 	if l := b.layouts[f.Name]; cached && l != nil && l.help == f.Help && slices.Equal(l.upstream, upstream) && slices.Equal(l.extra, extra) {
 		return l

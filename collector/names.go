@@ -150,9 +150,9 @@ func (p parsedName) exported() string {
 
 // documented says whether the name is one Groq documents, and returns its
 // curated family.
-func (p parsedName) documented() (Family, bool) {
+func (p parsedName) documented() (familySpec, bool) {
 	if p.level != "" || p.bucket {
-		return Family{}, false
+		return familySpec{}, false
 	}
 	if p.hasPercentile {
 		f, ok := builtinFamilies[p.metric]

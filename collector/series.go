@@ -10,7 +10,7 @@ import (
 
 // series is one translated upstream sample, ready to become a const metric.
 type series struct {
-	family *Family     // shared by the series of a name, read-only
+	family *familySpec // shared by the series of a name, read-only
 	labels groq.Labels // upstream labels, sorted; build leaves out __name__ and other "__" labels
 	extra  []labelPair // labels the exporter sets (percentile); they win over upstream ones
 	value  float64
