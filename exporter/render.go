@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"cmp"
 	"compress/gzip"
+	"io"
 	"maps"
 	"net/http"
 	"slices"
@@ -146,36 +147,46 @@ func (s *answerSet) keys() []answerKey {
 // encoded is left out, with a log line.
 func encode(families []*dto.MetricFamily, k answerKey, logger log.Logger) *answer {
 	a := &answer{ctype: string(k.format), gzip: k.gzip}
-	buf := bufPool.Get().(*bytes.Buffer)
-	defer func() { buf.Reset(); bufPool.Put(buf) }()
-	enc := expfmt.NewEncoder(buf, k.format)
+	// Each family is encoded into fam and then written out, so that a family
+	// that fails leaves nothing behind, and a gzipped answer never holds its
+	// whole text at once.
+	fam := bufPool.Get().(*bytes.Buffer)
+	defer func() { fam.Reset(); bufPool.Put(fam) }()
+	var out bytes.Buffer
+	var w io.Writer = &out
+	var zw *gzip.Writer
+	if k.gzip {
+		zw = gzipPool.Get().(*gzip.Writer)
+		zw.Reset(&out)
+		defer gzipPool.Put(zw)
+		w = zw
+	}
+	enc := expfmt.NewEncoder(fam, k.format)
 	for _, mf := range families {
-		before := buf.Len()
+		fam.Reset()
 		if err := enc.Encode(mf); err != nil {
-			buf.Truncate(before)
 			level.Error(logger).Log("msg", "Encoding a metric family failed", "family", mf.GetName(), "err", err)
+			continue
 		}
+		_, _ = w.Write(fam.Bytes())
 	}
 	if k.format.FormatType() == expfmt.TypeOpenMetrics {
-		_, _ = expfmt.FinalizeOpenMetrics(buf)
+		fam.Reset()
+		_, _ = expfmt.FinalizeOpenMetrics(fam)
+		_, _ = w.Write(fam.Bytes())
 	}
-	if !k.gzip {
-		a.body = bytes.Clone(buf.Bytes())
-		return a
+	if zw != nil {
+		_ = zw.Close()
 	}
-	var z bytes.Buffer
-	z.Grow(buf.Len()/4 + 64)
-	zw := gzipPool.Get().(*gzip.Writer)
-	zw.Reset(&z)
-	_, _ = zw.Write(buf.Bytes())
-	_ = zw.Close()
-	gzipPool.Put(zw)
-	a.body = z.Bytes()
+	a.body = out.Bytes()
+	if cap(a.body) > len(a.body)+len(a.body)/4 { // kept until the next refresh: no slack
+		a.body = bytes.Clone(a.body)
+	}
 	return a
 }
 
 var (
-	// bufPool holds the buffers answers are encoded into.
+	// bufPool holds the buffers families are encoded into.
 	bufPool = sync.Pool{New: func() any { return new(bytes.Buffer) }}
 	// gzipPool holds gzip writers at the default level, as promhttp's.
 	gzipPool = sync.Pool{New: func() any { return gzip.NewWriter(nil) }}
