@@ -190,6 +190,21 @@ func (b *LogBuffer) String() string {
 	return strings.TrimSpace(b.buf.String())
 }
 
+// Await waits until what was written holds substr, for at most d, and reports whether it does. A child
+// process's output reaches the buffer through a pipe and a goroutine of os/exec, so a line the process wrote
+// before it answered a request may arrive a moment after the answer: a test that reads the log of a running
+// process waits for the line it expects with Await instead of reading String at once.
+func (b *LogBuffer) Await(substr string, d time.Duration) bool {
+	for deadline := time.Now().Add(d); ; time.Sleep(20 * time.Millisecond) {
+		if strings.Contains(b.String(), substr) {
+			return true
+		}
+		if time.Now().After(deadline) {
+			return false
+		}
+	}
+}
+
 // FreeAddr returns a 127.0.0.1 address with a port that was free a moment ago, or fails the test: for a
 // server under test to listen on, or, closed, for a client to be refused.
 func FreeAddr(t testing.TB) string {
