@@ -117,7 +117,11 @@ func TestProxyAndCAFromHTTPClientConfig(t *testing.T) {
 func TestProxyAndCAFromEnvironment(t *testing.T) {
 	c := newCorpGroq(t)
 	bin := buildExporter(t)
-	run := func(extraEnv ...string) (string, string) {
+	// run returns the body of one scrape and the log of the whole run: it is
+	// read once the exporter has exited and os/exec has copied all its
+	// output, since a line written before the scrape's answer can still be
+	// in the pipe when the answer arrives.
+	run := func(extraEnv ...string) (body, log string) {
 		addr := groqtest.FreeAddr(t)
 		cmd := groqtest.Command(bin, "--groq.url="+c.url, "--web.listen-address="+addr, "--groq.cache-ttl=0")
 		var env []string
@@ -135,6 +139,7 @@ func TestProxyAndCAFromEnvironment(t *testing.T) {
 		defer func() {
 			_ = cmd.Process.Signal(os.Interrupt)
 			_ = cmd.Wait()
+			log = out.String()
 		}()
 		for deadline := time.Now().Add(20 * time.Second); ; time.Sleep(20 * time.Millisecond) {
 			if resp, err := http.Get("http://" + addr + "/-/healthy"); err == nil {
@@ -151,7 +156,7 @@ func TestProxyAndCAFromEnvironment(t *testing.T) {
 		}
 		defer resp.Body.Close()
 		b, _ := io.ReadAll(resp.Body)
-		return string(b), out.String()
+		return string(b), ""
 	}
 
 	body, log := run("HTTPS_PROXY="+c.squid.URL, "SSL_CERT_FILE="+c.caFile)
