@@ -47,9 +47,17 @@ func TestUpstreamTextEscaped(t *testing.T) {
 	for _, format := range []string{"logfmt", "json"} {
 		t.Run(format, func(t *testing.T) {
 			env := map[string]string{"GROQ_API_KEY": e2eKey}
-			args := []string{"--groq.url=" + g.BaseURL(), "--groq.cache-ttl=0", "--log.level=debug", "--log.format=" + format}
+			// Under -race on a busy machine, fetching and decoding these
+			// megabytes takes seconds (7 s seen on 2 loaded cores), near
+			// the 10 s defaults of a request, of a refresh and of the
+			// scrape's wait: this test is about escaping, not time, so the
+			// scrape waits (for as long as it takes) until the refresh is
+			// done, and is asked to be up.
+			args := []string{"--groq.url=" + g.BaseURL(), "--groq.cache-ttl=0", "--groq.timeout=2m", "--log.level=debug", "--log.format=" + format}
 			e := startExporter(t, env, args...)
-			e.get(t, "/metrics", "X-Prometheus-Scrape-Timeout-Seconds", "10")
+			if _, body := e.get(t, "/metrics", "X-Prometheus-Scrape-Timeout-Seconds", "150"); metricLine(body, "groq_up") != "1" {
+				t.Fatalf("the scrape did not wait for a successful refresh: groq_up %q\nlog:\n%.4000s", metricLine(body, "groq_up"), e.log)
+			}
 			_, page := e.get(t, "/")
 			checkText(t, "the status page", page)
 			if !strings.Contains(page, evilShown) || !strings.Contains(page, `m\x1b[31m\nlevel=error msg=forged`) {
