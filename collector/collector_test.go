@@ -114,6 +114,8 @@ func TestGolden(t *testing.T) {
 		{"percentiles.json", "percentiles.metrics", 200, collector.Options{}},
 		// series that do not decode, in a partial answer
 		{"partial_bad_values.json", "partial_bad_values.metrics", 200, collector.Options{}},
+		// a family whose series carry too different label names for one label set: each set keeps its own
+		{"label_sets.json", "label_sets.metrics", 200, collector.Options{}},
 	} {
 		t.Run(tc.golden, func(t *testing.T) {
 			c, reg, gw := newTestCollector(t, tc.opts)
