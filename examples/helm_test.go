@@ -79,6 +79,16 @@ var helmCases = []helmCase{
 		check: checkPlatform,
 	},
 	{
+		name:   "ScrapeConfig with TLS and basic auth",
+		values: "secure-values.yaml",
+		set:    []string{"serviceMonitor.enabled=false", "scrapeConfig.enabled=true"},
+		want: expect{
+			secretName: "groq-groq-exporter", createsSecret: true,
+			metricsPath: "/groq-metrics", tls: true, basicAuth: true,
+		},
+		check: checkSecureScrapeConfig,
+	},
+	{
 		name: "secret from value, ServiceMonitor, extra args",
 		set: []string{
 			"apiKey.existingSecret=", "apiKey.value=gsk_test", "apiKey.secretKey=key",
@@ -112,6 +122,22 @@ func checkScrapeConfig(t *testing.T, objs objects) {
 	}
 	if args := objs.deployments[0].Spec.Template.Spec.Containers[0].Args; !slices.Contains(args, "--web.external-address="+addr) {
 		t.Errorf("the exporter is not told the Service's address: %v", args)
+	}
+}
+
+// checkSecureScrapeConfig: with TLS and basic auth, the ScrapeConfig
+// discovers over HTTPS and scrapes over HTTPS, both with the CA and the
+// credentials the ServiceMonitor would use.
+func checkSecureScrapeConfig(t *testing.T, objs objects) {
+	if len(objs.scrapeConfigs) != 1 {
+		t.Fatalf("want one ScrapeConfig, got %d", len(objs.scrapeConfigs))
+	}
+	spec := objs.scrapeConfigs[0].Spec
+	if spec.Scheme == nil || *spec.Scheme != "HTTPS" || spec.TLSConfig == nil || spec.BasicAuth == nil {
+		t.Errorf("the scrapes: scheme %v, TLS %v, basic auth %v", spec.Scheme, spec.TLSConfig, spec.BasicAuth)
+	}
+	if sd := spec.HTTPSDConfigs; len(sd) != 1 || !strings.HasPrefix(string(sd[0].URL), "https://") || sd[0].TLSConfig == nil || sd[0].BasicAuth == nil {
+		t.Errorf("the discovery: %+v", sd)
 	}
 }
 

@@ -133,3 +133,20 @@ app.kubernetes.io/part-of: groq-exporter
 {{- define "groq-exporter.externalAddress" -}}
 {{ include "groq-exporter.fullname" . }}.{{ .Release.Namespace }}.svc:{{ .Values.service.port }}
 {{- end -}}
+
+{{/* TLS settings and credentials of a ScrapeConfig's discovery and scrapes, as the ServiceMonitor's. */}}
+{{- define "groq-exporter.scrapeAuth" -}}
+{{- if and .Values.web.tls.enabled .Values.serviceMonitor.tlsConfig }}
+tlsConfig:
+  {{- toYaml .Values.serviceMonitor.tlsConfig | nindent 2 }}
+{{- end }}
+{{- if .Values.web.basicAuth.enabled }}
+basicAuth:
+  username:
+    name: {{ .Values.web.basicAuth.scrapeSecret }}
+    key: {{ .Values.web.basicAuth.usernameKey }}
+  password:
+    name: {{ .Values.web.basicAuth.scrapeSecret }}
+    key: {{ .Values.web.basicAuth.passwordKey }}
+{{- end }}
+{{- end }}
