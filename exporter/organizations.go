@@ -261,6 +261,9 @@ func (o *Organizations) Apply(cfg *config.Config, configFile string) error {
 	o.mu.Lock()
 	o.orgs, o.cfg, o.configFile = next, cfg, configFile
 	o.generation++
+	o.mu.Unlock()
+	// Published outside o.mu: building the answers of a new view gathers
+	// the live self-metrics, which must be free to read the set.
 	o.publish(func(v *view) bool {
 		kept := map[*organization]*orgSnapshot{}
 		for i, org := range v.orgs {
@@ -281,7 +284,6 @@ func (o *Organizations) Apply(cfg *config.Config, configFile string) error {
 		}
 		return true
 	})
-	o.mu.Unlock()
 	for _, org := range running {
 		if !slices.Contains(next, org) {
 			org.close()
