@@ -25,28 +25,56 @@ type HandlerOpts struct {
 	Logger          log.Logger
 }
 
-// NewHandler routes the exporter's HTTP endpoints: the metrics, the status
-// page at /, /-/healthy, /-/ready, POST /-/reload and, with a configuration
-// file, /config.
+// routes are the endpoints NewHandler serves besides the metrics path and
+// the status page at /, in one table so that Paths cannot drift from them. A
+// route whose handler is nil for the options given is not served.
+var routes = []struct {
+	path    string
+	handler func(HandlerOpts) http.Handler
+}{
+	{ProbePath, func(o HandlerOpts) http.Handler { return probeHandler(o.Orgs, o.Logger) }},
+	{DiscoveryPath, func(o HandlerOpts) http.Handler { return discoveryHandler(o.Orgs, o.ExternalAddress) }},
+	{"/-/healthy", func(HandlerOpts) http.Handler { return text("Healthy\n") }},
+	{"/-/ready", func(HandlerOpts) http.Handler { return text("Ready\n") }},
+	{"/-/reload", func(o HandlerOpts) http.Handler { return reloadHandler(o.Reloader) }},
+	{"/config", func(o HandlerOpts) http.Handler { // only with a configuration file
+		if o.Reloader.File == "" {
+			return nil
+		}
+		return configHandler(o.Orgs)
+	}},
+}
+
+// Paths are the paths NewHandler may serve besides the metrics and the
+// status page at /: the metrics path may be none of them.
+func Paths() []string {
+	paths := make([]string, len(routes))
+	for i, r := range routes {
+		paths[i] = r.path
+	}
+	return paths
+}
+
+// NewHandler routes the exporter's HTTP endpoints: the metrics, /probe, /sd,
+// the status page at /, /-/healthy, /-/ready, POST /-/reload and, with a
+// configuration file, /config.
 func NewHandler(o HandlerOpts) http.Handler {
 	mux := http.NewServeMux()
 	mux.Handle(o.MetricsPath, metricsHandler(o.Orgs, o.Gatherer, o.Reloader, o.Logger))
-	mux.Handle(ProbePath, probeHandler(o.Orgs, o.Logger))
-	mux.Handle(DiscoveryPath, discoveryHandler(o.Orgs, o.ExternalAddress))
-	mux.HandleFunc("/-/healthy", func(w http.ResponseWriter, _ *http.Request) {
-		_, _ = w.Write([]byte("Healthy\n"))
-	})
-	mux.HandleFunc("/-/ready", func(w http.ResponseWriter, _ *http.Request) {
-		_, _ = w.Write([]byte("Ready\n"))
-	})
-	mux.Handle("/-/reload", reloadHandler(o.Reloader))
-	if o.Reloader.File != "" {
-		mux.Handle("/config", configHandler(o.Orgs))
+	for _, r := range routes {
+		if h := r.handler(o); h != nil {
+			mux.Handle(r.path, h)
+		}
 	}
 	if o.MetricsPath != "/" {
 		mux.Handle("/", statusPage(o.MetricsPath, o.CacheTTL, o.Orgs))
 	}
 	return mux
+}
+
+// text answers every request with s.
+func text(s string) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) { _, _ = w.Write([]byte(s)) })
 }
 
 // reloadHandler reloads the configuration file on POST, as SIGHUP does, and
