@@ -85,7 +85,7 @@ type organization struct {
 	url    string // redacted, fit to show
 	coll   *collector.Collector
 	client *groq.Client
-	reg    *prometheus.Registry // gathers coll, once per refresh
+	reg    *prometheus.Registry // gathers coll when collectFamilies cannot
 	strip  []string             // the labels /probe leaves off
 	spec   orgSpec              // what it was built from, to keep it (and its cache) when a reload leaves it unchanged
 
@@ -168,7 +168,7 @@ func NewOrganizations(s Settings) *Organizations {
 func (o *Organizations) render(org *organization) {
 	org.rendering.Lock()
 	defer org.rendering.Unlock()
-	snap, err := newOrgSnapshot(org.reg, org.strip)
+	snap, err := newOrgSnapshot(org)
 	if err != nil {
 		level.Error(o.settings.Logger).Log("msg", "Gathering the Groq families failed; serving the rest", "organization", org.probeName(), "err", err)
 	}
@@ -275,7 +275,7 @@ func (o *Organizations) Apply(cfg *config.Config, configFile string) error {
 			if v.snaps[i] = kept[org]; v.snaps[i] == nil {
 				// Taken while no other view can be published, so that it is
 				// no older than what a render of org dropped meanwhile.
-				snap, err := newOrgSnapshot(org.reg, org.strip)
+				snap, err := newOrgSnapshot(org)
 				if err != nil {
 					level.Error(o.settings.Logger).Log("msg", "Gathering the Groq families failed; serving the rest", "organization", org.probeName(), "err", err)
 				}

@@ -46,10 +46,20 @@ type orgSnapshot struct {
 	probe    answerSet           // /probe answers, built once per format
 }
 
-func newOrgSnapshot(g prometheus.Gatherer, strip []string) (*orgSnapshot, error) {
-	mfs, err := g.Gather()
-	return &orgSnapshot{families: mfs, strip: strip}, err
+// newOrgSnapshot takes org's families: straight from its collector
+// (collectFamilies), or through its registry when the collector's metrics
+// are not as it promises, so that the registry's checks say what is wrong.
+func newOrgSnapshot(org *organization) (*orgSnapshot, error) {
+	if mfs, ok := collectFamilies(org.coll); ok && !viaRegistry {
+		return &orgSnapshot{families: mfs, strip: org.strip}, nil
+	}
+	mfs, err := org.reg.Gather()
+	return &orgSnapshot{families: mfs, strip: org.strip}, err
 }
+
+// viaRegistry has every snapshot gathered through the organization's
+// registry: for BenchmarkRefreshRound.
+var viaRegistry = false
 
 // probeFamilies returns the families without the labels in strip. Every
 // series of the organization carries the same values for them, so the
