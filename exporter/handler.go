@@ -117,6 +117,9 @@ func configHandler(orgs *Organizations) http.Handler {
 // never refreshes.
 func metricsHandler(orgs *Organizations, g prometheus.Gatherer, rl *Reloader, logger log.Logger) http.Handler {
 	x := newExposition(g, rl.Loads, logger)
+	if f := orgs.encoded.Load(); f != nil {
+		x.encoded = *f
+	}
 	orgs.onRender(x.prepare)
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.Method != http.MethodHead {

@@ -144,6 +144,10 @@ type Organizations struct {
 	cur        atomic.Pointer[view]
 	prepare    atomic.Pointer[func(*view)] // builds the /metrics answers of a new view of one organization
 
+	// encoded, if set, is told of every answer built, of /probe and of
+	// /metrics (metricsHandler passes it on): for tests.
+	encoded atomic.Pointer[func(answerKey)]
+
 	mu         sync.RWMutex
 	orgs       []*organization
 	cfg        *config.Config
@@ -162,7 +166,7 @@ func NewOrganizations(s Settings) *Organizations {
 }
 
 // render takes a new snapshot of org's families, builds the /probe answers
-// of the formats scraped so far, and publishes it: after each of org's
+// of the formats scraped so far (with a cache), and publishes it: after each of org's
 // refreshes, so that scrapes find the bytes ready. It costs what org serves,
 // whatever the other organizations do.
 func (o *Organizations) render(org *organization) {
@@ -172,9 +176,11 @@ func (o *Organizations) render(org *organization) {
 	if err != nil {
 		level.Error(o.settings.Logger).Log("msg", "Gathering the Groq families failed; serving the rest", "organization", org.probeName(), "err", err)
 	}
-	if _, prev, ok := o.view().lookup(org.probeName()); ok {
+	// Built ahead only with a cache: with --groq.cache-ttl=0 every scrape
+	// refreshes, and builds the one answer it asks for.
+	if _, prev, ok := o.view().lookup(org.probeName()); ok && o.settings.CacheTTL > 0 {
 		for _, k := range prev.probe.keys() {
-			snap.probe.get(k, func() *answer { return encode(snap.probeFamilies(), k, o.settings.Logger) })
+			snap.probe.get(k, func() *answer { return o.encodeProbe(snap, k, o.settings.Logger) })
 		}
 	}
 	o.publish(func(v *view) bool {
@@ -187,10 +193,19 @@ func (o *Organizations) render(org *organization) {
 	})
 }
 
+// encodeProbe builds the /probe answer of snap for k.
+func (o *Organizations) encodeProbe(snap *orgSnapshot, k answerKey, logger log.Logger) *answer {
+	if f := o.encoded.Load(); f != nil {
+		(*f)(k)
+	}
+	return encode(snap.probeFamilies(), k, logger)
+}
+
 // publish stores a copy of the current view changed by change, unless it
 // returns false. The answers of /metrics for the new view are built first
-// when it has one organization: until they are, scrapes get the last view's,
-// and none waits for them.
+// when it has one organization and a cache: until they are, scrapes get the
+// last view's, and none waits for them. With --groq.cache-ttl=0 each scrape
+// builds the answer of the view its own refresh made, in its format alone.
 func (o *Organizations) publish(change func(*view) bool) {
 	o.publishing.Lock()
 	defer o.publishing.Unlock()
@@ -199,7 +214,7 @@ func (o *Organizations) publish(change func(*view) bool) {
 	if !change(next) {
 		return
 	}
-	if f := o.prepare.Load(); f != nil && len(next.orgs) == 1 {
+	if f := o.prepare.Load(); f != nil && len(next.orgs) == 1 && o.settings.CacheTTL > 0 {
 		(*f)(next)
 	}
 	o.cur.Store(next)

@@ -60,7 +60,7 @@ func probeHandler(orgs *Organizations, logger log.Logger) http.Handler {
 			return
 		}
 		k := keyOf(r.Header)
-		snap.probe.get(k, func() *answer { return encode(snap.probeFamilies(), k, logger) }).write(w, r)
+		snap.probe.get(k, func() *answer { return orgs.encodeProbe(snap, k, logger) }).write(w, r)
 	})
 }
 

@@ -218,6 +218,8 @@ type exposition struct {
 	reuse  time.Duration
 	// viaGatherers merges through prometheus.Gatherers: for BenchmarkGather.
 	viaGatherers bool
+	// encoded, if set, is told of every answer built: for tests.
+	encoded func(answerKey)
 
 	mu         sync.Mutex // guards answers, rebuilding and reuse
 	answers    map[answerKey]*answer
@@ -300,6 +302,9 @@ func (x *exposition) prepare(v *view) {
 // live ones gathered now, merged by name as prometheus.Gatherers does.
 func (x *exposition) build(k answerKey, v *view) *answer {
 	loads, at := x.loads(), time.Now()
+	if x.encoded != nil {
+		x.encoded(k)
+	}
 	a := encode(x.gather(v), k, x.logger)
 	a.version, a.loads, a.at = v.version, loads, at
 	return a

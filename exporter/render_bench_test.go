@@ -3,6 +3,8 @@ package exporter
 import (
 	"context"
 	"fmt"
+	"net/http"
+	"net/http/httptest"
 	"testing"
 	"time"
 
@@ -84,6 +86,38 @@ func BenchmarkRefreshRound(b *testing.B) {
 			for b.Loop() {
 				orgs.Refresh(context.Background())
 				x.build(k, orgs.view())
+			}
+		})
+	}
+}
+
+// BenchmarkScrapeTTL0 scrapes /metrics of one organization of n series with
+// --groq.cache-ttl=0 (the fake Groq asked on every scrape), asking for
+// gzipped OpenMetrics as Prometheus does.
+func BenchmarkScrapeTTL0(b *testing.B) {
+	for _, n := range []int{69, 23000} {
+		b.Run(fmt.Sprintf("series=%d", n), func(b *testing.B) {
+			g := groqtest.FakeForTest(b, testKey)
+			g.SetSeries(groqtest.VectorSamples(n)...)
+			api := collector.NewAPIMetrics()
+			orgs := NewOrganizations(Settings{URL: g.BaseURL(), Key: testKey, Observer: api})
+			if err := orgs.Apply(config.Default(), ""); err != nil {
+				b.Fatal(err)
+			}
+			defer orgs.Close()
+			live := prometheus.NewRegistry()
+			live.MustRegister(api, prometheus.NewGoCollector())
+			h := metricsHandler(orgs, live, nil, log.NewNopLogger())
+			b.ReportAllocs()
+			for b.Loop() {
+				req := httptest.NewRequest(http.MethodGet, "/metrics", nil)
+				req.Header.Set("Accept", "application/openmetrics-text;version=1.0.0")
+				req.Header.Set("Accept-Encoding", "gzip")
+				w := httptest.NewRecorder()
+				h.ServeHTTP(w, req)
+				if w.Code != http.StatusOK {
+					b.Fatal(w.Code)
+				}
 			}
 		})
 	}
