@@ -84,6 +84,8 @@ func main() {
 	skipGo := flag.Bool("skip-go-bench", false, "skip the Go benchmarks")
 	hostileOnly := flag.Bool("hostile-only", false, "measure only the oversized bodies (the peak memory rows)")
 	scaleOnly := flag.Bool("scale-only", false, "measure only the rows of many organizations")
+	only := flag.String("only", "", "measure only these rows, comma-separated: ttl0 (--groq.cache-ttl=0 against a plain exporter), cpu-ttl (CPU per TTL of 200 organizations against one)")
+	plain := flag.String("serve-plain", "", "internal: serve a plain client_golang exporter of this Groq URL on -listen (the --groq.cache-ttl=0 floor)")
 	static := flag.String("serve-static", "", "internal: serve this file's bytes on -listen (the static handler)")
 	listen := flag.String("listen", "", "internal: address of -serve-static")
 	ctype := flag.String("content-type", "", "internal: Content-Type of -serve-static")
@@ -96,7 +98,14 @@ func main() {
 		}
 		return
 	}
-	b := &bench{rounds: *rounds, roundTime: *roundTime, slowTime: *slowTime, hostileOnly: *hostileOnly, scaleOnly: *scaleOnly}
+	if *plain != "" {
+		if err := servePlain(*plain, os.Getenv("GROQ_API_KEY"), *listen); err != nil {
+			fmt.Fprintln(os.Stderr, "bench: plain:", err)
+			os.Exit(1)
+		}
+		return
+	}
+	b := &bench{only: *only, rounds: *rounds, roundTime: *roundTime, slowTime: *slowTime, hostileOnly: *hostileOnly, scaleOnly: *scaleOnly}
 	if err := b.run(*exporterBin, *count, *benchtime, *skipGo); err != nil {
 		fmt.Fprintln(os.Stderr, "bench:", err)
 		os.Exit(1)
@@ -104,6 +113,7 @@ func main() {
 }
 
 type bench struct {
+	only        string // comma-separated row groups: see -only
 	hostileOnly bool
 	scaleOnly   bool
 	rounds      int
@@ -143,6 +153,13 @@ func (b *bench) run(bin string, count int, benchtime string, skipGo bool) error 
 	}
 	b.up = newUpstream()
 	defer b.up.srv.Close()
+	if b.only != "" {
+		if err := b.runOnly(bin); err != nil {
+			return err
+		}
+		b.print(true, count, benchtime)
+		return nil
+	}
 
 	for _, n := range sizes {
 		if b.hostileOnly || b.scaleOnly {
@@ -229,6 +246,38 @@ func (b *bench) run(bin string, count int, benchtime string, skipGo bool) error 
 		}
 	}
 
+	b.print(skipGo, count, benchtime)
+	return nil
+}
+
+// runOnly measures the row groups of -only.
+func (b *bench) runOnly(bin string) error {
+	for _, group := range strings.Split(b.only, ",") {
+		switch group {
+		case "ttl0":
+			for _, n := range []int{sizes[0], sizes[len(sizes)-1]} {
+				if err := b.ttlZero(bin, n); err != nil {
+					return err
+				}
+			}
+		case "cpu-ttl":
+			dir, err := os.MkdirTemp("", "groq-bench-scale")
+			if err != nil {
+				return err
+			}
+			defer os.RemoveAll(dir)
+			if err := b.scaleTTL(bin, dir); err != nil {
+				return err
+			}
+		default:
+			return fmt.Errorf("-only: unknown rows %q (ttl0, cpu-ttl)", group)
+		}
+	}
+	return nil
+}
+
+// print writes the table of the rows measured.
+func (b *bench) print(skipGo bool, count int, benchtime string) {
 	fmt.Printf("Measured on %s, %d CPUs, %s, %s.\n\n", cpuModel(), runtime.NumCPU(), runtime.Version(), time.Now().UTC().Format("2006-01-02"))
 	fmt.Println("| What | Measured | Target | |")
 	fmt.Println("|---|---|---|---|")
@@ -240,7 +289,6 @@ func (b *bench) run(bin string, count int, benchtime string, skipGo bool) error 
 		fmt.Printf("Go benchmarks: medians of %d runs of -benchtime %s, each run measuring both sides of a ratio.", count, benchtime)
 	}
 	fmt.Println()
-	return nil
 }
 
 // size measures a scrape from cache, the memory under concurrent scrapes and
