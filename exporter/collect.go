@@ -4,6 +4,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 
 	"github.com/prometheus/client_golang/prometheus"
 	dto "github.com/prometheus/client_model/go"
@@ -18,7 +19,17 @@ import (
 // not as the collector promises (a Desc that cannot be read, a series that
 // cannot be written, a name with two HELP or types, two series alike): the
 // caller then gathers through a registry, which says what is wrong.
-func collectFamilies(c prometheus.Collector) (mfs []*dto.MetricFamily, ok bool) {
+//
+// names keeps what each Desc reads as from one gathering to the next (nil:
+// nothing kept): a collector keeps its Descs across refreshes, and reading
+// one costs a fmt.Sprintf.
+func collectFamilies(c prometheus.Collector, names *descNames) (mfs []*dto.MetricFamily, ok bool) {
+	if names == nil {
+		names = &descNames{}
+	}
+	names.mu.Lock()
+	defer names.mu.Unlock()
+	seen := make(map[*prometheus.Desc]descInfo, len(names.last))
 	ch := make(chan prometheus.Metric, 256)
 	go func() {
 		c.Collect(ch)
@@ -34,10 +45,14 @@ func collectFamilies(c prometheus.Collector) (mfs []*dto.MetricFamily, ok bool) 
 		desc := m.Desc()
 		mf := byDesc[desc]
 		if mf == nil {
-			name, help, unit, ok := readDesc(desc)
+			info, ok := names.last[desc]
 			if !ok {
-				return nil, false
+				if info.name, info.help, info.unit, ok = readDesc(desc); !ok {
+					return nil, false
+				}
 			}
+			seen[desc] = info
+			name, help, unit := info.name, info.help, info.unit
 			if mf = byName[name]; mf == nil {
 				mf = &dto.MetricFamily{Name: &name, Help: &help}
 				if unit != "" {
@@ -84,8 +99,17 @@ func collectFamilies(c prometheus.Collector) (mfs []*dto.MetricFamily, ok bool) 
 		}
 	}
 	slices.SortFunc(mfs, func(a, b *dto.MetricFamily) int { return strings.Compare(a.GetName(), b.GetName()) })
+	names.last = seen // the Descs of this gathering alone: it does not grow
 	return mfs, true
 }
+
+// descNames is what the Descs of one collector's last gathering read as.
+type descNames struct {
+	mu   sync.Mutex
+	last map[*prometheus.Desc]descInfo
+}
+
+type descInfo struct{ name, help, unit string }
 
 // sameSeries reports whether a and b have the same labels, which the
 // registry refuses in one family.

@@ -14,17 +14,22 @@ import (
 func TestSnapshotIsTheRegistrysGathering(t *testing.T) {
 	orgs, _, _ := servedOrgs(t, labelledOrgs())
 	for _, org := range orgs.list() {
-		got, ok := collectFamilies(org.coll)
-		if !ok {
-			t.Fatalf("organization %s: the collector's metrics were not taken as they are", org.name)
-		}
 		want, err := org.reg.Gather()
 		if err != nil {
 			t.Fatal(err)
 		}
-		for _, f := range []expfmt.Format{expfmt.NewFormat(expfmt.TypeTextPlain), expfmt.NewFormat(expfmt.TypeOpenMetrics), expfmt.NewFormat(expfmt.TypeProtoDelim)} {
-			if g, w := encoded(t, got, f), encoded(t, want, f); !bytes.Equal(g, w) {
-				t.Errorf("organization %s, %s: the snapshot differs from the registry's gathering:\n%s\nwant:\n%s", org.name, f, g, w)
+		for i := range 2 { // the second reads the Descs the first kept
+			got, ok := collectFamilies(org.coll, &org.descs)
+			if !ok {
+				t.Fatalf("organization %s: the collector's metrics were not taken as they are", org.name)
+			}
+			if i == 1 && len(org.descs.last) == 0 {
+				t.Error("no Desc kept")
+			}
+			for _, f := range []expfmt.Format{expfmt.NewFormat(expfmt.TypeTextPlain), expfmt.NewFormat(expfmt.TypeOpenMetrics), expfmt.NewFormat(expfmt.TypeProtoDelim)} {
+				if g, w := encoded(t, got, f), encoded(t, want, f); !bytes.Equal(g, w) {
+					t.Errorf("organization %s, %s: the snapshot differs from the registry's gathering:\n%s\nwant:\n%s", org.name, f, g, w)
+				}
 			}
 		}
 	}
@@ -62,7 +67,7 @@ func TestSnapshotLeavesBadMetricsToTheRegistry(t *testing.T) {
 		"two HELPs":        {prometheus.MustNewConstMetric(d, prometheus.GaugeValue, 1, "a"), prometheus.MustNewConstMetric(d2, prometheus.GaugeValue, 2, "b")},
 		"two types":        {prometheus.MustNewConstMetric(d, prometheus.GaugeValue, 1, "a"), prometheus.MustNewConstMetric(d, prometheus.CounterValue, 2, "b")},
 	} {
-		if _, ok := collectFamilies(m); ok {
+		if _, ok := collectFamilies(m, nil); ok {
 			t.Errorf("%s: taken straight", name)
 		}
 		reg := prometheus.NewRegistry()
@@ -72,7 +77,7 @@ func TestSnapshotLeavesBadMetricsToTheRegistry(t *testing.T) {
 		}
 	}
 	good := metrics{prometheus.MustNewConstMetric(d, prometheus.GaugeValue, 2, "b"), prometheus.MustNewConstMetric(d, prometheus.GaugeValue, 1, "a")}
-	if mfs, ok := collectFamilies(good); !ok || len(mfs) != 1 || mfs[0].Metric[0].Label[0].GetValue() != "a" {
+	if mfs, ok := collectFamilies(good, nil); !ok || len(mfs) != 1 || mfs[0].Metric[0].Label[0].GetValue() != "a" {
 		t.Errorf("two distinct series out of order: %v, %v", mfs, ok)
 	}
 }

@@ -94,6 +94,7 @@ type organization struct {
 	keyFrom string
 
 	rendering sync.Mutex // one snapshot of this organization at a time
+	descs     descNames  // what its collector's Descs read as
 }
 
 // DefaultOrganization is the name /probe and service discovery give the

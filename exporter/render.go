@@ -50,7 +50,7 @@ type orgSnapshot struct {
 // (collectFamilies), or through its registry when the collector's metrics
 // are not as it promises, so that the registry's checks say what is wrong.
 func newOrgSnapshot(org *organization) (*orgSnapshot, error) {
-	if mfs, ok := collectFamilies(org.coll); ok && !viaRegistry {
+	if mfs, ok := collectFamilies(org.coll, &org.descs); ok && !viaRegistry {
 		return &orgSnapshot{families: mfs, strip: org.strip}, nil
 	}
 	mfs, err := org.reg.Gather()
