@@ -54,19 +54,26 @@ func BenchmarkGather(b *testing.B) {
 	}
 }
 
-// BenchmarkRefreshRound refreshes 200 organizations of 69 series once each
+// BenchmarkRefreshRound refreshes 200 organizations of 69 series once each,
+// and one of 13,800 for comparison
 // (--groq.cache-ttl=0: every refresh asks the fake Groq and takes a
 // snapshot), as one TTL of the scale row does, and builds the /metrics
 // answer once: a CPU profile of it shows the per-organization costs;
 // snapshots taken straight from the collectors (what the exporter does) and
 // through their registries.
 func BenchmarkRefreshRound(b *testing.B) {
+	for _, c := range []struct{ orgs, series int }{{200, 69}, {1, 200 * 69}} {
+		b.Run(fmt.Sprintf("orgs=%d", c.orgs), func(b *testing.B) { refreshRound(b, c.orgs, c.series) })
+	}
+}
+
+func refreshRound(b *testing.B, n, series int) {
 	g := groqtest.FakeForTest(b, testKey)
-	g.SetSeries(groqtest.VectorSamples(69)...)
+	g.SetSeries(groqtest.VectorSamples(series)...)
 	api := collector.NewAPIMetrics()
 	orgs := NewOrganizations(Settings{URL: g.BaseURL(), Key: testKey, MaxStale: time.Hour, Observer: api})
 	cfg := config.Default()
-	for i := range 200 {
+	for i := range n {
 		cfg.Organizations = append(cfg.Organizations, config.Organization{Name: fmt.Sprintf("org-%03d", i), URL: g.BaseURL(), APIKey: testKey,
 			Labels: map[string]string{"team": fmt.Sprintf("team-%d", i%10)}})
 	}
