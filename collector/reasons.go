@@ -89,7 +89,7 @@ type refreshReason struct {
 // wraps groq.ErrTransport. The last, other, catches the rest.
 var refreshReasons = []refreshReason{
 	{reason{"auth", "key refused"}, []error{groq.ErrUnauthorized}},
-	{reason{"key", "key file unreadable or empty; nothing sent"}, []error{groq.ErrKey}},
+	{reason{"key", "no usable key: the key file unreadable, not a regular file, too large, empty or malformed; nothing sent"}, []error{groq.ErrKey}},
 	{reason{"tls_file", "a tls_config file unreadable or unusable; nothing sent"}, []error{groq.ErrTLSFile}},
 	{reason{"not_found", ""}, []error{groq.ErrNotFound}},
 	{reason{"rate_limited", ""}, []error{groq.ErrRateLimited}},
