@@ -376,3 +376,40 @@ func TestQueryNamedAfterACounterRefused(t *testing.T) {
 		t.Errorf("a query named groq_api_requests: %v", err)
 	}
 }
+
+// TestOrganizationsMergedOncePerView: the answers built again for their
+// live self-metrics reuse the merge of the view's organizations (which sorts
+// every series of several organizations again); a refresh (a new view)
+// merges once more.
+func TestOrganizationsMergedOncePerView(t *testing.T) {
+	orgs, _, _ := servedOrgs(t, labelledOrgs())
+	x, gathered, scrape := gatheringExposition(t, orgs, func() uint64 { return 0 }, nil)
+	x.mu.Lock()
+	x.reuse = 0 // every answer is old at once: a scrape has one built again
+	x.mu.Unlock()
+	idle := func() { // no rebuild left in the background
+		for {
+			x.mu.Lock()
+			busy := len(x.rebuilding) > 0
+			x.mu.Unlock()
+			if !busy {
+				return
+			}
+			time.Sleep(time.Millisecond)
+		}
+	}
+	for gathered.Load() < 5 {
+		scrape()
+		time.Sleep(time.Millisecond)
+	}
+	idle()
+	if n := x.merges.Load(); n != 1 {
+		t.Errorf("%d answers of one view merged the organizations %d times, want once", gathered.Load(), n)
+	}
+	orgs.render(orgs.list()[0]) // what a refresh does
+	scrape()
+	idle()
+	if n := x.merges.Load(); n != 2 {
+		t.Errorf("after a refresh: %d merges in all, want 2", n)
+	}
+}
