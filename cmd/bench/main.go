@@ -316,21 +316,9 @@ func (b *bench) size(bin string, n int) error {
 	defer st.stop()
 
 	// (a) Alternating rounds of sequential scrapes, CPU and latency.
-	var eCPU, sCPU, ratios []float64
-	var eLat, sLat []time.Duration
-	for range b.rounds {
-		for _, s := range []*server{e.server, st} {
-			cpu, lat, err := s.sequential(b.roundTime)
-			if err != nil {
-				return err
-			}
-			if s == st {
-				sCPU, sLat = append(sCPU, cpu), append(sLat, lat...)
-			} else {
-				eCPU, eLat = append(eCPU, cpu), append(eLat, lat...)
-			}
-		}
-		ratios = append(ratios, eCPU[len(eCPU)-1]/sCPU[len(sCPU)-1])
+	eCPU, sCPU, ratios, eLat, sLat, err := b.alternate(e.server, st)
+	if err != nil {
+		return err
 	}
 	ec, sc, cr := median(eCPU), median(sCPU), median(ratios)
 	b.add(fmt.Sprintf("Scrape from cache, %s series (%s %s): CPU per scrape, exporter / static bytes", group(n), kib(len(got.body)), got.format()),
@@ -823,6 +811,27 @@ func (s *server) scrape() (*response, error) {
 		return nil, fmt.Errorf("scrape: %d\n%s", resp.StatusCode, s.logText())
 	}
 	return &response{b, resp.Header.Get("Content-Type"), resp.Header.Get("Content-Encoding")}, nil
+}
+
+// alternate runs b.rounds rounds of sequential scrapes, each round
+// scraping e then st for b.roundTime, and returns the CPU per scrape of each
+// round, each round's ratio e/st, and every scrape's latency.
+func (b *bench) alternate(e, st *server) (eCPU, sCPU, ratios []float64, eLat, sLat []time.Duration, err error) {
+	for range b.rounds {
+		for _, s := range []*server{e, st} {
+			cpu, lat, err := s.sequential(b.roundTime)
+			if err != nil {
+				return nil, nil, nil, nil, nil, err
+			}
+			if s == st {
+				sCPU, sLat = append(sCPU, cpu), append(sLat, lat...)
+			} else {
+				eCPU, eLat = append(eCPU, cpu), append(eLat, lat...)
+			}
+		}
+		ratios = append(ratios, eCPU[len(eCPU)-1]/sCPU[len(sCPU)-1])
+	}
+	return eCPU, sCPU, ratios, eLat, sLat, nil
 }
 
 // sequential scrapes s one scrape after another for d and returns the CPU

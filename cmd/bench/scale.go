@@ -205,21 +205,9 @@ func (b *bench) scaleCase(bin, dir string, orgs, n int) error {
 		return err
 	}
 	defer st.stop()
-	var eCPU, sCPU, ratios []float64
-	var eLat, sLat []time.Duration
-	for range b.rounds {
-		for _, s := range []*server{probe, st} {
-			cpu, lat, err := s.sequential(b.roundTime)
-			if err != nil {
-				return err
-			}
-			if s == st {
-				sCPU, sLat = append(sCPU, cpu), append(sLat, lat...)
-			} else {
-				eCPU, eLat = append(eCPU, cpu), append(eLat, lat...)
-			}
-		}
-		ratios = append(ratios, eCPU[len(eCPU)-1]/sCPU[len(sCPU)-1])
+	eCPU, sCPU, ratios, eLat, sLat, err := b.alternate(probe, st)
+	if err != nil {
+		return err
 	}
 	ec, sc, cr := median(eCPU), median(sCPU), median(ratios)
 	b.add(fmt.Sprintf("… /probe of one organization from cache (%s %s): CPU per scrape, exporter / static bytes", kib(len(pgot.body)), pgot.format()),
