@@ -18,10 +18,6 @@ import (
 // would see it: the DOM holds the live state, and the screenshot shows the
 // header and the green "succeeded" badge.
 func TestStatusPageInChromium(t *testing.T) {
-	chromium, err := exec.LookPath("chromium")
-	if err != nil {
-		t.Fatal("chromium not found: install it with `apt-get install -y chromium`")
-	}
 	const key = "gsk_chromiumSecret"
 	_, groqURL := newGroqFixture(t, key)
 	e := startExporter(t, map[string]string{"GROQ_API_KEY": key}, "--groq.url="+groqURL)
@@ -29,18 +25,7 @@ func TestStatusPageInChromium(t *testing.T) {
 
 	dir := t.TempDir()
 	shot := filepath.Join(dir, "status.png")
-	browse := func(extra ...string) string {
-		ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
-		defer cancel()
-		args := append([]string{"--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-			"--disable-background-networking", "--disable-component-update", "--disable-sync",
-			"--user-data-dir=" + filepath.Join(dir, "profile"), "--window-size=1000,1400"}, extra...)
-		out, err := exec.CommandContext(ctx, chromium, append(args, e.url+"/")...).Output()
-		if err != nil {
-			t.Fatalf("chromium %v: %v", extra, err)
-		}
-		return string(out)
-	}
+	browse := browser(t, e.url+"/", dir, "1000,1400")
 
 	dom := browse("--dump-dom")
 	for _, want := range []string{"succeeded", "groq_requests_rate1m", "openai/gpt-oss-120b"} {
@@ -86,28 +71,13 @@ func TestStatusPageInChromium(t *testing.T) {
 // table, with red badges at the top of the screenshot, and the page is under
 // 40 KB.
 func TestStatusPageManyInChromium(t *testing.T) {
-	chromium, err := exec.LookPath("chromium")
-	if err != nil {
-		t.Fatal("chromium not found: install it with `apt-get install -y chromium`")
-	}
 	e := manyOrganizations(t)
 	if _, page := e.get(t, "/"); len(page) > maxStatusPage {
 		t.Errorf("the status page is %d bytes, want at most %d", len(page), maxStatusPage)
 	}
 	dir := t.TempDir()
 	shot := filepath.Join(dir, "status.png")
-	browse := func(extra ...string) string {
-		ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
-		defer cancel()
-		args := append([]string{"--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-			"--disable-background-networking", "--disable-component-update", "--disable-sync",
-			"--user-data-dir=" + filepath.Join(dir, "profile"), "--window-size=1200,700"}, extra...)
-		out, err := exec.CommandContext(ctx, chromium, append(args, e.url+"/")...).Output()
-		if err != nil {
-			t.Fatalf("chromium %v: %v", extra, err)
-		}
-		return string(out)
-	}
+	browse := browser(t, e.url+"/", dir, "1200,700")
 	dom := browse("--dump-dom")
 	rows := regexp.MustCompile(`<tr class="state-(\w+)"><td><a href="\?organization=([\w-]+)">`).FindAllStringSubmatch(dom, -1)
 	if len(rows) != 40 || rows[0][2] != "team-17" || rows[1][2] != "team-29" || rows[0][1] != "down" || rows[1][1] != "down" {
@@ -148,4 +118,28 @@ func near(a, b [3]uint32) bool {
 		}
 	}
 	return true
+}
+
+// browser returns a function that runs headless Chromium on url with a
+// profile in dir, a window of size ("width,height") and the extra flags it is
+// given, and returns what Chromium printed. The flags keep Chromium off the
+// network: only url is fetched.
+func browser(t *testing.T, url, dir, size string) func(extra ...string) string {
+	t.Helper()
+	chromium, err := exec.LookPath("chromium")
+	if err != nil {
+		t.Fatal("chromium not found: install it with `apt-get install -y chromium`")
+	}
+	return func(extra ...string) string {
+		ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
+		defer cancel()
+		args := append([]string{"--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+			"--disable-background-networking", "--disable-component-update", "--disable-sync",
+			"--user-data-dir=" + filepath.Join(dir, "profile"), "--window-size=" + size}, extra...)
+		out, err := exec.CommandContext(ctx, chromium, append(args, url)...).Output()
+		if err != nil {
+			t.Fatalf("chromium %v: %v", extra, err)
+		}
+		return string(out)
+	}
 }
