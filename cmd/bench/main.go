@@ -409,18 +409,9 @@ func (b *bench) size(bin string, n int) error {
 func (b *bench) hostile(bin string) error {
 	for _, mode := range []string{"long-cl", "long-chunked"} {
 		fmt.Fprintf(os.Stderr, "streaming a 1 GiB body of long labels (%s)…\n", mode)
-		e, err := startExporter(bin, b.up.url(mode, 0), "1h")
+		_, hwm, log, err := oneRefresh(bin, b.up.url(mode, 0), "0", "did not fail")
 		if err != nil {
-			return err
-		}
-		got, err := e.scrape()
-		_, hwm := e.memory()
-		log := e.stop()
-		if err != nil {
-			return err
-		}
-		if t := got.text(); !strings.Contains(t, "\ngroq_up 0\n") && !strings.Contains(t, "\ngroq_up 0.0\n") {
-			return fmt.Errorf("%s: the refresh did not fail:\n%s", mode, log)
+			return fmt.Errorf("%s: %w", mode, err)
 		}
 		cut := strings.Contains(log, "exceeds the size limit")
 		sent := b.up.sent(mode)
@@ -430,6 +421,27 @@ func (b *bench) hostile(bin string) error {
 			"< 48 MiB, cut", hwm < longPeak && cut && sent < hugeLen)
 	}
 	return nil
+}
+
+// oneRefresh starts the exporter against url (with env added), scrapes it
+// once and stops it, and returns the answer, the peak RSS and the log. It
+// fails unless the answer says groq_up up ("0" or "1"); what names the
+// outcome it did not want in the error.
+func oneRefresh(bin, url, up, what string, env ...string) (*response, int64, string, error) {
+	e, err := startExporter(bin, url, "1h", env...)
+	if err != nil {
+		return nil, 0, "", err
+	}
+	got, err := e.scrape()
+	_, hwm := e.memory()
+	log := e.stop()
+	if err != nil {
+		return nil, 0, log, err
+	}
+	if t := got.text(); !strings.Contains(t, "\ngroq_up "+up+"\n") && !strings.Contains(t, "\ngroq_up "+up+".0\n") {
+		return nil, 0, log, fmt.Errorf("the refresh %s:\n%s", what, log)
+	}
+	return got, hwm, log, nil
 }
 
 // stream has the exporter refresh streamRefreshes times in a row (--groq.cache-ttl=0: one
@@ -516,18 +528,9 @@ func (b *bench) shapes(bin string) error {
 		body := b.up.shape(name, shapeBody(8<<20-64<<10, shape.series))
 		// The Go memory limit the chart's 128 MiB gives the exporter
 		// (--auto-gomemlimit.ratio 0.9 of the container's limit).
-		e, err := startExporter(bin, b.up.url("shape", 0)+"/"+name, "1h", "GOMEMLIMIT=115MiB")
+		got, hwm, _, err := oneRefresh(bin, b.up.url("shape", 0)+"/"+name, "1", "failed", "GOMEMLIMIT=115MiB")
 		if err != nil {
-			return err
-		}
-		got, err := e.scrape()
-		_, hwm := e.memory()
-		log := e.stop()
-		if err != nil {
-			return err
-		}
-		if t := got.text(); !strings.Contains(t, "\ngroq_up 1\n") && !strings.Contains(t, "\ngroq_up 1.0\n") {
-			return fmt.Errorf("%s: the refresh failed:\n%s", name, log)
+			return fmt.Errorf("%s: %w", name, err)
 		}
 		b.add(fmt.Sprintf("Peak RSS, a %s answer of %s", mib(int64(len(body))), shape.what),
 			fmt.Sprintf("**%s** (%.1f× the body); exposition %s (%.1f× the body)", mib(hwm), float64(hwm)/float64(len(body)),
