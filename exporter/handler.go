@@ -114,7 +114,8 @@ func configHandler(orgs *Organizations) http.Handler {
 // configuration by rl, which may be nil). A GET lets the organizations
 // refresh first (which waits for Groq only when no refresh is recent, within
 // the scrape's own timeout); a HEAD answers the headers a GET would, and
-// never refreshes.
+// never refreshes. A request that names an organization, as /probe takes it,
+// is a 400 that points to /probe.
 func metricsHandler(orgs *Organizations, g prometheus.Gatherer, rl *Reloader, logger log.Logger) http.Handler {
 	x := newExposition(g, rl.Loads, logger)
 	if f := orgs.encoded.Load(); f != nil {
@@ -122,6 +123,10 @@ func metricsHandler(orgs *Organizations, g prometheus.Gatherer, rl *Reloader, lo
 	}
 	orgs.onRender(x.prepare)
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if problem := namesOrganization(r); problem != "" {
+			http.Error(w, problem, http.StatusBadRequest)
+			return
+		}
 		if r.Method != http.MethodHead {
 			ctx, cancel := context.WithTimeout(r.Context(), wait(r.Header))
 			defer cancel()

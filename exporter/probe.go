@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"net/url"
 	"slices"
 	"strings"
 
@@ -86,6 +87,26 @@ func probeName(r *http.Request) (name, problem string) {
 		return "", fmt.Sprintf("organization %s looks like an address: /probe takes the name of an organization of the configuration, never a URL (the exporter sends a key nowhere a request says)", shown(name))
 	}
 	return name, ""
+}
+
+// namesOrganization says what is wrong with a request to the metrics path
+// that names an organization as /probe takes it: the metrics path serves
+// every organization, so a scrape configuration with params: {organization:
+// [x]} would get every organization's series and not know it.
+func namesOrganization(r *http.Request) string {
+	q := r.URL.Query()
+	for _, p := range probeParams {
+		if values, ok := q[p]; ok {
+			probe := ProbePath + "?organization=NAME"
+			if name, problem := probeName(r); problem == "" && len(name) <= maxShownName {
+				probe = ProbePath + "?organization=" + url.QueryEscape(name)
+			}
+			return fmt.Sprintf("%.*s serves every organization and takes no organization or target parameter (got %s=%s). "+
+				"To scrape one organization alone, scrape %s: it leaves the organization label to Prometheus, "+
+				"which sets it from the target (see README, \"Many organizations\")", maxShownName, r.URL.Path, p, shown(values[0]), probe)
+		}
+	}
+	return ""
 }
 
 // shown quotes a name from a request for an error message, capped.

@@ -181,6 +181,51 @@ func TestProbeRefusesBadNames(t *testing.T) {
 	}
 }
 
+// TestMetricsRefusesAnOrganization: /metrics serves every organization, so
+// a request that names one, as /probe takes it, is a 400 that says so and
+// points to /probe, and asks Groq nothing; other parameters are ignored, as
+// before.
+func TestMetricsRefusesAnOrganization(t *testing.T) {
+	g := fakeGroq(t, testKey)
+	orgs := newOrgs("")
+	if err := orgs.Apply(twoOrgs(g.BaseURL(), g.BaseURL()), "orgs.yml"); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(orgs.Close)
+	h := serveAll(orgs, "")
+	for _, tc := range []struct{ method, query, want string }{
+		{http.MethodGet, "organization=a", `/metrics serves every organization and takes no organization or target parameter (got organization="a"). To scrape one organization alone, scrape /probe?organization=a: it leaves the organization label to Prometheus`},
+		{http.MethodGet, "target=b", `(got target="b"). To scrape one organization alone, scrape /probe?organization=b:`},
+		{http.MethodGet, "organization=a&target=b", `(got organization="a"). To scrape one organization alone, scrape /probe?organization=NAME:`},
+		{http.MethodGet, "organization=", `(got organization=""). To scrape one organization alone, scrape /probe?organization=NAME:`},
+		{http.MethodGet, "debug=1&target=b", `(got target="b")`},
+		{http.MethodGet, "organization=" + strings.Repeat("x", 10000), `(got organization="` + strings.Repeat("x", maxShownName) + `…"). To scrape one organization alone, scrape /probe?organization=NAME:`},
+		{http.MethodHead, "organization=a", ""},
+	} {
+		resp := request(t, h, tc.method, "/metrics?"+tc.query)
+		b := string(body(t, resp))
+		if resp.StatusCode != http.StatusBadRequest || !strings.HasPrefix(resp.Header.Get("Content-Type"), "text/plain") ||
+			!strings.Contains(b, tc.want) || tc.method == http.MethodGet && !strings.Contains(b, `see README, "Many organizations"`) {
+			t.Errorf("%s /metrics?%.80s answered %d %q %q, want 400 saying %q", tc.method, tc.query, resp.StatusCode, resp.Header.Get("Content-Type"), b, tc.want)
+		}
+		if len(b) > 500 {
+			t.Errorf("/metrics?%.80s: an error of %d bytes repeats the request", tc.query, len(b))
+		}
+	}
+	if n := g.Requests(); n != 0 {
+		t.Errorf("refused scrapes of /metrics made %d calls to Groq", n)
+	}
+
+	resp := request(t, h, http.MethodGet, "/metrics?debug=1&module=groq")
+	b := string(body(t, resp))
+	if resp.StatusCode != http.StatusOK || !strings.Contains(b, `groq_up{organization="a"} 1`) || !strings.Contains(b, `groq_up{organization="b"} 1`) {
+		t.Errorf("/metrics with other parameters answered %d:\n%s", resp.StatusCode, b)
+	}
+	if n := g.Requests(); n != 2 {
+		t.Errorf("a scrape of /metrics with other parameters made %d calls to Groq, want one per organization", n)
+	}
+}
+
 // TestProbeDefaultOrganization: without organizations in the configuration,
 // the organization of the command line is /probe's "default", served without
 // an organization label, as on /metrics.
