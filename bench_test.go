@@ -42,11 +42,11 @@ func benchExporter(tb testing.TB, n int) http.Handler {
 	if err := rl.Reload(); err != nil {
 		tb.Fatal(err)
 	}
-	reg := prometheus.NewRegistry()
-	reg.MustRegister(apiMetrics, versioncollector.NewCollector(exporter.Name),
-		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	reg, runtime := prometheus.NewRegistry(), prometheus.NewRegistry()
+	reg.MustRegister(apiMetrics, versioncollector.NewCollector(exporter.Name))
+	runtime.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	mux := exporter.NewHandler(exporter.HandlerOpts{MetricsPath: defaultMetricsPath, CacheTTL: time.Hour,
-		Orgs: orgs, Reloader: rl, Gatherer: reg, Logger: log.NewNopLogger()})
+		Orgs: orgs, Reloader: rl, Gatherer: reg, Runtime: runtime, Logger: log.NewNopLogger()})
 	mux.ServeHTTP(&discard{h: http.Header{}}, scrapeRequest())
 	check := prometheus.NewRegistry()
 	check.MustRegister(orgs)

@@ -21,7 +21,8 @@ type HandlerOpts struct {
 	CacheTTL        time.Duration // shown on the status page
 	Orgs            *Organizations
 	Reloader        *Reloader
-	Gatherer        prometheus.Gatherer // the live self-metrics: Go, process, API counters, reload gauges
+	Gatherer        prometheus.Gatherer // the exporter's own metrics: API counters, build info, reload gauges
+	Runtime         prometheus.Gatherer // the Go and process metrics, gathered at most once a second; may be nil
 	Logger          log.Logger
 }
 
@@ -60,7 +61,7 @@ func Paths() []string {
 // configuration file, /config.
 func NewHandler(o HandlerOpts) http.Handler {
 	mux := http.NewServeMux()
-	mux.Handle(o.MetricsPath, metricsHandler(o.Orgs, o.Gatherer, o.Reloader, o.Logger))
+	mux.Handle(o.MetricsPath, metricsHandler(o.Orgs, o.Gatherer, o.Runtime, o.Reloader, o.Logger))
 	for _, r := range routes {
 		if h := r.handler(o); h != nil {
 			mux.Handle(r.path, h)
@@ -111,13 +112,14 @@ func configHandler(orgs *Organizations) http.Handler {
 // metricsHandler serves the Groq families as the last refresh left them,
 // merged with the live self-metrics of g (gathered at most once per
 // liveReuse, and again after every refresh and every load of the
-// configuration by rl, which may be nil). A GET lets the organizations
-// refresh first (which waits for Groq only when no refresh is recent, within
-// the scrape's own timeout); a HEAD answers the headers a GET would, and
-// never refreshes. A request that names an organization, as /probe takes it,
+// configuration by rl, which may be nil) and of runtime (may be nil;
+// gathered at most once per liveReuse, whatever happens). A GET lets the
+// organizations refresh first (which waits for Groq only when no refresh is
+// recent, within the scrape's own timeout); a HEAD answers the headers a GET
+// would, and never refreshes. A request that names an organization, as /probe takes it,
 // is a 400 that points to /probe.
-func metricsHandler(orgs *Organizations, g prometheus.Gatherer, rl *Reloader, logger log.Logger) http.Handler {
-	x := newExposition(g, rl.Loads, logger)
+func metricsHandler(orgs *Organizations, g, runtime prometheus.Gatherer, rl *Reloader, logger log.Logger) http.Handler {
+	x := newExposition(g, runtime, rl.Loads, logger)
 	if f := orgs.encoded.Load(); f != nil {
 		x.encoded = *f
 	}

@@ -210,13 +210,14 @@ var (
 const liveReuse = time.Second
 
 // exposition writes the families of every organization merged with those of
-// the live gatherer, and keeps each answer for the scrapes that follow
+// the live gatherers, and keeps each answer for the scrapes that follow
 // within reuse.
 type exposition struct {
-	live   prometheus.Gatherer
-	loads  func() uint64 // counts configuration loads, whose gauges are live
-	logger log.Logger
-	reuse  time.Duration
+	live    prometheus.Gatherer // the exporter's own metrics: gathered for every answer
+	runtime *everyReuse         // the Go and process metrics: gathered at most once per reuse
+	loads   func() uint64       // counts configuration loads, whose gauges are live
+	logger  log.Logger
+	reuse   time.Duration
 	// viaGatherers merges through prometheus.Gatherers: for BenchmarkGather.
 	viaGatherers bool
 	// encoded, if set, is told of every answer built: for tests.
@@ -230,9 +231,45 @@ type exposition struct {
 	building   sync.Mutex         // one answer built at a time: concurrent scrapes share it
 }
 
-func newExposition(live prometheus.Gatherer, loads func() uint64, logger log.Logger) *exposition {
-	return &exposition{live: live, loads: loads, logger: logger, reuse: liveReuse,
+// newExposition serves the organizations with the live families of live,
+// gathered for every answer, and of runtime (nil for none), gathered at most
+// once per reuse.
+func newExposition(live, runtime prometheus.Gatherer, loads func() uint64, logger log.Logger) *exposition {
+	if runtime == nil {
+		runtime = fixedGatherer(nil)
+	}
+	return &exposition{live: live, runtime: &everyReuse{g: runtime}, loads: loads, logger: logger, reuse: liveReuse,
 		answers: map[answerKey]*answer{}, rebuilding: map[answerKey]bool{}}
+}
+
+// everyReuse gathers g at most once per reuse. It holds the Go and process
+// metrics: gathering them reads the runtime's statistics and half a dozen
+// files of /proc, which cost more than encoding a small answer (a fifth of
+// a scrape's CPU with --groq.cache-ttl=0), and they mean nothing finer than
+// a second. Concurrent builds share one gathering; the families are only
+// read.
+type everyReuse struct {
+	g   prometheus.Gatherer
+	mu  sync.Mutex
+	at  time.Time
+	mfs []*dto.MetricFamily
+	n   uint64 // gatherings so far: for tests
+}
+
+// gather returns the families of the last gathering, and when it was, if it
+// is younger than reuse; else it gathers g now.
+func (e *everyReuse) gather(reuse time.Duration, logger log.Logger) ([]*dto.MetricFamily, time.Time) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if e.n == 0 || time.Since(e.at) >= reuse {
+		mfs, err := e.g.Gather()
+		if err != nil {
+			level.Error(logger).Log("msg", "Gathering the Go and process metrics failed; serving the rest", "err", err)
+		}
+		e.mfs, e.at = mfs, time.Now()
+		e.n++
+	}
+	return e.mfs, e.at
 }
 
 // serve writes v merged with the live families in the format the request
@@ -304,11 +341,12 @@ func (x *exposition) prepare(v *view) {
 // build makes the answer: the families of every organization of v and the
 // live ones gathered now, merged by name as prometheus.Gatherers does.
 func (x *exposition) build(k answerKey, v *view) *answer {
-	loads, at := x.loads(), time.Now()
+	loads := x.loads()
 	if x.encoded != nil {
 		x.encoded(k)
 	}
-	a := encode(x.gather(v), k, x.logger)
+	mfs, at := x.gather(v)
+	a := encode(mfs, k, x.logger)
 	a.version, a.loads, a.at = v.version, loads, at
 	return a
 }
@@ -321,33 +359,41 @@ func (x *exposition) build(k answerKey, v *view) *answer {
 // names are reserved. That second pass cost as much as encoding the answer
 // (BenchmarkGather). Families whose HELP or TYPE differ between
 // organizations send the whole answer through prometheus.Gatherers, which
-// keeps the first and logs the others.
-func (x *exposition) gather(v *view) []*dto.MetricFamily {
+// keeps the first and logs the others. at is when the oldest of the live
+// families were gathered.
+func (x *exposition) gather(v *view) (mfs []*dto.MetricFamily, at time.Time) {
+	at = time.Now()
 	live, err := x.live.Gather()
 	if err != nil {
 		level.Error(x.logger).Log("msg", "Gathering the exporter's own metrics failed; serving the rest", "err", err)
 	}
+	runtime, rat := x.runtime.gather(x.reuse, x.logger)
+	if rat.Before(at) {
+		at = rat
+	}
 	if !x.viaGatherers {
 		if orgs, ok := x.orgFamilies(v); ok {
-			if mfs, ok := mergeByName([][]*dto.MetricFamily{orgs, live}); ok {
-				return mfs
+			if live, ok := mergeByName([][]*dto.MetricFamily{live, runtime}); ok {
+				if mfs, ok := mergeByName([][]*dto.MetricFamily{orgs, live}); ok {
+					return mfs, at
+				}
 			}
 		}
 	}
-	lists := make([][]*dto.MetricFamily, 0, len(v.snaps)+1)
+	lists := make([][]*dto.MetricFamily, 0, len(v.snaps)+2)
 	for _, s := range v.snaps {
 		lists = append(lists, s.families)
 	}
-	lists = append(lists, live)
+	lists = append(lists, live, runtime)
 	gs := make(prometheus.Gatherers, len(lists))
 	for i, l := range lists {
 		gs[i] = fixedGatherer(l)
 	}
-	mfs, err := gs.Gather()
+	mfs, err = gs.Gather()
 	if err != nil {
 		level.Error(x.logger).Log("msg", "Gathering the metrics failed; serving the rest", "err", err)
 	}
-	return mfs
+	return mfs, at
 }
 
 // orgFamilies returns the families of v's organizations merged by name, once

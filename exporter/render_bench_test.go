@@ -10,6 +10,7 @@ import (
 
 	"github.com/go-kit/log"
 	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/common/expfmt"
 
 	"github.com/groq-exporter/groq_exporter/collector"
@@ -36,10 +37,10 @@ func BenchmarkGather(b *testing.B) {
 		k := answerKey{expfmt.NewFormat(expfmt.TypeOpenMetrics), true}
 		for _, way := range []string{"merge", "gatherers", "encode-only"} {
 			b.Run(fmt.Sprintf("series=%d/%s", n, way), func(b *testing.B) {
-				x := newExposition(live, func() uint64 { return 0 }, log.NewNopLogger())
+				x := newExposition(live, nil, func() uint64 { return 0 }, log.NewNopLogger())
 				x.viaGatherers = way == "gatherers"
 				v := orgs.view()
-				mfs := x.gather(v)
+				mfs, _ := x.gather(v)
 				b.ReportAllocs()
 				for b.Loop() {
 					if way == "encode-only" {
@@ -83,7 +84,7 @@ func refreshRound(b *testing.B, n, series int) {
 	defer orgs.Close()
 	live := prometheus.NewRegistry()
 	live.MustRegister(api)
-	x := newExposition(live, func() uint64 { return 0 }, log.NewNopLogger())
+	x := newExposition(live, nil, func() uint64 { return 0 }, log.NewNopLogger())
 	k := answerKey{expfmt.NewFormat(expfmt.TypeTextPlain), true}
 	for _, way := range []string{"collect", "registry"} {
 		b.Run(way, func(b *testing.B) {
@@ -112,9 +113,10 @@ func BenchmarkScrapeTTL0(b *testing.B) {
 				b.Fatal(err)
 			}
 			defer orgs.Close()
-			live := prometheus.NewRegistry()
-			live.MustRegister(api, prometheus.NewGoCollector())
-			h := metricsHandler(orgs, live, nil, log.NewNopLogger())
+			live, runtime := prometheus.NewRegistry(), prometheus.NewRegistry()
+			live.MustRegister(api)
+			runtime.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+			h := metricsHandler(orgs, live, runtime, nil, log.NewNopLogger())
 			b.ReportAllocs()
 			for b.Loop() {
 				req := httptest.NewRequest(http.MethodGet, "/metrics", nil)

@@ -100,7 +100,7 @@ func labelledOrgs() *config.Config {
 // promhttp serves for orgs and live registered in one registry.
 func samePromhttp(t *testing.T, orgs *Organizations, live *prometheus.Registry) {
 	t.Helper()
-	ours := metricsHandler(orgs, live, nil, log.NewNopLogger())
+	ours := metricsHandler(orgs, live, nil, nil, log.NewNopLogger())
 	all := prometheus.NewRegistry()
 	all.MustRegister(orgs, live)
 	theirs := promhttp.HandlerFor(all, promhttp.HandlerOpts{EnableOpenMetrics: true})
@@ -141,7 +141,7 @@ func TestHeadAsksNobody(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(orgs.Close)
-	h := metricsHandler(orgs, prometheus.NewRegistry(), nil, log.NewNopLogger())
+	h := metricsHandler(orgs, prometheus.NewRegistry(), nil, nil, log.NewNopLogger())
 	if resp := get(t, h, http.MethodHead); resp.StatusCode != http.StatusOK || g.Requests() != 0 {
 		t.Fatalf("the first HEAD answered %d and made %d calls to Groq", resp.StatusCode, g.Requests())
 	}
@@ -324,7 +324,7 @@ func gatheringExposition(t *testing.T, orgs *Organizations, loads func() uint64,
 			}
 			return float64(gathered.Add(1))
 		}))
-	x := newExposition(live, loads, log.NewNopLogger())
+	x := newExposition(live, nil, loads, log.NewNopLogger())
 	x.reuse = time.Hour
 	h := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { x.serve(w, r, orgs.view()) })
 	scrape := func() string { return string(body(t, get(t, h, http.MethodGet, "Accept-Encoding", "gzip"))) }
@@ -347,7 +347,7 @@ func TestOneTypePerName(t *testing.T) {
 	t.Cleanup(orgs.Close)
 	live := prometheus.NewRegistry()
 	live.MustRegister(api)
-	h := metricsHandler(orgs, live, nil, log.NewNopLogger())
+	h := metricsHandler(orgs, live, nil, nil, log.NewNopLogger())
 	for _, accept := range []string{"application/openmetrics-text;version=1.0.0", "text/plain;version=0.0.4"} {
 		got := string(body(t, get(t, h, http.MethodGet, "Accept", accept)))
 		types := map[string]int{}

@@ -1,10 +1,13 @@
 package exporter
 
 import (
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"slices"
+	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -42,7 +45,7 @@ func TestTTL0ScrapeEncodesWhatItAsked(t *testing.T) {
 			mu.Unlock()
 		}
 		orgs.encoded.Store(&hook)
-		metrics, probe := metricsHandler(orgs, live, nil, log.NewNopLogger()), probeHandler(orgs, log.NewNopLogger())
+		metrics, probe := metricsHandler(orgs, live, nil, nil, log.NewNopLogger()), probeHandler(orgs, log.NewNopLogger())
 
 		asks := []struct {
 			accept, encoding string
@@ -86,5 +89,43 @@ func TestTTL0ScrapeEncodesWhatItAsked(t *testing.T) {
 				}
 			}
 		}
+	}
+}
+
+// TestRuntimeGatheredOncePerReuse: the Go and process metrics are gathered
+// at most once per reuse however many answers are built (with
+// --groq.cache-ttl=0, one per scrape), while the exporter's own metrics are
+// gathered for every answer: each scrape's groq_api_requests_total counts
+// the Groq call that scrape made.
+func TestRuntimeGatheredOncePerReuse(t *testing.T) {
+	g := fakeGroq(t, testKey)
+	api := collector.NewAPIMetrics()
+	orgs := NewOrganizations(Settings{URL: g.BaseURL(), Key: testKey, Observer: api}) // TTL 0
+	if err := orgs.Apply(config.Default(), ""); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(orgs.Close)
+	live, runtime := prometheus.NewRegistry(), prometheus.NewRegistry()
+	live.MustRegister(api)
+	var gathered atomic.Uint64
+	runtime.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "process_gathered", Help: "Gatherings so far."},
+		func() float64 { return float64(gathered.Add(1)) }))
+	x := newExposition(live, runtime, func() uint64 { return 0 }, log.NewNopLogger())
+	x.reuse = time.Hour
+	h := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		orgs.Refresh(r.Context())
+		x.serve(w, r, orgs.view())
+	})
+	for i := 1; i <= 20; i++ {
+		got := string(body(t, get(t, h, http.MethodGet, "Accept-Encoding", "gzip")))
+		if want := fmt.Sprintf("groq_api_requests_total{code=\"200\",endpoint=\"query\"} %d\n", i); !strings.Contains(got, want) {
+			t.Fatalf("scrape %d does not count its own Groq call: want %q in\n%s", i, want, got)
+		}
+		if !strings.Contains(got, "process_gathered 1\n") {
+			t.Fatalf("scrape %d: the Go and process metrics were gathered again within the reuse (%d gatherings)", i, gathered.Load())
+		}
+	}
+	if g.Requests() != 20 {
+		t.Errorf("20 scrapes with --groq.cache-ttl=0 asked Groq %d times", g.Requests())
 	}
 }
