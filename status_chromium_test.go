@@ -28,7 +28,7 @@ func TestStatusPageInChromium(t *testing.T) {
 	browse := browser(t, e.url+"/", dir, "1000,1400")
 
 	dom := browse("--dump-dom")
-	for _, want := range []string{"succeeded", "groq_requests_rate1m", "openai/gpt-oss-120b"} {
+	for _, want := range []string{"succeeded", "groq_requests_rate1m", "openai/gpt-oss-120b", `href="/probe?organization=default"`} {
 		if !strings.Contains(dom, want) {
 			t.Errorf("rendered DOM lacks %q", want)
 		}

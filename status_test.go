@@ -16,7 +16,7 @@ func TestStatusPage(t *testing.T) {
 	e := startExporter(t, map[string]string{"GROQ_API_KEY": key}, "--groq.url="+groqURL, "--groq.cache-ttl=0")
 
 	_, page := e.get(t, "/")
-	for _, want := range []string{groqURL, "none yet", "No series yet", `href="/metrics"`} {
+	for _, want := range []string{groqURL, "none yet", "No series yet", `href="/metrics"`, `href="/probe?organization=default"`} {
 		if !strings.Contains(page, want) {
 			t.Errorf("before any scrape, / lacks %q:\n%s", want, page)
 		}
@@ -83,7 +83,7 @@ const maxStatusPage = 40 << 10
 
 // TestStatusPageManyOrganizations: with 40 organizations the page is one
 // line per organization, the two failing ones first, each linking to its
-// details; it says when the exporter started, where each key comes from and
+// details and to its /probe, which serves it; it says when the exporter started, where each key comes from and
 // the settings, and stays under 40 KB. An organization's details show its
 // recent refreshes.
 func TestStatusPageManyOrganizations(t *testing.T) {
@@ -99,6 +99,18 @@ func TestStatusPageManyOrganizations(t *testing.T) {
 	}
 	if rows[0][2] != "team-17" || rows[1][2] != "team-29" || rows[0][1] != "down" || rows[1][1] != "down" || rows[2][1] != "up" {
 		t.Errorf("first rows %v, %v, %v: want team-17 and team-29 down, first", rows[0][1:], rows[1][1:], rows[2][1:])
+	}
+	probes := regexp.MustCompile(`<tr class="state-\w+"><td><a href="\?organization=([\w-]+)">[^\n]*?<a href="/probe\?organization=([\w-]+)">`).FindAllStringSubmatch(page, -1)
+	if len(probes) != 40 {
+		t.Errorf("%d organization rows link their /probe, want 40", len(probes))
+	}
+	for _, p := range probes {
+		if p[1] != p[2] {
+			t.Errorf("the row of %s links /probe?organization=%s", p[1], p[2])
+		}
+	}
+	if code, probe := e.get(t, "/probe?organization=team-05"); code != 200 || !strings.Contains(probe, "groq_up 1\n") || !strings.Contains(probe, "groq_requests_rate1m") {
+		t.Errorf("team-05's /probe link answers %d:\n%s", code, probe)
 	}
 	for _, want := range []string{"started ", "team-17.key cannot be read: no such file or directory", "Groq rejected the API key",
 		`href="/config"`, "--groq.cache-ttl", "file " + "/", "2 failing"} {

@@ -29,6 +29,7 @@ type count struct {
 // orgView is what the page shows of one organization.
 type orgView struct {
 	Name              string // "" for the single organization of the flags
+	ProbeName         string // its name in /probe: DefaultOrganization for the flags' one
 	OutcomeID         string // the id of the outcome badge, unique on the page
 	URL, KeyFrom      string
 	CacheAge, Took    time.Duration
@@ -42,6 +43,7 @@ type orgView struct {
 // summaryRow is one organization's line in the table at the top.
 type summaryRow struct {
 	Name, KeyFrom string
+	ProbeName     string // its name in /probe
 	State         string // "down", "waiting" (never refreshed), "query" (a custom query fails), "up"
 	LastSuccess   time.Time
 	Age           time.Duration // of the data served: since the last success
@@ -97,7 +99,7 @@ func NameOutcome(n collector.NameStatus) string {
 // statusPage is the landing page: when the exporter started, its
 // settings, one line per organization (failing ones first) and, for one
 // organization (the only one, or the one ?organization= names), what its
-// last refreshes from Groq found. It is rendered on the server with no
+// last refreshes from Groq found; each organization links its /probe URL. It is rendered on the server with no
 // external assets, and stays small with many organizations: their details
 // are a page each. It shows URLs and where keys come from, never keys; error
 // texts come from the client, which redacts credentials.
@@ -177,7 +179,7 @@ type setting struct{ Name, Value string }
 var stateRank = map[string]int{"down": 0, "query": 1, "waiting": 2, "up": 3}
 
 func summarize(o *organization, st collector.Status) summaryRow {
-	row := summaryRow{Name: o.name, KeyFrom: o.keyFrom, LastSuccess: st.LastSuccess, Series: st.Series, Error: st.LastError}
+	row := summaryRow{Name: o.name, ProbeName: o.probeName(), KeyFrom: o.keyFrom, LastSuccess: st.LastSuccess, Series: st.Series, Error: st.LastError}
 	switch {
 	case st.LastRefresh.IsZero():
 		row.State = "waiting"
@@ -206,7 +208,7 @@ func summarize(o *organization, st collector.Status) summaryRow {
 }
 
 func details(o *organization, st collector.Status) orgView {
-	v := orgView{Name: o.name, OutcomeID: "outcome", URL: o.url, KeyFrom: o.keyFrom, Status: st,
+	v := orgView{Name: o.name, ProbeName: o.probeName(), OutcomeID: "outcome", URL: o.url, KeyFrom: o.keyFrom, Status: st,
 		Families: counts(st.Families), Dropped: counts(st.Dropped), Errors: counts(o.coll.RefreshErrors()),
 		Took: st.Duration.Round(time.Millisecond), Names: nameRows(st.Names)}
 	if o.name != "" {
