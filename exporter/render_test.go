@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"compress/gzip"
 	"context"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -80,7 +81,7 @@ func TestExpositionIsPromhttps(t *testing.T) {
 	for _, cfg := range []*config.Config{config.Default(), labelledOrgs()} {
 		cfg.Queries = []config.Query{{Name: "groq_custom", Help: "A custom query.", Query: "requests:rate1m"}}
 		orgs, live, _ := servedOrgs(t, cfg)
-		samePromhttp(t, orgs, live)
+		samePromhttp(t, metricsHandler(orgs, live, nil, nil, log.NewNopLogger()), orgs, live)
 	}
 }
 
@@ -96,11 +97,10 @@ func labelledOrgs() *config.Config {
 	return cfg
 }
 
-// samePromhttp checks that the metrics path serves, byte for byte, what
-// promhttp serves for orgs and live registered in one registry.
-func samePromhttp(t *testing.T, orgs *Organizations, live *prometheus.Registry) {
+// samePromhttp checks that ours, the metrics path, serves byte for byte
+// what promhttp serves for orgs and live registered in one registry.
+func samePromhttp(t *testing.T, ours http.Handler, orgs *Organizations, live *prometheus.Registry) {
 	t.Helper()
-	ours := metricsHandler(orgs, live, nil, nil, log.NewNopLogger())
 	all := prometheus.NewRegistry()
 	all.MustRegister(orgs, live)
 	theirs := promhttp.HandlerFor(all, promhttp.HandlerOpts{EnableOpenMetrics: true})
@@ -406,10 +406,75 @@ func TestOrganizationsMergedOncePerView(t *testing.T) {
 	if n := x.merges.Load(); n != 1 {
 		t.Errorf("%d answers of one view merged the organizations %d times, want once", gathered.Load(), n)
 	}
-	orgs.render(orgs.list()[0]) // what a refresh does
+	orgs.render(orgs.list()[0]) // what a refresh with the same series does
 	scrape()
 	idle()
+	if n := x.merges.Load(); n != 1 {
+		t.Errorf("after a refresh of the same series: %d merges in all, want the one before", n)
+	}
+}
+
+// TestMergedOrderKeptAcrossRefreshes: with several organizations, a view
+// whose refreshed organizations have the series they had serves the new
+// values in the merged order kept from the last view, without sorting every
+// series again, byte for byte what promhttp serves; a refresh that brings a
+// new series merges again.
+func TestMergedOrderKeptAcrossRefreshes(t *testing.T) {
+	g, ga := fakeGroq(t, testKey), fakeGroq(t, testKey) // ga serves organization a
+	api := collector.NewAPIMetrics()
+	orgs := NewOrganizations(Settings{URL: g.BaseURL(), Key: testKey, Observer: api}) // TTL 0: every scrape refreshes
+	cfg := config.Default()                                                           // organizations with the same label names, whose series interleave
+	for _, name := range []string{"b", "a", "c"} {
+		cfg.Organizations = append(cfg.Organizations, config.Organization{Name: name, APIKey: testKey, Labels: map[string]string{"team": "t-" + name}})
+	}
+	for i, org := range cfg.Organizations {
+		cfg.Organizations[i].URL = g.BaseURL()
+		if org.Name == "a" {
+			cfg.Organizations[i].URL = ga.BaseURL()
+		}
+	}
+	if err := orgs.Apply(cfg, ""); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(orgs.Close)
+	live := prometheus.NewRegistry()
+	live.MustRegister(api)
+	x := newExposition(live, nil, func() uint64 { return 0 }, log.NewNopLogger())
+	h := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		orgs.Refresh(r.Context())
+		x.serve(w, r, orgs.view())
+	})
+	samples := groqtest.VectorSamples(2 * groqtest.PerModel) // two models: the organizations' series interleave
+	g.SetSeries(samples...)
+	ga.SetSeries(samples...)
+	samePromhttp(t, h, orgs, live)
+	for i := range samples {
+		samples[i].Value = samples[i].Value*3 + 1
+	}
+	g.SetSeries(samples...)
+	ga.SetSeries(samples...)
+	if got := string(body(t, get(t, h, http.MethodGet))); !strings.Contains(got, fmt.Sprintf(" %v\n", samples[0].Value)) {
+		t.Fatalf("the refresh's values are not served:\n%s", got)
+	}
+	samePromhttp(t, h, orgs, live)
+	if n := x.merges.Load(); n != 1 {
+		t.Errorf("refreshes of the same series sorted every series %d times, want once", n)
+	}
+	// Organization a has as many series as before, one of them another: a
+	// model that sorts first.
+	last := len(samples) - 1
+	moved := map[string]string{}
+	for k, v := range samples[last].Labels {
+		moved[k] = v
+	}
+	moved["model"] = "aaa-first"
+	samples[last] = groqtest.Sample{Labels: moved, Value: 5}
+	ga.SetSeries(samples...)
+	if got := string(body(t, get(t, h, http.MethodGet))); !strings.Contains(got, `model="aaa-first"`) {
+		t.Fatalf("the new series is not served:\n%s", got)
+	}
+	samePromhttp(t, h, orgs, live)
 	if n := x.merges.Load(); n != 2 {
-		t.Errorf("after a refresh: %d merges in all, want 2", n)
+		t.Errorf("after a series was replaced by another: %d merges, want 2", n)
 	}
 }
