@@ -40,9 +40,10 @@ import (
 
 // orgSnapshot is one organization's families as one refresh left them.
 type orgSnapshot struct {
-	families []*dto.MetricFamily // sorted by name; the organization's labels on every series
-	strip    []string            // the labels /probe leaves off: organization and the configured ones
-	probe    answerSet           // /probe answers, built once per format
+	families []*dto.MetricFamily               // sorted by name; the organization's labels on every series
+	strip    []string                          // the labels /probe leaves off: organization and the configured ones
+	probe    onceSet[answerKey, *answer]       // /probe answers, built once per format
+	texts    onceSet[expfmt.Format, *snapText] // the families as text, encoded once per format: for /metrics
 }
 
 // newOrgSnapshot takes org's families: straight from its collector
@@ -118,34 +119,34 @@ func (a *answer) write(w http.ResponseWriter, r *http.Request) {
 	}
 }
 
-// answerSet holds answers built once per key: concurrent scrapes of one key
+// onceSet holds values built once per key: concurrent callers of one key
 // share one build.
-type answerSet struct {
+type onceSet[K comparable, V any] struct {
 	mu sync.Mutex
-	m  map[answerKey]*onceAnswer
+	m  map[K]*onceValue[V]
 }
 
-type onceAnswer struct {
+type onceValue[V any] struct {
 	once sync.Once
-	a    *answer
+	v    V
 }
 
-func (s *answerSet) get(k answerKey, build func() *answer) *answer {
+func (s *onceSet[K, V]) get(k K, build func() V) V {
 	s.mu.Lock()
 	if s.m == nil {
-		s.m = map[answerKey]*onceAnswer{}
+		s.m = map[K]*onceValue[V]{}
 	}
 	o := s.m[k]
 	if o == nil {
-		o = &onceAnswer{}
+		o = &onceValue[V]{}
 		s.m[k] = o
 	}
 	s.mu.Unlock()
-	o.once.Do(func() { o.a = build() })
-	return o.a
+	o.once.Do(func() { o.v = build() })
+	return o.v
 }
 
-func (s *answerSet) keys() []answerKey {
+func (s *onceSet[K, V]) keys() []K {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return slices.Collect(maps.Keys(s.m))
@@ -155,39 +156,75 @@ func (s *answerSet) keys() []answerKey {
 // default level if k asks for it, as promhttp does. A family that cannot be
 // encoded is left out, with a log line.
 func encode(families []*dto.MetricFamily, k answerKey, logger log.Logger) *answer {
-	a := &answer{ctype: string(k.format), gzip: k.gzip}
-	// Each family is encoded into fam and then written out, so that a family
-	// that fails leaves nothing behind, and a gzipped answer never holds its
-	// whole text at once.
-	fam := bufPool.Get().(*bytes.Buffer)
-	defer func() { fam.Reset(); bufPool.Put(fam) }()
-	var out bytes.Buffer
-	var w io.Writer = &out
-	var zw *gzip.Writer
-	if k.gzip {
-		zw = gzipPool.Get().(*gzip.Writer)
-		zw.Reset(&out)
-		defer gzipPool.Put(zw)
-		w = zw
-	}
-	enc := expfmt.NewEncoder(fam, k.format)
+	w := newAnswerWriter(k)
 	for _, mf := range families {
-		fam.Reset()
-		if err := enc.Encode(mf); err != nil {
-			level.Error(logger).Log("msg", "Encoding a metric family failed", "family", mf.GetName(), "err", err)
-			continue
-		}
-		_, _ = w.Write(fam.Bytes())
+		w.family(mf, logger)
 	}
-	if k.format.FormatType() == expfmt.TypeOpenMetrics {
-		fam.Reset()
-		_, _ = expfmt.FinalizeOpenMetrics(fam)
-		_, _ = w.Write(fam.Bytes())
+	return w.finish()
+}
+
+// answerWriter writes an answer: its text through gzip if the key asks for
+// it, a chunk at a time, so that a gzipped answer never holds its whole
+// text at once.
+type answerWriter struct {
+	k   answerKey
+	out bytes.Buffer
+	w   io.Writer // &out, or zw over it
+	zw  *gzip.Writer
+	buf *bytes.Buffer // the text not yet written to w
+	enc expfmt.Encoder
+}
+
+const answerChunk = 32 << 10
+
+func newAnswerWriter(k answerKey) *answerWriter {
+	w := &answerWriter{k: k, buf: bufPool.Get().(*bytes.Buffer)}
+	w.w = &w.out
+	if k.gzip {
+		w.zw = gzipPool.Get().(*gzip.Writer)
+		w.zw.Reset(&w.out)
+		w.w = w.zw
 	}
-	if zw != nil {
-		_ = zw.Close()
+	w.enc = expfmt.NewEncoder(w.buf, k.format)
+	return w
+}
+
+// family encodes mf; one that fails leaves nothing behind, and a log line.
+func (w *answerWriter) family(mf *dto.MetricFamily, logger log.Logger) {
+	n := w.buf.Len()
+	if err := w.enc.Encode(mf); err != nil {
+		w.buf.Truncate(n)
+		level.Error(logger).Log("msg", "Encoding a metric family failed", "family", mf.GetName(), "err", err)
 	}
-	a.body = out.Bytes()
+	w.flushFull()
+}
+
+// write writes text encoded before.
+func (w *answerWriter) write(p []byte) {
+	w.buf.Write(p)
+	w.flushFull()
+}
+
+func (w *answerWriter) flushFull() {
+	if w.buf.Len() >= answerChunk {
+		_, _ = w.w.Write(w.buf.Bytes())
+		w.buf.Reset()
+	}
+}
+
+// finish ends the answer (# EOF in OpenMetrics) and returns it.
+func (w *answerWriter) finish() *answer {
+	if w.k.format.FormatType() == expfmt.TypeOpenMetrics {
+		_, _ = expfmt.FinalizeOpenMetrics(w.buf)
+	}
+	_, _ = w.w.Write(w.buf.Bytes())
+	w.buf.Reset()
+	bufPool.Put(w.buf)
+	if w.zw != nil {
+		_ = w.zw.Close()
+		gzipPool.Put(w.zw)
+	}
+	a := &answer{ctype: string(w.k.format), gzip: w.k.gzip, body: w.out.Bytes()}
 	if cap(a.body) > len(a.body)+len(a.body)/4 { // kept until the next refresh: no slack
 		a.body = bytes.Clone(a.body)
 	}
@@ -195,7 +232,7 @@ func encode(families []*dto.MetricFamily, k answerKey, logger log.Logger) *answe
 }
 
 var (
-	// bufPool holds the buffers families are encoded into.
+	// bufPool holds the buffers answers are written through.
 	bufPool = sync.Pool{New: func() any { return new(bytes.Buffer) }}
 	// gzipPool holds gzip writers at the default level, as promhttp's.
 	gzipPool = sync.Pool{New: func() any { return gzip.NewWriter(nil) }}
@@ -219,11 +256,12 @@ type exposition struct {
 	// viaGatherers merges through prometheus.Gatherers: for BenchmarkGather.
 	viaGatherers bool
 	// encoded, if set, is told of every answer built: for tests.
-	encoded func(answerKey)
-	merges  atomic.Uint64 // merges of several organizations: for tests
+	encoded     func(answerKey)
+	merges      atomic.Uint64 // merges of several organizations: for tests
+	textEncodes atomic.Uint64 // snapshots encoded as text: for tests
 
 	mu         sync.Mutex  // guards answers, rebuilding and reuse
-	merged     *mergedView // the organizations of the last view built, merged
+	merged     *mergedView // the order of the organizations of the last view of several built
 	answers    map[answerKey]*answer
 	rebuilding map[answerKey]bool // a rebuild runs in the background
 	building   sync.Mutex         // one answer built at a time: concurrent scrapes share it
@@ -337,31 +375,29 @@ func (x *exposition) prepare(v *view) {
 }
 
 // build makes the answer: the families of every organization of v and the
-// live ones gathered now, merged by name as prometheus.Gatherers does.
+// live ones gathered now, merged by name as prometheus.Gatherers does;
+// assembled from the organizations' text where it can be (assemble), else
+// encoded from the merged families.
 func (x *exposition) build(k answerKey, v *view) *answer {
 	loads := x.loads()
 	if x.encoded != nil {
 		x.encoded(k)
 	}
-	mfs, at := x.gather(v)
-	a := encode(mfs, k, x.logger)
+	live, at := x.liveFamilies()
+	a, ok := x.assemble(k, v, live)
+	if !ok {
+		a = encode(x.merge(v, live), k, x.logger)
+	}
 	a.version, a.loads, a.at = v.version, loads, at
 	return a
 }
 
-// gather merges the families of v's organizations with the live ones, by
-// name, as prometheus.Gatherers does (one family per name, its series
-// sorted as client_golang sorts them), without checking and hashing every
-// series again: each organization's registry did when it took its snapshot,
-// the organization label keeps organizations' series apart, and the live
-// names are reserved. That second pass cost as much as encoding the answer
-// (BenchmarkGather). Families whose HELP or TYPE differ between
-// organizations send the whole answer through prometheus.Gatherers, which
-// keeps the first and logs the others. at is when the oldest of the live
-// families were gathered.
-func (x *exposition) gather(v *view) (mfs []*dto.MetricFamily, at time.Time) {
+// liveFamilies gathers the exporter's own metrics now and the Go and process
+// metrics if theirs are older than reuse, and returns them sorted by name
+// with when the oldest were gathered.
+func (x *exposition) liveFamilies() (mfs []*dto.MetricFamily, at time.Time) {
 	at = time.Now()
-	live, err := x.live.Gather()
+	own, err := x.live.Gather()
 	if err != nil {
 		level.Error(x.logger).Log("msg", "Gathering the exporter's own metrics failed; serving the rest", "err", err)
 	}
@@ -369,73 +405,95 @@ func (x *exposition) gather(v *view) (mfs []*dto.MetricFamily, at time.Time) {
 	if rat.Before(at) {
 		at = rat
 	}
-	if !x.viaGatherers {
-		if orgs, ok := x.orgFamilies(v); ok {
-			if live, ok := interleave(live, runtime); ok {
-				if mfs, ok := interleave(orgs, live); ok {
-					return mfs, at
-				}
-			}
-		}
+	if mfs, ok := interleave(own, runtime); ok {
+		return mfs, at
 	}
-	lists := make([][]*dto.MetricFamily, 0, len(v.snaps)+2)
-	for _, s := range v.snaps {
-		lists = append(lists, s.families)
-	}
-	lists = append(lists, live, runtime)
-	gs := make(prometheus.Gatherers, len(lists))
-	for i, l := range lists {
-		gs[i] = fixedGatherer(l)
-	}
-	mfs, err = gs.Gather()
+	mfs, err = prometheus.Gatherers{fixedGatherer(own), fixedGatherer(runtime)}.Gather()
 	if err != nil {
-		level.Error(x.logger).Log("msg", "Gathering the metrics failed; serving the rest", "err", err)
+		level.Error(x.logger).Log("msg", "Gathering the exporter's own metrics failed; serving the rest", "err", err)
 	}
 	return mfs, at
 }
 
-// orgFamilies returns the families of v's organizations merged by name, once
-// per view: the answers built again for their live self-metrics (every
-// liveReuse) reuse the merge. The order of the series is kept from view to
-// view while the refreshed organizations have the series they had (see
-// orgOrder): a sort of every series of 200 organizations was a tenth of the
-// CPU. ok is false when a name has different HELP or TYPE in two
-// organizations. Callers only read the families.
+// gather is liveFamilies merged with v's organizations: for BenchmarkGather.
+func (x *exposition) gather(v *view) ([]*dto.MetricFamily, time.Time) {
+	live, at := x.liveFamilies()
+	return x.merge(v, live), at
+}
+
+// merge merges the families of v's organizations with live, by name, as
+// prometheus.Gatherers does (one family per name, its series sorted as
+// client_golang sorts them), without checking and hashing every series
+// again: each organization's snapshot was checked when it was taken, the
+// organization label keeps organizations' series apart, and the live names
+// are reserved. That second pass cost as much as encoding the answer
+// (BenchmarkGather). Families whose HELP or TYPE differ between
+// organizations send the whole answer through prometheus.Gatherers, which
+// keeps the first and logs the others.
+func (x *exposition) merge(v *view, live []*dto.MetricFamily) []*dto.MetricFamily {
+	if !x.viaGatherers {
+		if orgs, ok := x.orgFamilies(v); ok {
+			if mfs, ok := interleave(orgs, live); ok {
+				return mfs
+			}
+		}
+	}
+	gs := make(prometheus.Gatherers, 0, len(v.snaps)+1)
+	for _, s := range v.snaps {
+		gs = append(gs, fixedGatherer(s.families))
+	}
+	gs = append(gs, fixedGatherer(live))
+	mfs, err := gs.Gather()
+	if err != nil {
+		level.Error(x.logger).Log("msg", "Gathering the metrics failed; serving the rest", "err", err)
+	}
+	return mfs
+}
+
+// orgFamilies returns the families of v's organizations merged by name. ok
+// is false when a name has different HELP or TYPE in two organizations.
+// Callers only read the families.
 func (x *exposition) orgFamilies(v *view) (mfs []*dto.MetricFamily, ok bool) {
+	switch len(v.snaps) {
+	case 0:
+		return nil, true
+	case 1:
+		return v.snaps[0].families, true
+	}
+	o := x.orgOrder(v)
+	return o.families(), o.ok
+}
+
+// orgOrder returns the merged order of v's organizations (two or more), once
+// per view: the answers built again for their live self-metrics (every
+// liveReuse) reuse it, and it is kept from view to view while the refreshed
+// organizations have the series they had (see orgOrder): a sort of every
+// series of 200 organizations was a tenth of the CPU.
+func (x *exposition) orgOrder(v *view) *orgOrder {
 	x.mu.Lock()
 	m := x.merged
 	x.mu.Unlock()
 	if m != nil && m.v == v {
-		return m.mfs, m.ok
+		return m.order
 	}
-	var order *orgOrder
-	switch len(v.snaps) {
-	case 0:
-		mfs, ok = nil, true
-	case 1:
-		mfs, ok = v.snaps[0].families, true
-	default:
-		if m != nil && m.order != nil {
-			order = m.order.of(v)
-		}
-		if order == nil {
-			order = newOrgOrder(v.orgs, v.snaps)
-			x.merges.Add(1)
-		}
-		mfs, ok = order.families(), order.ok
+	var o *orgOrder
+	if m != nil {
+		o = m.order.of(v)
+	}
+	if o == nil {
+		o = newOrgOrder(v.orgs, v.snaps)
+		x.merges.Add(1)
 	}
 	x.mu.Lock()
-	x.merged = &mergedView{v: v, mfs: mfs, ok: ok, order: order}
+	x.merged = &mergedView{v: v, order: o}
 	x.mu.Unlock()
-	return mfs, ok
+	return o
 }
 
-// mergedView is the merge of one view's organizations.
+// mergedView is the merged order of one view's organizations.
 type mergedView struct {
 	v     *view
-	mfs   []*dto.MetricFamily
-	ok    bool
-	order *orgOrder // nil for fewer than two organizations
+	order *orgOrder
 }
 
 // fixedGatherer gathers families gathered before.

@@ -379,8 +379,9 @@ func TestQueryNamedAfterACounterRefused(t *testing.T) {
 
 // TestOrganizationsMergedOncePerView: the answers built again for their
 // live self-metrics reuse the merge of the view's organizations (which sorts
-// every series of several organizations again); a refresh (a new view)
-// merges once more.
+// every series of several organizations again) and each organization's
+// series encoded once; a refresh of the same series (a new view) keeps the
+// merged order and has its own organization alone encoded again.
 func TestOrganizationsMergedOncePerView(t *testing.T) {
 	orgs, _, _ := servedOrgs(t, labelledOrgs())
 	x, gathered, scrape := gatheringExposition(t, orgs, func() uint64 { return 0 }, nil)
@@ -406,11 +407,17 @@ func TestOrganizationsMergedOncePerView(t *testing.T) {
 	if n := x.merges.Load(); n != 1 {
 		t.Errorf("%d answers of one view merged the organizations %d times, want once", gathered.Load(), n)
 	}
+	if n := x.textEncodes.Load(); n != 3 {
+		t.Errorf("%d answers of one view of 3 organizations encoded organizations %d times, want 3 (each once)", gathered.Load(), n)
+	}
 	orgs.render(orgs.list()[0]) // what a refresh with the same series does
 	scrape()
 	idle()
 	if n := x.merges.Load(); n != 1 {
 		t.Errorf("after a refresh of the same series: %d merges in all, want the one before", n)
+	}
+	if n := x.textEncodes.Load(); n != 4 {
+		t.Errorf("after a refresh of one organization: %d encodings of organizations in all, want 4 (that one again)", n)
 	}
 }
 
