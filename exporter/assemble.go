@@ -41,8 +41,9 @@ func (t *familyText) line(i int32) []byte {
 
 // encodeText encodes families in f and cuts them.
 func encodeText(families []*dto.MetricFamily, f expfmt.Format) *snapText {
-	var buf bytes.Buffer
-	enc := expfmt.NewEncoder(&buf, f)
+	buf := bufPool.Get().(*bytes.Buffer)
+	defer func() { buf.Reset(); bufPool.Put(buf) }()
+	enc := expfmt.NewEncoder(buf, f)
 	spans := make([][2]int, len(families))
 	for i, mf := range families {
 		if mf.Unit != nil { // merged families of several organizations have none
@@ -54,7 +55,7 @@ func encodeText(families []*dto.MetricFamily, f expfmt.Format) *snapText {
 		}
 		spans[i] = [2]int{start, buf.Len()}
 	}
-	b := buf.Bytes()
+	b := bytes.Clone(buf.Bytes()) // kept as long as the snapshot: no slack, and the buffer goes back to the pool
 	t := &snapText{fams: make([]familyText, len(families)), ok: true}
 	for i, mf := range families {
 		text := b[spans[i][0]:spans[i][1]]

@@ -36,7 +36,10 @@ import (
 //     view copy bytes. With one organization the refresh builds it before the
 //     view is served; with several, the first scrape after a change builds it
 //     (shared by concurrent scrapes), so that N refreshes per TTL cost one
-//     merge per scrape, not N.
+//     merge per scrape, not N. In the text formats an answer copies each
+//     organization's series as encoded once per snapshot (assemble.go), in
+//     an order of several organizations' series kept from view to view
+//     (merge.go); only the live families are encoded for each answer.
 
 // orgSnapshot is one organization's families as one refresh left them.
 type orgSnapshot struct {
