@@ -18,6 +18,7 @@ import (
 	"github.com/go-kit/log"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
+	"github.com/prometheus/common/expfmt"
 
 	"github.com/groq-exporter/groq_exporter/collector"
 	"github.com/groq-exporter/groq_exporter/config"
@@ -483,5 +484,31 @@ func TestMergedOrderKeptAcrossRefreshes(t *testing.T) {
 	samePromhttp(t, h, orgs, live)
 	if n := x.merges.Load(); n != 2 {
 		t.Errorf("after a series was replaced by another: %d merges, want 2", n)
+	}
+}
+
+// TestNegotiateKeepsFewHeaders: each Accept header negotiates what
+// expfmt.NegotiateAccept says, the first time and every time after, and the
+// formats kept stay bounded however many different headers arrive.
+func TestNegotiateKeepsFewHeaders(t *testing.T) {
+	headers := []string{"", "text/plain;version=0.0.4", "application/openmetrics-text;version=1.0.0",
+		"application/openmetrics-text;version=0.0.1;q=0.9,text/plain;version=1.0.0;escaping=allow-utf-8;q=0.5",
+		"application/vnd.google.protobuf;proto=io.prometheus.client.MetricFamily;encoding=delimited", "*/*"}
+	for i := range 3 * acceptKept {
+		headers = append(headers, fmt.Sprintf("text/plain;version=0.0.4;q=0.%d,application/openmetrics-text;version=1.0.0;q=0.5", i%9+1)+strings.Repeat(" ", i))
+	}
+	for range 2 {
+		for _, accept := range headers {
+			h := http.Header{"Accept": {accept}}
+			if got, want := negotiate(h), expfmt.NegotiateAccept(h, expfmt.DefaultOpenMetricsAcceptedFormats()...); got != want {
+				t.Fatalf("Accept %q negotiated %q, want %q", accept, got, want)
+			}
+		}
+	}
+	accepted.RLock()
+	n := len(accepted.m)
+	accepted.RUnlock()
+	if n > acceptKept {
+		t.Errorf("%d Accept headers kept, want at most %d", n, acceptKept)
 	}
 }
