@@ -4,6 +4,7 @@ package main
 
 import (
 	"context"
+	"image"
 	"image/png"
 	"os"
 	"os/exec"
@@ -34,16 +35,7 @@ func TestStatusPageInChromium(t *testing.T) {
 		}
 	}
 
-	browse("--screenshot=" + shot)
-	f, err := os.Open(shot)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	img, err := png.Decode(f)
-	if err != nil {
-		t.Fatalf("screenshot: %v", err)
-	}
+	img := screenshot(t, browse, shot)
 	// Count the pixels of the header's orange and the badge's green.
 	var header, badge int
 	b := img.Bounds()
@@ -85,16 +77,7 @@ func TestStatusPageManyInChromium(t *testing.T) {
 	}
 
 	// The first screen (700 pixels high) shows the two red badges.
-	browse("--screenshot=" + shot)
-	f, err := os.Open(shot)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	img, err := png.Decode(f)
-	if err != nil {
-		t.Fatalf("screenshot: %v", err)
-	}
+	img := screenshot(t, browse, shot)
 	red := 0
 	b := img.Bounds()
 	for y := b.Min.Y; y < b.Max.Y; y++ {
@@ -124,6 +107,22 @@ func near(a, b [3]uint32) bool {
 // profile in dir, a window of size ("width,height") and the extra flags it is
 // given, and returns what Chromium printed. The flags keep Chromium off the
 // network: only url is fetched.
+// screenshot has browse save the page as shot, and returns the image.
+func screenshot(t *testing.T, browse func(extra ...string) string, shot string) image.Image {
+	t.Helper()
+	browse("--screenshot=" + shot)
+	f, err := os.Open(shot)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	img, err := png.Decode(f)
+	if err != nil {
+		t.Fatalf("screenshot: %v", err)
+	}
+	return img
+}
+
 func browser(t *testing.T, url, dir, size string) func(extra ...string) string {
 	t.Helper()
 	chromium, err := exec.LookPath("chromium")
