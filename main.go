@@ -372,15 +372,15 @@ func serve(ctx context.Context, f *flags, getenv func(string) string, stdout, st
 		return err
 	}
 	defer orgs.Close()
-	reg, runtime := prometheus.NewRegistry(), prometheus.NewRegistry()
-	reg.MustRegister(apiMetrics, versioncollector.NewCollector(exporter.Name))
+	reg, runtime, refusals := prometheus.NewRegistry(), prometheus.NewRegistry(), exporter.NewRefusals(logger)
+	reg.MustRegister(apiMetrics, versioncollector.NewCollector(exporter.Name), refusals)
 	if f.configFile != "" {
 		reg.MustRegister(rl)
 	}
 	runtime.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	srv := &http.Server{ReadHeaderTimeout: readHeaderTimeout, IdleTimeout: f.idleTimeout, Handler: exporter.NewHandler(exporter.HandlerOpts{
 		MetricsPath: f.metricsPath, ExternalAddress: f.externalAddress, CacheTTL: f.cacheTTL, Orgs: orgs, Reloader: rl,
-		Gatherer: reg, Runtime: runtime, Logger: logger,
+		Gatherer: reg, Runtime: runtime, Refusals: refusals, Logger: logger,
 	})}
 
 	hup := make(chan os.Signal, 1)

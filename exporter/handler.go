@@ -23,6 +23,7 @@ type HandlerOpts struct {
 	Reloader        *Reloader
 	Gatherer        prometheus.Gatherer // the exporter's own metrics: API counters, build info, reload gauges
 	Runtime         prometheus.Gatherer // the Go and process metrics, gathered at most once a second; may be nil
+	Refusals        *Refusals           // counts the scrapes refused with a 400; may be nil
 	Logger          log.Logger
 }
 
@@ -33,7 +34,7 @@ var routes = []struct {
 	path    string
 	handler func(HandlerOpts) http.Handler
 }{
-	{ProbePath, func(o HandlerOpts) http.Handler { return probeHandler(o.Orgs, o.Logger) }},
+	{ProbePath, func(o HandlerOpts) http.Handler { return probeHandler(o.Orgs, o.Refusals, o.Logger) }},
 	{DiscoveryPath, func(o HandlerOpts) http.Handler { return discoveryHandler(o.Orgs, o.ExternalAddress) }},
 	{"/-/healthy", func(HandlerOpts) http.Handler { return text("Healthy\n") }},
 	{"/-/ready", func(HandlerOpts) http.Handler { return text("Ready\n") }},
@@ -61,7 +62,7 @@ func Paths() []string {
 // configuration file, /config.
 func NewHandler(o HandlerOpts) http.Handler {
 	mux := http.NewServeMux()
-	mux.Handle(o.MetricsPath, metricsHandler(o.Orgs, o.Gatherer, o.Runtime, o.Reloader, o.Logger))
+	mux.Handle(o.MetricsPath, metricsHandler(o.Orgs, o.Gatherer, o.Runtime, o.Reloader, o.Refusals, o.Logger))
 	for _, r := range routes {
 		if h := r.handler(o); h != nil {
 			mux.Handle(r.path, h)
@@ -118,7 +119,7 @@ func configHandler(orgs *Organizations) http.Handler {
 // recent, within the scrape's own timeout); a HEAD answers the headers a GET
 // would, and never refreshes. A request that names an organization, as /probe takes it,
 // is a 400 that points to /probe.
-func metricsHandler(orgs *Organizations, g, runtime prometheus.Gatherer, rl *Reloader, logger log.Logger) http.Handler {
+func metricsHandler(orgs *Organizations, g, runtime prometheus.Gatherer, rl *Reloader, refused *Refusals, logger log.Logger) http.Handler {
 	x := newExposition(g, runtime, rl.Loads, logger)
 	if f := orgs.encoded.Load(); f != nil {
 		x.encoded = *f
@@ -126,7 +127,7 @@ func metricsHandler(orgs *Organizations, g, runtime prometheus.Gatherer, rl *Rel
 	orgs.onRender(x.prepare)
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if problem := namesOrganization(r); problem != "" {
-			http.Error(w, problem, http.StatusBadRequest)
+			refused.refuse(w, r, refusedOnMetric, problem)
 			return
 		}
 		if r.Method != http.MethodHead {

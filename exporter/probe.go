@@ -37,17 +37,17 @@ const maxShownName = 64
 // empty, not a configured organization, or shaped like an address is a 400
 // that says so: a request chooses among the configured organizations only,
 // never where a key is sent.
-func probeHandler(orgs *Organizations, logger log.Logger) http.Handler {
+func probeHandler(orgs *Organizations, refused *Refusals, logger log.Logger) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		name, problem := probeName(r)
+		name, reason, problem := probeName(r)
 		if problem != "" {
-			http.Error(w, problem, http.StatusBadRequest)
+			refused.refuse(w, r, reason, problem)
 			return
 		}
 		org, _, ok := orgs.view().lookup(name)
 		if !ok {
-			http.Error(w, fmt.Sprintf("unknown organization %s: /probe serves the organizations of the configuration (%s); %s lists them",
-				shown(name), known(orgs.view()), DiscoveryPath), http.StatusBadRequest)
+			refused.refuse(w, r, refusedUnknown, fmt.Sprintf("unknown organization %s: /probe serves the organizations of the configuration (%s); %s lists them",
+				shown(name), known(orgs.view()), DiscoveryPath))
 			return
 		}
 		if r.Method != http.MethodHead {
@@ -57,7 +57,7 @@ func probeHandler(orgs *Organizations, logger log.Logger) http.Handler {
 		}
 		_, snap, ok := orgs.view().lookup(name)
 		if !ok { // removed by a reload while it refreshed
-			http.Error(w, fmt.Sprintf("organization %s was removed from the configuration", shown(name)), http.StatusBadRequest)
+			refused.refuse(w, r, refusedRemoved, fmt.Sprintf("organization %s was removed from the configuration", shown(name)))
 			return
 		}
 		k := keyOf(r.Header)
@@ -65,9 +65,9 @@ func probeHandler(orgs *Organizations, logger log.Logger) http.Handler {
 	})
 }
 
-// probeName returns the organization a /probe request names, or what is
-// wrong with it.
-func probeName(r *http.Request) (name, problem string) {
+// probeName returns the organization a /probe request names, or why it is
+// refused (a reason of RefusedName) and what is wrong with it.
+func probeName(r *http.Request) (name, reason, problem string) {
 	q := r.URL.Query()
 	var values []string
 	for _, p := range probeParams {
@@ -75,18 +75,18 @@ func probeName(r *http.Request) (name, problem string) {
 	}
 	switch {
 	case len(values) == 0:
-		return "", "missing parameter: organization (or target) names the organization to scrape, e.g. /probe?organization=NAME"
+		return "", refusedMissing, "missing parameter: organization (or target) names the organization to scrape, e.g. /probe?organization=NAME"
 	case len(values) > 1:
-		return "", fmt.Sprintf("the organization is named %d times (organization and target parameters); name it once", len(values))
+		return "", refusedRepeated, fmt.Sprintf("the organization is named %d times (organization and target parameters); name it once", len(values))
 	}
 	name = values[0]
 	switch {
 	case strings.TrimSpace(name) == "":
-		return "", "empty parameter: organization (or target) must name an organization of the configuration"
+		return "", refusedEmpty, "empty parameter: organization (or target) must name an organization of the configuration"
 	case strings.Contains(name, "://") || strings.ContainsAny(name, "/:@?#"):
-		return "", fmt.Sprintf("organization %s looks like an address: /probe takes the name of an organization of the configuration, never a URL (the exporter sends a key nowhere a request says)", shown(name))
+		return "", refusedAddress, fmt.Sprintf("organization %s looks like an address: /probe takes the name of an organization of the configuration, never a URL (the exporter sends a key nowhere a request says)", shown(name))
 	}
-	return name, ""
+	return name, "", ""
 }
 
 // namesOrganization says what is wrong with a request to the metrics path
@@ -98,7 +98,7 @@ func namesOrganization(r *http.Request) string {
 	for _, p := range probeParams {
 		if values, ok := q[p]; ok {
 			probe := ProbePath + "?organization=NAME"
-			if name, problem := probeName(r); problem == "" && len(name) <= maxShownName {
+			if name, _, problem := probeName(r); problem == "" && len(name) <= maxShownName {
 				probe = ProbePath + "?organization=" + url.QueryEscape(name)
 			}
 			return fmt.Sprintf("%.*s serves every organization and takes no organization or target parameter (got %s=%s). "+

@@ -15,6 +15,7 @@ import (
 
 	"github.com/go-kit/log"
 	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/testutil"
 	"github.com/prometheus/common/expfmt"
 	"github.com/prometheus/common/model"
 
@@ -434,5 +435,53 @@ func TestOrganizationLabelsOnMetrics(t *testing.T) {
 	}
 	if n < 10 || !slices.Contains(got, `groq_up{cost_center="cc-2", organization="b", team="search"} 1`) {
 		t.Errorf("%d series of b; groq_up of b missing its labels:\n%s", n, strings.Join(got, "\n"))
+	}
+}
+
+// TestRefusedScrapesCounted: each scrape refused with a 400, of /probe or of
+// the metrics path, is counted by reason in groq_exporter_scrapes_refused_total
+// (every reason there from 0) and logged at debug level with its path and
+// reason.
+func TestRefusedScrapesCounted(t *testing.T) {
+	g := fakeGroq(t, testKey)
+	orgs := newOrgs("")
+	if err := orgs.Apply(twoOrgs(g.BaseURL(), g.BaseURL()), "orgs.yml"); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(orgs.Close)
+	var logged bytes.Buffer
+	refusals := NewRefusals(log.NewLogfmtLogger(log.NewSyncWriter(&logged)))
+	for _, r := range refusedReasons {
+		if got := testutil.ToFloat64(refusals.counter.WithLabelValues(r)); got != 0 {
+			t.Errorf("%s{reason=%q} starts at %v", RefusedName, r, got)
+		}
+	}
+	h := NewHandler(HandlerOpts{MetricsPath: "/metrics", CacheTTL: time.Hour, Orgs: orgs, Reloader: NewReloader("", orgs, nil),
+		Gatherer: prometheus.NewRegistry(), Refusals: refusals, Logger: log.NewNopLogger()})
+	want := map[string]float64{}
+	for _, tc := range []struct{ target, reason string }{
+		{"/probe", refusedMissing},
+		{"/probe?organization=a&target=b", refusedRepeated},
+		{"/probe?organization=", refusedEmpty},
+		{"/probe?target=https://elsewhere.example/", refusedAddress},
+		{"/probe?organization=nope", refusedUnknown},
+		{"/probe?organization=nope", refusedUnknown},
+		{"/metrics?organization=a", refusedOnMetric},
+	} {
+		if resp := request(t, h, http.MethodGet, tc.target); resp.StatusCode != http.StatusBadRequest {
+			t.Fatalf("%s answered %d", tc.target, resp.StatusCode)
+		}
+		want[tc.reason]++
+		if !strings.Contains(logged.String(), "reason="+tc.reason) {
+			t.Errorf("%s: no debug line with reason=%s in\n%s", tc.target, tc.reason, logged.String())
+		}
+	}
+	if resp := request(t, h, http.MethodGet, "/probe?organization=a"); resp.StatusCode != http.StatusOK {
+		t.Fatalf("/probe?organization=a answered %d", resp.StatusCode)
+	}
+	for _, r := range refusedReasons {
+		if got := testutil.ToFloat64(refusals.counter.WithLabelValues(r)); got != want[r] {
+			t.Errorf("%s{reason=%q} = %v, want %v", RefusedName, r, got, want[r])
+		}
 	}
 }

@@ -22,7 +22,7 @@ const (
 // ConfigNames are the metric names the exporter exports on its own, which no
 // custom query may take.
 func ConfigNames() config.Names {
-	reserved := append(collector.SelfMetrics(), "groq_exporter_build_info", ReloadSuccessName, ReloadTimestampName)
+	reserved := append(collector.SelfMetrics(), "groq_exporter_build_info", ReloadSuccessName, ReloadTimestampName, RefusedName)
 	for _, n := range reserved {
 		// OpenMetrics names a counter's family without _total: a gauge of
 		// that name would be a second TYPE line for it.

@@ -116,7 +116,7 @@ func BenchmarkScrapeTTL0(b *testing.B) {
 			live, runtime := prometheus.NewRegistry(), prometheus.NewRegistry()
 			live.MustRegister(api)
 			runtime.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
-			h := metricsHandler(orgs, live, runtime, nil, log.NewNopLogger())
+			h := metricsHandler(orgs, live, runtime, nil, nil, log.NewNopLogger())
 			b.ReportAllocs()
 			for b.Loop() {
 				req := httptest.NewRequest(http.MethodGet, "/metrics", nil)

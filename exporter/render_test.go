@@ -82,7 +82,7 @@ func TestExpositionIsPromhttps(t *testing.T) {
 	for _, cfg := range []*config.Config{config.Default(), labelledOrgs()} {
 		cfg.Queries = []config.Query{{Name: "groq_custom", Help: "A custom query.", Query: "requests:rate1m"}}
 		orgs, live, _ := servedOrgs(t, cfg)
-		samePromhttp(t, metricsHandler(orgs, live, nil, nil, log.NewNopLogger()), orgs, live)
+		samePromhttp(t, metricsHandler(orgs, live, nil, nil, nil, log.NewNopLogger()), orgs, live)
 	}
 }
 
@@ -142,7 +142,7 @@ func TestHeadAsksNobody(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(orgs.Close)
-	h := metricsHandler(orgs, prometheus.NewRegistry(), nil, nil, log.NewNopLogger())
+	h := metricsHandler(orgs, prometheus.NewRegistry(), nil, nil, nil, log.NewNopLogger())
 	if resp := get(t, h, http.MethodHead); resp.StatusCode != http.StatusOK || g.Requests() != 0 {
 		t.Fatalf("the first HEAD answered %d and made %d calls to Groq", resp.StatusCode, g.Requests())
 	}
@@ -348,7 +348,7 @@ func TestOneTypePerName(t *testing.T) {
 	t.Cleanup(orgs.Close)
 	live := prometheus.NewRegistry()
 	live.MustRegister(api)
-	h := metricsHandler(orgs, live, nil, nil, log.NewNopLogger())
+	h := metricsHandler(orgs, live, nil, nil, nil, log.NewNopLogger())
 	for _, accept := range []string{"application/openmetrics-text;version=1.0.0", "text/plain;version=0.0.4"} {
 		got := string(body(t, get(t, h, http.MethodGet, "Accept", accept)))
 		types := map[string]int{}

@@ -45,7 +45,7 @@ func TestTTL0ScrapeEncodesWhatItAsked(t *testing.T) {
 			mu.Unlock()
 		}
 		orgs.encoded.Store(&hook)
-		metrics, probe := metricsHandler(orgs, live, nil, nil, log.NewNopLogger()), probeHandler(orgs, log.NewNopLogger())
+		metrics, probe := metricsHandler(orgs, live, nil, nil, nil, log.NewNopLogger()), probeHandler(orgs, nil, log.NewNopLogger())
 
 		asks := []struct {
 			accept, encoding string
