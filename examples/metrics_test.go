@@ -29,6 +29,7 @@ var exportedMetrics = []string{
 	"groq_api_requests_total",
 	"groq_api_retries_total",
 	"groq_exporter_build_info",
+	"groq_exporter_scrapes_refused_total",
 	"groq_config_last_reload_successful",
 	"groq_config_last_reload_success_timestamp_seconds",
 	"groq_series_dropped",
