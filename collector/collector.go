@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"maps"
 	"slices"
+	"strings"
 	"sync"
 	"time"
 
@@ -32,9 +33,8 @@ type Collector struct {
 	logger      log.Logger
 	now         func() time.Time
 
-	upDesc, durationDesc, lastSuccessDesc, droppedDesc *prometheus.Desc
-	querySuccessDesc, queryDurationDesc, partialDesc   *prometheus.Desc
-	refreshErrors                                      *prometheus.CounterVec // by Reason; counted by query.update
+	self          selfSet
+	refreshErrors refreshCounts // counted by query.update
 
 	refreshTimeout time.Duration
 	onRefresh      func()
@@ -164,10 +164,25 @@ func (c *Collector) addQueries(builtin config.Builtin, opts Options, constLabels
 	}
 }
 
-// describe makes the self-metrics' Descs and the counter of failed runs;
-// customQueries says whether custom queries share the refresh.
+// selfSet is the series of the self-metrics of one Collector.
+type selfSet struct {
+	up, duration, lastSuccess, partial selfSeries
+	errors                             []reasonSeries // of refreshReasons
+	dropped                            []reasonSeries // of droppedReasons
+	queries                            []querySeries  // of the custom queries, by name
+	n                                  int            // series in all
+}
+
+// querySeries is the series of custom query c.queries[i].
+type querySeries struct {
+	success, duration selfSeries
+	i                 int
+}
+
+// describe makes the series of the self-metrics and the counts of failed
+// runs; customQueries says whether custom queries share the refresh.
 func (c *Collector) describe(constLabels prometheus.Labels, customQueries bool) {
-	c.refreshErrors = newRefreshErrors(constLabels)
+	c.refreshErrors = newRefreshCounts()
 	for i := range c.queries {
 		c.queries[i].errors = c.refreshErrors
 	}
@@ -175,13 +190,41 @@ func (c *Collector) describe(constLabels prometheus.Labels, customQueries bool) 
 	if customQueries {
 		up, lastSuccess = upHelpQueries, lastSuccessHelpQuery
 	}
-	c.upDesc = prometheus.NewDesc(upName, up, nil, constLabels)
-	c.durationDesc = prometheus.NewDesc(durationName, durationHelp, nil, constLabels)
-	c.lastSuccessDesc = prometheus.NewDesc(lastSuccessName, lastSuccess, nil, constLabels)
-	c.droppedDesc = prometheus.NewDesc(droppedName, droppedHelp, []string{"reason"}, constLabels)
-	c.querySuccessDesc = prometheus.NewDesc(querySuccessName, querySuccessHelp, []string{"query"}, constLabels)
-	c.queryDurationDesc = prometheus.NewDesc(queryDurationName, queryDurationHelp, []string{"query"}, constLabels)
-	c.partialDesc = prometheus.NewDesc(partialName, partialHelp, nil, constLabels)
+	gauge := func(name, help string) selfSeries {
+		return newSelfSeries(prometheus.NewDesc(name, help, nil, constLabels), prometheus.GaugeValue)
+	}
+	values := func(reasons []reason) []string {
+		out := make([]string, len(reasons))
+		for i, r := range reasons {
+			out[i] = r.value
+		}
+		return out
+	}
+	errorReasons := make([]reason, len(refreshReasons))
+	for i, r := range refreshReasons {
+		errorReasons[i] = r.reason
+	}
+	s := selfSet{
+		up:          gauge(upName, up),
+		duration:    gauge(durationName, durationHelp),
+		lastSuccess: gauge(lastSuccessName, lastSuccess),
+		partial:     gauge(partialName, partialHelp),
+		errors: newReasonSeries(prometheus.NewDesc(refreshErrorsName, refreshErrorsHelp, []string{"reason"}, constLabels),
+			prometheus.CounterValue, values(errorReasons)),
+		dropped: newReasonSeries(prometheus.NewDesc(droppedName, droppedHelp, []string{"reason"}, constLabels),
+			prometheus.GaugeValue, values(droppedReasons)),
+	}
+	successDesc := prometheus.NewDesc(querySuccessName, querySuccessHelp, []string{"query"}, constLabels)
+	durationDesc := prometheus.NewDesc(queryDurationName, queryDurationHelp, []string{"query"}, constLabels)
+	for i, q := range c.queries {
+		if q.name != "" {
+			s.queries = append(s.queries, querySeries{newSelfSeries(successDesc, prometheus.GaugeValue, q.name),
+				newSelfSeries(durationDesc, prometheus.GaugeValue, q.name), i})
+		}
+	}
+	slices.SortFunc(s.queries, func(a, b querySeries) int { return strings.Compare(c.queries[a.i].name, c.queries[b.i].name) })
+	s.n = 4 + len(s.errors) + len(s.dropped) + 2*len(s.queries)
+	c.self = s
 }
 
 // Describe sends nothing: the collector is unchecked, because the label sets
@@ -211,18 +254,26 @@ func (c *Collector) Collect(ch chan<- prometheus.Metric) {
 			}
 		}
 	}
-	ch <- prometheus.MustNewConstMetric(c.upDesc, prometheus.GaugeValue, boolFloat(st.up))
-	ch <- prometheus.MustNewConstMetric(c.durationDesc, prometheus.GaugeValue, st.duration.Seconds())
-	ch <- prometheus.MustNewConstMetric(c.lastSuccessDesc, prometheus.GaugeValue, unixSeconds(st.lastSuccess))
-	c.refreshErrors.Collect(ch)
-	for _, r := range droppedReasons {
-		ch <- prometheus.MustNewConstMetric(c.droppedDesc, prometheus.GaugeValue, float64(st.dropped[r.value]), r.value)
+	s := &c.self
+	out := make(samples, 0, s.n)
+	out.send(ch, &s.up, boolFloat(st.up))
+	out.send(ch, &s.duration, st.duration.Seconds())
+	out.send(ch, &s.lastSuccess, unixSeconds(st.lastSuccess))
+	for i := range s.errors {
+		r := &s.errors[i]
+		out.send(ch, &r.selfSeries, float64(c.refreshErrors[r.i].Load()))
 	}
-	ch <- prometheus.MustNewConstMetric(c.partialDesc, prometheus.GaugeValue, boolFloat(st.partial))
-	for i, qs := range st.queries {
-		if q := c.queries[i]; q.name != "" {
-			ch <- prometheus.MustNewConstMetric(c.querySuccessDesc, prometheus.GaugeValue, boolFloat(qs.err == nil), q.name)
-			ch <- prometheus.MustNewConstMetric(c.queryDurationDesc, prometheus.GaugeValue, qs.duration.Seconds(), q.name)
+	for i := range s.dropped {
+		r := &s.dropped[i]
+		out.send(ch, &r.selfSeries, float64(st.dropped[droppedReasons[r.i].value]))
+	}
+	out.send(ch, &s.partial, boolFloat(st.partial))
+	for i := range s.queries {
+		q := &s.queries[i]
+		if q.i < len(st.queries) {
+			qs := &st.queries[q.i]
+			out.send(ch, &q.success, boolFloat(qs.err == nil))
+			out.send(ch, &q.duration, qs.duration.Seconds())
 		}
 	}
 }

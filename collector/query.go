@@ -13,7 +13,6 @@ import (
 
 	"github.com/go-kit/log"
 	"github.com/go-kit/log/level"
-	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/groq-exporter/groq_exporter/groq"
 )
@@ -27,7 +26,7 @@ type query struct {
 	rules     *builtinRules                      // the built-in selector's
 	builder   *builder                           // kept across refreshes
 	logger    log.Logger
-	errors    *prometheus.CounterVec // the Collector's refreshErrors
+	errors    refreshCounts // the Collector's refreshErrors
 }
 
 // result is what one run of a query returned.
@@ -170,7 +169,7 @@ func (q query) update(prev queryState, r result, start time.Time) queryState {
 	qs.ran, qs.duration = true, r.duration
 	if r.err != nil {
 		qs.err = r.err
-		q.errors.WithLabelValues(refreshErrorReason(r.err)).Inc()
+		q.errors.add(r.err)
 		if prev.err == nil || prev.err.Error() != r.err.Error() {
 			level.Warn(q.logger).Log("msg", "Refresh from Groq failed; serving the last good values until they are too old", "err", r.err, "last_success", formatTime(prev.lastSuccess))
 		} else {

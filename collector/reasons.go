@@ -3,7 +3,9 @@ package collector
 import (
 	"context"
 	"errors"
+	"slices"
 	"strings"
+	"sync/atomic"
 
 	"github.com/prometheus/client_golang/prometheus"
 
@@ -116,24 +118,47 @@ var refreshErrorsHelp = helpText("Failed runs of a query against Groq (the built
 
 // refreshErrorReason is the reason label of a failed query run.
 func refreshErrorReason(err error) string {
-	for _, r := range refreshReasons {
+	return refreshReasons[refreshErrorIndex(err)].value
+}
+
+// refreshErrorIndex is the index in refreshReasons of a failed query run's
+// reason.
+func refreshErrorIndex(err error) int {
+	for i, r := range refreshReasons {
 		for _, class := range r.classes {
 			if errors.Is(err, class) {
-				return r.value
+				return i
 			}
 		}
 	}
-	return "other"
+	return len(refreshReasons) - 1 // other
 }
 
-// newRefreshErrors returns the counter of failed query runs, every reason
-// at 0, so that alerts and dashboards find a series before the first failure.
-func newRefreshErrors(constLabels prometheus.Labels) *prometheus.CounterVec {
-	v := prometheus.NewCounterVec(prometheus.CounterOpts{
-		Name: refreshErrorsName, Help: refreshErrorsHelp, ConstLabels: constLabels,
-	}, []string{"reason"})
-	for _, r := range refreshReasons {
-		v.WithLabelValues(r.value)
+// refreshCounts counts the failed runs of a Collector's queries by the
+// index of their reason in refreshReasons. Every reason is served from 0,
+// so that alerts and dashboards find a series before the first failure.
+type refreshCounts []atomic.Uint64
+
+func newRefreshCounts() refreshCounts { return make(refreshCounts, len(refreshReasons)) }
+
+// add counts a failed run.
+func (c refreshCounts) add(err error) { c[refreshErrorIndex(err)].Add(1) }
+
+// reasonSeries is the series of one reason of a vocabulary: i is the
+// reason's index in its table.
+type reasonSeries struct {
+	selfSeries
+	i int
+}
+
+// newReasonSeries makes the series of every reason of a vocabulary, in the
+// order of their values: the order in which client_golang sorts a family's
+// series, so that the gathering need not sort them.
+func newReasonSeries(desc *prometheus.Desc, vt prometheus.ValueType, values []string) []reasonSeries {
+	out := make([]reasonSeries, len(values))
+	for i, v := range values {
+		out[i] = reasonSeries{newSelfSeries(desc, vt, v), i}
 	}
-	return v
+	slices.SortFunc(out, func(a, b reasonSeries) int { return strings.Compare(values[a.i], values[b.i]) })
+	return out
 }

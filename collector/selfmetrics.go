@@ -3,6 +3,10 @@ package collector
 import (
 	"slices"
 
+	"github.com/prometheus/client_golang/prometheus"
+	dto "github.com/prometheus/client_model/go"
+	"google.golang.org/protobuf/types/known/timestamppb"
+
 	"github.com/groq-exporter/groq_exporter/config"
 )
 
@@ -58,4 +62,64 @@ func ReservedLabels() []string {
 // validation of custom queries (config.Config.Validate).
 func configNames() config.Names {
 	return config.Names{Builtin: BuiltinFamilies(), Reserved: SelfMetrics()}
+}
+
+// selfSeries is one series of a self-metric, its Desc and labels made once
+// per Collector (as client_golang makes them), so that a Collect sends the
+// self-metrics without making their labels again: with many organizations,
+// making them was most of the allocations of gathering an organization.
+type selfSeries struct {
+	desc    *prometheus.Desc
+	labels  []*dto.LabelPair
+	counter *dto.Counter // a counter's created timestamp; nil for a gauge
+}
+
+func newSelfSeries(desc *prometheus.Desc, vt prometheus.ValueType, labelValues ...string) selfSeries {
+	var m dto.Metric
+	if err := prometheus.MustNewConstMetric(desc, vt, 0, labelValues...).Write(&m); err != nil {
+		panic(err) // a const metric writes without error
+	}
+	s := selfSeries{desc: desc, labels: m.Label}
+	if vt == prometheus.CounterValue {
+		s.counter = &dto.Counter{CreatedTimestamp: timestamppb.Now()}
+	}
+	return s
+}
+
+// sample is a selfSeries with the value one Collect sends.
+type sample struct {
+	series  *selfSeries
+	value   float64
+	gauge   dto.Gauge
+	counter dto.Counter
+}
+
+func (s *sample) Desc() *prometheus.Desc { return s.series.desc }
+
+// Write hands out the sample's parts, as client_golang's const metrics do:
+// the registry only reads them.
+func (s *sample) Write(out *dto.Metric) error {
+	out.Label = s.series.labels
+	if s.series.counter != nil {
+		out.Counter = &s.counter
+	} else {
+		out.Gauge = &s.gauge
+	}
+	return nil
+}
+
+// samples are the self-metrics of one Collect, in one allocation.
+type samples []sample
+
+// send sends s with value v as the next of ss.
+func (ss *samples) send(ch chan<- prometheus.Metric, s *selfSeries, v float64) {
+	*ss = (*ss)[:len(*ss)+1] // within the capacity made for the Collect: no sample moves
+	p := &(*ss)[len(*ss)-1]
+	p.series, p.value = s, v
+	if s.counter != nil {
+		p.counter.Value, p.counter.CreatedTimestamp = &p.value, s.counter.CreatedTimestamp
+	} else {
+		p.gauge.Value = &p.value
+	}
+	ch <- p
 }

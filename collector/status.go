@@ -5,8 +5,6 @@ import (
 	"strings"
 	"time"
 
-	dto "github.com/prometheus/client_model/go"
-
 	"github.com/groq-exporter/groq_exporter/internal/printable"
 )
 
@@ -141,11 +139,9 @@ func (c *Collector) Status() Status {
 // non-zero ones only, for the status page.
 func (c *Collector) RefreshErrors() map[string]int {
 	out := map[string]int{}
-	for _, rr := range refreshReasons {
-		r := rr.value
-		var m dto.Metric
-		if err := c.refreshErrors.WithLabelValues(r).Write(&m); err == nil && m.GetCounter().GetValue() > 0 {
-			out[r] = int(m.GetCounter().GetValue())
+	for i, r := range refreshReasons {
+		if n := c.refreshErrors[i].Load(); n > 0 {
+			out[r.value] = int(n)
 		}
 	}
 	return out
