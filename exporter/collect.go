@@ -29,7 +29,7 @@ func collectFamilies(c prometheus.Collector, names *descNames) (mfs []*dto.Metri
 	}
 	names.mu.Lock()
 	defer names.mu.Unlock()
-	seen := make(map[*prometheus.Desc]descInfo, len(names.last))
+	seen := make(map[*prometheus.Desc]*descInfo, len(names.last))
 	ch := make(chan prometheus.Metric, 256)
 	go func() {
 		c.Collect(ch)
@@ -39,51 +39,72 @@ func collectFamilies(c prometheus.Collector, names *descNames) (mfs []*dto.Metri
 		for range ch { // drained if we stopped early
 		}
 	}()
-	byDesc := map[*prometheus.Desc]*dto.MetricFamily{}
-	byName := map[string]*dto.MetricFamily{}
+	// The families, the series and their lists are carved from blocks
+	// sized as the last gathering was: a few allocations for an
+	// organization rather than one or two per family and one per series.
+	fams := make([]dto.MetricFamily, names.families)
+	lists := make([]*dto.Metric, names.total)
+	var slab []dto.Metric
+	var n int
+	byDesc := make(map[*prometheus.Desc]*dto.MetricFamily, len(names.last))
+	byName := make(map[string]*dto.MetricFamily, len(names.last))
 	for m := range ch {
 		desc := m.Desc()
 		mf := byDesc[desc]
 		if mf == nil {
-			info, ok := names.last[desc]
-			if !ok {
-				if info.name, info.help, info.unit, ok = readDesc(desc); !ok {
+			info := names.last[desc]
+			if info == nil {
+				name, help, unit, ok := readDesc(desc)
+				if !ok {
 					return nil, false
+				}
+				info = &descInfo{name: &name, help: &help}
+				if unit != "" {
+					info.unit = &unit
 				}
 			}
 			seen[desc] = info
-			name, help, unit := info.name, info.help, info.unit
-			if mf = byName[name]; mf == nil {
-				mf = &dto.MetricFamily{Name: &name, Help: &help}
-				if unit != "" {
-					mf.Unit = &unit
+			if mf = byName[*info.name]; mf == nil {
+				if len(fams) > 0 {
+					mf, fams = &fams[0], fams[1:]
+				} else {
+					mf = &dto.MetricFamily{}
 				}
-				byName[name] = mf
+				mf.Name, mf.Help, mf.Unit = info.name, info.help, info.unit
+				if h := info.series; h <= len(lists) {
+					mf.Metric, lists = lists[:0:h], lists[h:] // past h, append moves the list out
+				}
+				byName[*info.name] = mf
 				mfs = append(mfs, mf)
-			} else if mf.GetHelp() != help {
+			} else if mf.GetHelp() != *info.help {
 				return nil, false
 			}
 			byDesc[desc] = mf
 		}
-		dm := &dto.Metric{}
+		if len(slab) == 0 {
+			slab = make([]dto.Metric, max(names.total-n, 64))
+		}
+		dm := &slab[0]
+		slab = slab[1:]
+		n++
 		if err := m.Write(dm); err != nil {
 			return nil, false
 		}
-		var t dto.MetricType
+		var t *dto.MetricType
 		switch {
 		case dm.Gauge != nil:
-			t = dto.MetricType_GAUGE
+			t = &gaugeType
 		case dm.Counter != nil:
-			t = dto.MetricType_COUNTER
+			t = &counterType
 		case dm.Untyped != nil:
-			t = dto.MetricType_UNTYPED
+			t = &untypedType
 		default: // summaries and histograms: none here; the registry knows them
 			return nil, false
 		}
 		switch {
 		case mf.Type == nil:
-			mf.Type = t.Enum()
-		case *mf.Type != t:
+			mf.Type = t
+		case *mf.Type != *t:
 			return nil, false
 		}
 		mf.Metric = append(mf.Metric, dm)
@@ -98,18 +119,32 @@ func collectFamilies(c prometheus.Collector, names *descNames) (mfs []*dto.Metri
 			}
 		}
 	}
+	for _, info := range seen {
+		info.series = len(byName[*info.name].Metric)
+	}
 	slices.SortFunc(mfs, func(a, b *dto.MetricFamily) int { return strings.Compare(a.GetName(), b.GetName()) })
-	names.last = seen // the Descs of this gathering alone: it does not grow
+	names.last, names.total, names.families = seen, n, len(mfs) // the Descs of this gathering alone: it does not grow
 	return mfs, true
 }
 
-// descNames is what the Descs of one collector's last gathering read as.
+// The types of the families collectFamilies gathers, shared by them all.
+var gaugeType, counterType, untypedType = dto.MetricType_GAUGE, dto.MetricType_COUNTER, dto.MetricType_UNTYPED
+
+// descNames is what the Descs of one collector's last gathering read as,
+// and how many series and families it had.
 type descNames struct {
-	mu   sync.Mutex
-	last map[*prometheus.Desc]descInfo
+	mu              sync.Mutex
+	last            map[*prometheus.Desc]*descInfo
+	total, families int // series and families
 }
 
-type descInfo struct{ name, help, unit string }
+// descInfo is what a Desc reads as; the strings are shared by the families
+// of every gathering, which never write them. series is the number of
+// series of its family in the last gathering.
+type descInfo struct {
+	name, help, unit *string
+	series           int
+}
 
 // sameSeries reports whether a and b have the same labels, which the
 // registry refuses in one family.
