@@ -126,6 +126,7 @@ type Client struct {
 	observer Observer
 	backoff  time.Duration
 	closed   atomic.Bool
+	secrets  secretCache // of the key sent last
 
 	mu         sync.Mutex
 	quietUntil time.Time // Groq's Retry-After: no call before this
@@ -301,13 +302,16 @@ func (c *Client) attempt(ctx context.Context, endpoint, u string, decode func([]
 	resp, err := c.http.Do(req)
 	// Every text about this attempt is cleaned of the key it sent, whatever
 	// the key looks like and wherever the text comes from.
-	secrets := sent.secrets()
+	key := sent.get()
+	secrets := c.secrets.of(key)
 	if err != nil {
 		return c.doError(endpoint, resp, err, secrets)
 	}
 	defer resp.Body.Close()
 	c.observe(endpoint, strconv.Itoa(resp.StatusCode))
-	secrets = append(secrets, sentSecrets(resp.Request)...)
+	if r := resp.Request; r != nil && (sentToken(r) != key || r.URL != nil && r.URL.User != nil) {
+		secrets = append(secrets, sentSecrets(r)...) // a redirect's request: another key, or a password
+	}
 	if resp.StatusCode/100 == 3 {
 		return redirectAnswer(endpoint, resp, secrets)
 	}
@@ -490,10 +494,10 @@ func (s *sentKey) set(key string) {
 	s.key = key
 }
 
-func (s *sentKey) secrets() []string {
+func (s *sentKey) get() string {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return secretsOf(s.key)
+	return s.key
 }
 
 // countingReader counts the bytes read through it.

@@ -11,6 +11,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 	"unicode"
 )
@@ -139,17 +140,42 @@ func sentSecrets(r *http.Request) []string {
 	if r == nil {
 		return nil
 	}
-	auth := r.Header.Get("Authorization")
-	if _, token, ok := strings.Cut(auth, " "); ok {
-		auth = token
-	}
-	out := secretsOf(auth)
+	out := secretsOf(sentToken(r))
 	if r.URL != nil && r.URL.User != nil {
 		if p, ok := r.URL.User.Password(); ok {
 			out = append(out, secretsOf(p)...)
 		}
 	}
 	return out
+}
+
+// sentToken is the token of r's Authorization header.
+func sentToken(r *http.Request) string {
+	auth := r.Header.Get("Authorization")
+	if _, token, ok := strings.Cut(auth, " "); ok {
+		return token
+	}
+	return auth
+}
+
+// secretCache keeps the forms of the last key it listed: an organization
+// sends the same key on every call, and listing its forms (secretsOf) takes
+// a dozen allocations.
+type secretCache struct {
+	mu    sync.Mutex
+	key   string
+	forms []string
+	set   bool
+}
+
+// of returns secretsOf(key). The list is shared: append to it copies it.
+func (c *secretCache) of(key string) []string {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if !c.set || key != c.key {
+		c.key, c.forms, c.set = key, slices.Clip(secretsOf(key)), true
+	}
+	return c.forms
 }
 
 // scrub removes secrets from a text that is data (a series name, a label
