@@ -2,9 +2,11 @@ package exporter
 
 import (
 	"bytes"
+	"slices"
 
 	dto "github.com/prometheus/client_model/go"
 	"github.com/prometheus/common/expfmt"
+	"github.com/prometheus/common/model"
 )
 
 // Answers of the text formats are assembled from text: each organization's
@@ -43,6 +45,12 @@ func (t *familyText) line(i int32) []byte {
 func encodeText(families []*dto.MetricFamily, f expfmt.Format) *snapText {
 	buf := bufPool.Get().(*bytes.Buffer)
 	defer func() { buf.Reset(); bufPool.Put(buf) }()
+	// Names that every escaping scheme leaves as they are (all of them,
+	// as the collector makes them) are encoded as they are, rather than
+	// each family first copied to escape them.
+	if !slices.ContainsFunc(families, func(mf *dto.MetricFamily) bool { return !legacyNames(mf) }) {
+		f = f.WithEscapingScheme(model.NoEscaping)
+	}
 	enc := expfmt.NewEncoder(buf, f)
 	spans := make([][2]int, len(families))
 	for i, mf := range families {
@@ -83,6 +91,29 @@ func encodeText(families []*dto.MetricFamily, f expfmt.Format) *snapText {
 		t.fams[i] = familyText{head: text[:head], lines: lines, ends: ends}
 	}
 	return t
+}
+
+// legacyNames reports whether mf's name and label names are all of the
+// legacy character set, which every escaping scheme leaves as they are.
+func legacyNames(mf *dto.MetricFamily) bool {
+	if !model.LegacyValidation.IsValidMetricName(mf.GetName()) {
+		return false
+	}
+	var first []*dto.LabelPair // the series of a family mostly have the same label names: each is checked once
+	for i, m := range mf.Metric {
+		for j, l := range m.Label {
+			if j < len(first) && l.GetName() == first[j].GetName() {
+				continue
+			}
+			if !model.LegacyValidation.IsValidLabelName(l.GetName()) {
+				return false
+			}
+		}
+		if i == 0 {
+			first = m.Label
+		}
+	}
+	return true
 }
 
 // assemble builds the answer for k of v's organizations and the live

@@ -7,6 +7,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	dto "github.com/prometheus/client_model/go"
 	"github.com/prometheus/common/expfmt"
+	"github.com/prometheus/common/model"
 )
 
 // A snapshot taken straight from an organization's collector is what its
@@ -79,5 +80,43 @@ func TestSnapshotLeavesBadMetricsToTheRegistry(t *testing.T) {
 	good := metrics{prometheus.MustNewConstMetric(d, prometheus.GaugeValue, 2, "b"), prometheus.MustNewConstMetric(d, prometheus.GaugeValue, 1, "a")}
 	if mfs, ok := collectFamilies(good, nil); !ok || len(mfs) != 1 || mfs[0].Metric[0].Label[0].GetValue() != "a" {
 		t.Errorf("two distinct series out of order: %v, %v", mfs, ok)
+	}
+}
+
+// An organization's text, cut from one encoding of its families, is what
+// expfmt writes for them in the negotiated format, names escaped as that
+// format asks: the names the collector makes, which need no escaping, and
+// a family whose label name does.
+func TestSnapshotTextAsExpfmtWritesIt(t *testing.T) {
+	orgs, _, _ := servedOrgs(t, labelledOrgs())
+	families := orgs.view().snaps[0].families
+	dotted := prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "zz_dotted", Help: "A label name that escaping changes."}, []string{"a.b"})
+	dotted.WithLabelValues("x").Set(1)
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(dotted)
+	withDotted, err := reg.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	withDotted = append(append([]*dto.MetricFamily{}, families...), withDotted...)
+	for _, mfs := range [][]*dto.MetricFamily{families, withDotted} {
+		for _, f := range []expfmt.Format{
+			expfmt.NewFormat(expfmt.TypeTextPlain),
+			expfmt.NewFormat(expfmt.TypeOpenMetrics),
+			expfmt.NewFormat(expfmt.TypeTextPlain).WithEscapingScheme(model.NoEscaping),
+			expfmt.NewFormat(expfmt.TypeOpenMetrics).WithEscapingScheme(model.DotsEscaping),
+		} {
+			text := encodeText(mfs, f)
+			if !text.ok {
+				t.Fatalf("%s: the text could not be cut", f)
+			}
+			var got []byte
+			for _, ft := range text.fams {
+				got = append(append(got, ft.head...), ft.lines...)
+			}
+			if want := encoded(t, mfs, f); !bytes.Equal(got, want) {
+				t.Errorf("%s, %d families: the text differs from expfmt's:\n%s\nwant:\n%s", f, len(mfs), got, want)
+			}
+		}
 	}
 }
