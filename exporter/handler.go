@@ -121,6 +121,7 @@ func configHandler(orgs *Organizations) http.Handler {
 // is a 400 that points to /probe.
 func metricsHandler(orgs *Organizations, g, runtime prometheus.Gatherer, rl *Reloader, refused *Refusals, logger log.Logger) http.Handler {
 	x := newExposition(g, runtime, rl.Loads, logger)
+	x.coalesce = orgs.settings.CacheTTL > 0
 	if f := orgs.encoded.Load(); f != nil {
 		x.encoded = *f
 	}

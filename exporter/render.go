@@ -243,8 +243,16 @@ var (
 
 // liveReuse is how long one gathering of the live self-metrics is served
 // again: scrapes of one view within it get the same answer, bytes ready to
-// write, as a static handler would serve them. A refresh (a new view) or a
-// configuration load ends it at once.
+// write, as a static handler would serve them. A configuration load ends it
+// at once; so does a refresh (a new view), unless views are coalesced.
+//
+// With several organizations and a cache, views are coalesced: the answer
+// is also served to the scrapes of the views that came after it within
+// liveReuse, so that one organization after another refreshing does not
+// have every scrape build the whole answer again. A refresh shows on
+// /metrics at most liveReuse late. With one organization the new view's
+// answers are built as it comes (Organizations.onRender); with
+// --groq.cache-ttl=0 every scrape builds the view its own refresh made.
 const liveReuse = time.Second
 
 // exposition writes the families of every organization merged with those of
@@ -256,6 +264,9 @@ type exposition struct {
 	loads   func() uint64       // counts configuration loads, whose gauges are live
 	logger  log.Logger
 	reuse   time.Duration
+	// coalesce serves an answer to the scrapes of later views within reuse
+	// (see liveReuse).
+	coalesce bool
 	// viaGatherers merges through prometheus.Gatherers: for BenchmarkGather.
 	viaGatherers bool
 	// encoded, if set, is told of every answer built: for tests.
@@ -316,7 +327,7 @@ func (e *everyReuse) gather(reuse time.Duration, logger log.Logger) ([]*dto.Metr
 // answer of an earlier scrape if it is of the same view and recent enough.
 func (x *exposition) serve(w http.ResponseWriter, r *http.Request, v *view) {
 	k := keyOf(r.Header)
-	a, old := x.kept(k, v)
+	a, old := x.kept(k, v, x.coalesce)
 	switch {
 	case a == nil:
 		a = x.rebuild(k, v, nil)
@@ -338,17 +349,22 @@ func (x *exposition) serve(w http.ResponseWriter, r *http.Request, v *view) {
 	a.write(w, r)
 }
 
-// kept returns the kept answer for k if it is of v or a later view (built
-// before that view is served) and of the last configuration load, and
-// whether its live metrics are older than reuse.
-func (x *exposition) kept(k answerKey, v *view) (a *answer, old bool) {
+// kept returns the kept answer for k if it is of the last configuration
+// load and of v or a later view (built before that view is served), or,
+// with coalesce, of an earlier view but younger than reuse; and whether its
+// live metrics are older than reuse.
+func (x *exposition) kept(k answerKey, v *view, coalesce bool) (a *answer, old bool) {
 	x.mu.Lock()
 	a, reuse := x.answers[k], x.reuse
 	x.mu.Unlock()
-	if a == nil || a.version < v.version || a.loads != x.loads() {
+	if a == nil || a.loads != x.loads() {
 		return nil, false
 	}
-	return a, time.Since(a.at) >= reuse
+	old = time.Since(a.at) >= reuse
+	if a.version < v.version && (!coalesce || old) {
+		return nil, false
+	}
+	return a, old
 }
 
 // rebuild builds the answer for k anew, unless another rebuild already
@@ -356,7 +372,7 @@ func (x *exposition) kept(k answerKey, v *view) (a *answer, old bool) {
 func (x *exposition) rebuild(k answerKey, v *view, stale *answer) *answer {
 	x.building.Lock()
 	defer x.building.Unlock()
-	if a, _ := x.kept(k, v); a != nil && a != stale {
+	if a, _ := x.kept(k, v, false); a != nil && a != stale {
 		return a
 	}
 	a := x.build(k, v)

@@ -512,3 +512,90 @@ func TestNegotiateKeepsFewHeaders(t *testing.T) {
 		t.Errorf("%d Accept headers kept, want at most %d", n, acceptKept)
 	}
 }
+
+// TestRefreshesCoalesced: with several organizations and a cache, the
+// answer of /metrics is built at most once per reuse however many
+// organizations refresh within it. The scrapes of the views that follow
+// within the reuse get that answer as it is; the first scrape after it gets
+// every refresh, without waiting for a rebuild in the background; a
+// configuration load is served at once. With --groq.cache-ttl=0 every
+// scrape is served the view its own refresh made (TestTTL0ScrapeEncodesWhatItAsked).
+func TestRefreshesCoalesced(t *testing.T) {
+	g := fakeGroq(t, testKey)
+	api := collector.NewAPIMetrics()
+	orgs := NewOrganizations(Settings{URL: g.BaseURL(), Key: testKey, MaxStale: time.Hour, Observer: api}) // every scrape refreshes
+	cfg := labelledOrgs()
+	for i := range cfg.Organizations {
+		cfg.Organizations[i].URL = g.BaseURL()
+	}
+	if err := orgs.Apply(cfg, ""); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(orgs.Close)
+	var loads atomic.Uint64
+	x, gathered, _ := gatheringExposition(t, orgs, loads.Load, nil)
+	x.coalesce = true // as metricsHandler has it with a cache
+	h := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		orgs.Refresh(r.Context()) // every organization asks Groq
+		x.serve(w, r, orgs.view())
+	})
+	scrape := func() string { return string(body(t, get(t, h, http.MethodGet))) }
+	samples := groqtest.VectorSamples(groqtest.PerModel)
+	value := func(i int) string { return fmt.Sprintf(" %v\n", samples[0].Value*10+float64(i)) }
+	set := func(i int) {
+		for j := range samples {
+			samples[j].Value = samples[j].Value*10 + float64(i)
+		}
+		g.SetSeries(samples...)
+		for j := range samples {
+			samples[j].Value = (samples[j].Value - float64(i)) / 10
+		}
+	}
+
+	set(1)
+	first := scrape()
+	if !strings.Contains(first, value(1)) {
+		t.Fatalf("the first scrape does not serve Groq's values:\n%s", first)
+	}
+	set(2)
+	before := orgs.view()
+	for range 5 {
+		if got := scrape(); got != first {
+			t.Fatalf("a scrape within the reuse was not served the answer already built:\n%s", got)
+		}
+	}
+	if orgs.view() == before {
+		t.Fatal("the scrapes made no new view: nothing was coalesced")
+	}
+	if n := gathered.Load(); n != 1 {
+		t.Errorf("5 scrapes within the reuse, each after 3 refreshes, built %d answers, want 1", n)
+	}
+
+	x.mu.Lock()
+	x.reuse = 0 // the answer is older than the reuse from now on
+	x.mu.Unlock()
+	if got := scrape(); !strings.Contains(got, value(2)) || !strings.Contains(got, "go_gathered 2\n") {
+		t.Errorf("the first scrape after the reuse was not served the refreshes at once:\n%s", got)
+	}
+	x.mu.Lock()
+	x.reuse = time.Hour
+	x.mu.Unlock()
+	loads.Add(1)
+	if got := scrape(); !strings.Contains(got, "go_gathered 3\n") {
+		t.Errorf("a configuration load within the reuse was not served at once:\n%s", got)
+	}
+
+	// metricsHandler coalesces with a cache: two scrapes in a row, a
+	// refresh between them, build one answer.
+	cached, _, _ := servedOrgs(t, labelledOrgs())
+	var built atomic.Uint64
+	count := func(answerKey) { built.Add(1) }
+	cached.encoded.Store(&count)
+	mh := metricsHandler(cached, prometheus.NewRegistry(), nil, nil, nil, log.NewNopLogger())
+	get(t, mh, http.MethodGet)
+	cached.render(cached.list()[0]) // what a refresh does
+	get(t, mh, http.MethodGet)
+	if n := built.Load(); n != 1 {
+		t.Errorf("/metrics built %d answers for two scrapes in a row with a cache, a refresh between them, want 1", n)
+	}
+}
