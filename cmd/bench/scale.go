@@ -272,9 +272,12 @@ func (b *bench) ttlRun(bin, file string, orgs int) (cpuPerTTL time.Duration, wai
 }
 
 // scaleRuns is how many times each side of the CPU-per-TTL row runs,
-// alternating: where in a TTL the 200 organizations' refreshes fall against
-// the scrapes moves the figure by a third from one run to the next.
-const scaleRuns = 3
+// alternating. A scrape every second, against answers kept for a second,
+// is built or served as it is by a hair's breadth either way, and each
+// answer built is about a fifth of a TTL's CPU: the number of answers a
+// run builds, and with it the figure, moves by a quarter from one run to
+// the next, on either side.
+const scaleRuns = 5
 
 func (b *bench) scaleTTL(bin, dir string) error {
 	const orgs, n = 200, 69
