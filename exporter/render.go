@@ -264,8 +264,8 @@ type exposition struct {
 	loads   func() uint64       // counts configuration loads, whose gauges are live
 	logger  log.Logger
 	reuse   time.Duration
-	// coalesce serves an answer to the scrapes of later views within reuse
-	// (see liveReuse).
+	// coalesce serves an answer to the scrapes of later views of several
+	// organizations within reuse (see liveReuse).
 	coalesce bool
 	// viaGatherers merges through prometheus.Gatherers: for BenchmarkGather.
 	viaGatherers bool
@@ -327,7 +327,7 @@ func (e *everyReuse) gather(reuse time.Duration, logger log.Logger) ([]*dto.Metr
 // answer of an earlier scrape if it is of the same view and recent enough.
 func (x *exposition) serve(w http.ResponseWriter, r *http.Request, v *view) {
 	k := keyOf(r.Header)
-	a, old := x.kept(k, v, x.coalesce)
+	a, old := x.kept(k, v, x.coalesce && len(v.orgs) > 1)
 	switch {
 	case a == nil:
 		a = x.rebuild(k, v, nil)

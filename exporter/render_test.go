@@ -518,8 +518,9 @@ func TestNegotiateKeepsFewHeaders(t *testing.T) {
 // organizations refresh within it. The scrapes of the views that follow
 // within the reuse get that answer as it is; the first scrape after it gets
 // every refresh, without waiting for a rebuild in the background; a
-// configuration load is served at once. With --groq.cache-ttl=0 every
-// scrape is served the view its own refresh made (TestTTL0ScrapeEncodesWhatItAsked).
+// configuration load is served at once. One organization's views are never
+// coalesced. With --groq.cache-ttl=0 every scrape is served the view its own
+// refresh made (TestTTL0ScrapeEncodesWhatItAsked).
 func TestRefreshesCoalesced(t *testing.T) {
 	g := fakeGroq(t, testKey)
 	api := collector.NewAPIMetrics()
@@ -583,6 +584,18 @@ func TestRefreshesCoalesced(t *testing.T) {
 	loads.Add(1)
 	if got := scrape(); !strings.Contains(got, "go_gathered 3\n") {
 		t.Errorf("a configuration load within the reuse was not served at once:\n%s", got)
+	}
+
+	// One organization's views are never coalesced: its new view's answers
+	// are built as it comes, and an answer of the view before, built late
+	// by a scrape that stopped waiting for Groq, must not stand for it.
+	one, _, _ := servedOrgs(t, config.Default())
+	x1, gathered1, scrape1 := gatheringExposition(t, one, func() uint64 { return 0 }, nil)
+	x1.coalesce = true
+	scrape1()
+	one.render(one.list()[0]) // what a refresh does
+	if got := scrape1(); !strings.Contains(got, "go_gathered 2\n") {
+		t.Errorf("one organization's new view was served an answer of the view before (%d gatherings)", gathered1.Load())
 	}
 
 	// metricsHandler coalesces with a cache: two scrapes in a row, a
