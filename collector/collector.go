@@ -193,26 +193,15 @@ func (c *Collector) describe(constLabels prometheus.Labels, customQueries bool) 
 	gauge := func(name, help string) selfSeries {
 		return newSelfSeries(prometheus.NewDesc(name, help, nil, constLabels), prometheus.GaugeValue)
 	}
-	values := func(reasons []reason) []string {
-		out := make([]string, len(reasons))
-		for i, r := range reasons {
-			out[i] = r.value
-		}
-		return out
-	}
-	errorReasons := make([]reason, len(refreshReasons))
-	for i, r := range refreshReasons {
-		errorReasons[i] = r.reason
-	}
 	s := selfSet{
 		up:          gauge(upName, up),
 		duration:    gauge(durationName, durationHelp),
 		lastSuccess: gauge(lastSuccessName, lastSuccess),
 		partial:     gauge(partialName, partialHelp),
 		errors: newReasonSeries(prometheus.NewDesc(refreshErrorsName, refreshErrorsHelp, []string{"reason"}, constLabels),
-			prometheus.CounterValue, values(errorReasons)),
+			prometheus.CounterValue, errorReasons),
 		dropped: newReasonSeries(prometheus.NewDesc(droppedName, droppedHelp, []string{"reason"}, constLabels),
-			prometheus.GaugeValue, values(droppedReasons)),
+			prometheus.GaugeValue, droppedReasons),
 	}
 	successDesc := prometheus.NewDesc(querySuccessName, querySuccessHelp, []string{"query"}, constLabels)
 	durationDesc := prometheus.NewDesc(queryDurationName, queryDurationHelp, []string{"query"}, constLabels)

@@ -107,14 +107,16 @@ var refreshReasons = []refreshReason{
 	{reason{"other", ""}, nil},
 }
 
-var refreshErrorsHelp = helpText("Failed runs of a query against Groq (the built-in selector or a custom query), by reason: ",
-	func() []reason {
-		out := make([]reason, len(refreshReasons))
-		for i, r := range refreshReasons {
-			out[i] = r.reason
-		}
-		return out
-	}())
+// errorReasons are refreshReasons without their classes.
+var errorReasons = func() []reason {
+	out := make([]reason, len(refreshReasons))
+	for i, r := range refreshReasons {
+		out[i] = r.reason
+	}
+	return out
+}()
+
+var refreshErrorsHelp = helpText("Failed runs of a query against Groq (the built-in selector or a custom query), by reason: ", errorReasons)
 
 // refreshErrorReason is the reason label of a failed query run.
 func refreshErrorReason(err error) string {
@@ -154,11 +156,11 @@ type reasonSeries struct {
 // newReasonSeries makes the series of every reason of a vocabulary, in the
 // order of their values: the order in which client_golang sorts a family's
 // series, so that the gathering need not sort them.
-func newReasonSeries(desc *prometheus.Desc, vt prometheus.ValueType, values []string) []reasonSeries {
-	out := make([]reasonSeries, len(values))
-	for i, v := range values {
-		out[i] = reasonSeries{newSelfSeries(desc, vt, v), i}
+func newReasonSeries(desc *prometheus.Desc, vt prometheus.ValueType, reasons []reason) []reasonSeries {
+	out := make([]reasonSeries, len(reasons))
+	for i, r := range reasons {
+		out[i] = reasonSeries{newSelfSeries(desc, vt, r.value), i}
 	}
-	slices.SortFunc(out, func(a, b reasonSeries) int { return strings.Compare(values[a.i], values[b.i]) })
+	slices.SortFunc(out, func(a, b reasonSeries) int { return strings.Compare(reasons[a.i].value, reasons[b.i].value) })
 	return out
 }
